@@ -1,0 +1,85 @@
+// The producing side of a channel: a ring plus the overdraft that takes frames while the ring is full.
+
+import { FrameKind } from './frames.ts';
+import type { RingProducer } from './ring.ts';
+
+interface HeldFrame {
+  readonly kind: number;
+  readonly count: number;
+  readonly payload: Uint8Array;
+  readonly checkpointId: number;
+  readonly unaligned: boolean;
+}
+
+/**
+ * No actor may block its thread (two actors waiting on each other's full rings on two
+ * threads is a deadlock), so a frame that does not fit goes to the overdraft, an ordered
+ * queue on the heap. An actor whose channels hold overdraft takes no new input until
+ * drain() empties them, so the overdraft is bounded by what one call of the actor can
+ * emit; `peakBytes` meters it.
+ */
+export class ChannelWriter {
+  readonly ring: RingProducer;
+  private readonly held: HeldFrame[] = [];
+  private head = 0;
+  private heldBytes = 0;
+  peakBytes = 0;
+  framesOverdrawn = 0;
+
+  constructor(ring: RingProducer) {
+    this.ring = ring;
+  }
+
+  get hasOverdraft(): boolean {
+    return this.head < this.held.length;
+  }
+
+  get overdraftBytes(): number {
+    return this.heldBytes;
+  }
+
+  /** Writes a frame, or holds a copy of it behind any frames already held: order is kept. */
+  write(kind: number, count: number, payload: Uint8Array): void {
+    if (!this.hasOverdraft && this.ring.tryWrite(kind, count, payload)) return;
+    this.hold({ kind, count, payload: payload.slice(), checkpointId: 0, unaligned: false });
+  }
+
+  writeBarrier(kind: number, checkpointId: number, unaligned: boolean, payload: Uint8Array): void {
+    if (!this.hasOverdraft && this.ring.tryWriteBarrier(checkpointId, unaligned, payload, kind)) return;
+    this.hold({ kind, count: 0, payload: payload.slice(), checkpointId, unaligned });
+  }
+
+  private hold(frame: HeldFrame): void {
+    if (frame.payload.byteLength > this.ring.maxPayload) {
+      throw new RangeError(
+        `frame of ${frame.payload.byteLength} bytes exceeds ring capacity ${this.ring.capacity}; raise the ring size`);
+    }
+    if (!this.hasOverdraft) this.ring.setWaiting(true);
+    this.held.push(frame);
+    this.heldBytes += frame.payload.byteLength;
+    this.framesOverdrawn++;
+    if (this.heldBytes > this.peakBytes) this.peakBytes = this.heldBytes;
+  }
+
+  /** Moves held frames into the ring while they fit; true when nothing is held any more. */
+  drain(): boolean {
+    while (this.head < this.held.length) {
+      const f = this.held[this.head]!;
+      const ok = f.kind === FrameKind.BARRIER
+        ? this.ring.tryWriteBarrier(f.checkpointId, f.unaligned, f.payload, f.kind)
+        : this.ring.tryWrite(f.kind, f.count, f.payload);
+      if (!ok) return false;
+      this.heldBytes -= f.payload.byteLength;
+      this.held[this.head++] = undefined as unknown as HeldFrame;
+    }
+    this.held.length = 0;
+    this.head = 0;
+    this.ring.setWaiting(false);
+    return true;
+  }
+
+  /** Copies of the held frames' payloads and kinds, in order: a producer persists its own overdraft. */
+  heldFrames(): readonly { kind: number; count: number; payload: Uint8Array }[] {
+    return this.held.slice(this.head).map((f) => ({ kind: f.kind, count: f.count, payload: f.payload.slice() }));
+  }
+}
