@@ -8,3 +8,28 @@ export {
   FRAME_HEADER_BYTES,
 } from './channel/frames.ts';
 export type { Barrier } from './channel/frames.ts';
+export { defineJob } from './job.ts';
+export type { JobDefinition } from './job.ts';
+export { submit } from './coordinator/submit.ts';
+export type { JobHandle, JobResult } from './coordinator/submit.ts';
+export { StreamExecutionEnvironment } from './api/environment.ts';
+export type { SourceOperator, SourceFactory, FileSourceOptions } from './api/environment.ts';
+export { DataStream, KeyedStream, SingleOutputStreamOperator, DataStreamSink, fileSink } from './api/datastream.ts';
+export type { SinkDescriptor } from './api/datastream.ts';
+export { ProcessFunction } from './api/functions.ts';
+export type { MapFunction, FilterFunction, FlatMapFunction, KeySelector, ProcessContext } from './api/functions.ts';
+export { OutputTag } from './api/operator.ts';
+export type { Collector, Output, OperatorContext, StreamOperator, OperatorFactory } from './api/operator.ts';
+export { WeirError } from './errors.ts';
+export type { JobOptions } from './options.ts';
+export { Types } from './codec/types.ts';
+export type { TypeInfo } from './codec/types.ts';
+export { codecFor } from './codec/schema.ts';
+export { generalCodec } from './codec/general.ts';
+export type { Codec } from './codec/codec.ts';
+export { CodecError } from './codec/errors.ts';
+export {
+  encodeKey, decodeKey, keyHash, keyId, KeyError, keyGroupOf, keyGroupForHash, operatorIndexForKeyGroup,
+  keyGroupRangeForOperator, defaultMaxParallelism,
+} from './keys/index.ts';
+export type { Key, KeyGroupRange } from './keys/index.ts';

@@ -1,0 +1,48 @@
+// Maps an operator kind named in the graph to the implementation that runs it in a worker.
+import type { SourceFactory, SourceOperator } from '../../core/api/environment.ts';
+import type { ProcessFunction } from '../../core/api/functions.ts';
+import type { OperatorContext, OperatorFactory, StreamOperator } from '../../core/api/operator.ts';
+import { WeirError } from '../../core/errors.ts';
+import type { StreamNode } from '../../core/graph/stream-graph.ts';
+import type { RecordWriter } from '../runtime/record-writer.ts';
+import { filterOperator, flatMapOperator, mapOperator, processOperator } from './functions.ts';
+import { collectSink, discardSink, fileSinkOperator, printSink } from './sinks.ts';
+import { collectionSource, fileSource, sequenceSource } from './sources.ts';
+
+type Fn = (...args: never[]) => unknown;
+
+export function isSource(node: StreamNode): boolean {
+  return node.kind.startsWith('source:');
+}
+
+export function createSource(node: StreamNode, ctx: OperatorContext): SourceOperator<unknown> {
+  const p = node.params;
+  switch (node.kind) {
+    case 'source:sequence': return sequenceSource(p['from'] as number, p['to'] as number, ctx) as SourceOperator<unknown>;
+    case 'source:collection': return collectionSource(p['items'] as unknown[]);
+    case 'source:file': return fileSource(p['path'] as string, p['format'] as 'lines' | 'jsonl', ctx);
+    case 'source:custom': return (p['factory'] as SourceFactory<unknown>)(ctx);
+    default: throw new WeirError(`unknown source kind ${node.kind}`, { uid: node.uid });
+  }
+}
+
+/** `collect` supplies the writer of a collect sink's ring to the coordinator. */
+export function createOperator(node: StreamNode, ctx: OperatorContext, collect: () => RecordWriter): StreamOperator<unknown, unknown> {
+  const p = node.params;
+  switch (node.kind) {
+    case 'map': return mapOperator(p['fn'] as (v: unknown) => unknown);
+    case 'filter': return filterOperator(p['fn'] as (v: unknown) => boolean);
+    case 'flatMap': return flatMapOperator(p['fn'] as Parameters<typeof flatMapOperator>[0]);
+    case 'process': return processOperator(p['fn'] as ProcessFunction<unknown, unknown>, ctx);
+    case 'operator': return (p['factory'] as OperatorFactory<unknown, unknown>)(ctx);
+    case 'sink:print': return printSink(p['prefix'] as string | undefined, ctx);
+    case 'sink:discard': return discardSink();
+    case 'sink:collect': return collectSink(collect());
+    case 'sink:file': return fileSinkOperator(p['dir'] as string, ctx);
+    default: {
+      const custom = p['factory'] as Fn | undefined;
+      if (typeof custom === 'function') return (custom as OperatorFactory<unknown, unknown>)(ctx);
+      throw new WeirError(`unknown operator kind ${node.kind}`, { uid: node.uid });
+    }
+  }
+}

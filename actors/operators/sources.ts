@@ -1,0 +1,98 @@
+// Bounded sources: a number sequence split over subtasks, a collection, and a line / JSON-lines file read by byte offset.
+import { closeSync, openSync, readSync } from 'node:fs';
+import type { SourceOperator } from '../../core/api/environment.ts';
+import type { OperatorContext } from '../../core/api/operator.ts';
+import { WeirError } from '../../core/errors.ts';
+
+/** Subtask i of p gets the contiguous range [from + floor(n*i/p), from + floor(n*(i+1)/p)). */
+export function sequenceSource(from: number, to: number, ctx: OperatorContext): SourceOperator<number> {
+  const n = to - from + 1;
+  let next = from + Math.floor((n * ctx.subtask) / ctx.parallelism);
+  const end = from + Math.floor((n * (ctx.subtask + 1)) / ctx.parallelism);
+  return {
+    emitBatch(emit, max) {
+      const stop = Math.min(end, next + max);
+      for (let v = next; v < stop; v++) emit(v);
+      next = stop;
+      return next < end;
+    },
+  };
+}
+
+export function collectionSource(items: readonly unknown[]): SourceOperator<unknown> {
+  let i = 0;
+  return {
+    emitBatch(emit, max) {
+      const stop = Math.min(items.length, i + max);
+      for (; i < stop; i++) emit(items[i]);
+      return i < items.length;
+    },
+  };
+}
+
+const CHUNK = 64 * 1024;
+
+/**
+ * Reads a file by byte offset: `offset` is always the start of the next unread line, so a
+ * later checkpoint can record it and a restart can seek there.
+ */
+export function fileSource(path: string, format: 'lines' | 'jsonl', ctx: OperatorContext): SourceOperator<unknown> & { offset: number } {
+  let fd = -1;
+  let pending = Buffer.alloc(0);
+  let line = 0;
+  let eof = false;
+  const state = {
+    offset: 0,
+    open() {
+      try {
+        fd = openSync(path, 'r');
+      } catch (err) {
+        throw new WeirError(`cannot open input file ${path}: ${(err as Error).message}`,
+          { uid: ctx.uid, subtask: ctx.subtask, cause: err });
+      }
+    },
+    emitBatch(emit: (r: unknown) => void, max: number): boolean {
+      let emitted = 0;
+      while (emitted < max) {
+        const nl = pending.indexOf(10);
+        if (nl < 0) {
+          if (eof) {
+            if (pending.length > 0) { emitLine(pending, emit); pending = Buffer.alloc(0); }
+            return false;
+          }
+          const chunk = Buffer.allocUnsafe(CHUNK);
+          const n = readSync(fd, chunk, 0, CHUNK, state.offset + pending.length);
+          if (n === 0) eof = true;
+          pending = pending.length === 0 ? chunk.subarray(0, n) : Buffer.concat([pending, chunk.subarray(0, n)]);
+          continue;
+        }
+        const text = pending.subarray(0, nl);
+        pending = pending.subarray(nl + 1);
+        if (emitLine(text, emit)) emitted++;
+        state.offset += nl + 1;
+      }
+      return true;
+    },
+    close() {
+      if (fd >= 0) closeSync(fd);
+      fd = -1;
+    },
+  };
+  function emitLine(bytes: Buffer, emit: (r: unknown) => void): boolean {
+    line++;
+    let text = bytes.toString('utf8');
+    if (text.endsWith('\r')) text = text.slice(0, -1);
+    if (format === 'lines') { emit(text); return true; }
+    if (text.trim() === '') return false;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      throw new WeirError(`malformed JSON line: ${(err as Error).message}`,
+        { uid: ctx.uid, subtask: ctx.subtask, position: `${path}:${line}, byte offset ${state.offset}` });
+    }
+    emit(value);
+    return true;
+  }
+  return state;
+}

@@ -1,0 +1,216 @@
+// One subtask of a task as an actor: its chain of operators, its input gate, its record writers, its steps.
+import type { SourceOperator } from '../../core/api/environment.ts';
+import type { Output, OperatorContext, OutputTag, StreamOperator } from '../../core/api/operator.ts';
+import { EMPTY_PAYLOAD, FrameKind, encodeWatermark } from '../../core/channel/frames.ts';
+import type { OperatorCounts } from '../../core/coordinator/deploy.ts';
+import { WeirError } from '../../core/errors.ts';
+import type { Task } from '../../core/graph/plan.ts';
+import type { StreamNode } from '../../core/graph/stream-graph.ts';
+import { createOperator, createSource, isSource } from '../operators/registry.ts';
+import type { InputGate } from './input-gate.ts';
+import type { RecordWriter } from './record-writer.ts';
+
+export interface SubtaskWiring {
+  readonly task: Task;
+  readonly subtask: number;
+  readonly context: (node: StreamNode) => OperatorContext;
+  /** Record writers of the network edges leaving `node` with side output `tag` (null: main output). */
+  readonly writersOf: (node: StreamNode, tag: string | null) => RecordWriter[];
+  readonly collectWriter: (node: StreamNode) => RecordWriter;
+  readonly gate: InputGate | null;
+  readonly batchSize: number;
+  /** Reads the stop word: true once sources should end their input. */
+  readonly stopRequested: () => boolean;
+}
+
+type Entry = (v: unknown) => void;
+
+/**
+ * States: running -> ending (end of input reached: final watermark, finish(), end-of-partition
+ * frames sent) -> done once every overdraft has drained and the operators are closed.
+ */
+export class Subtask {
+  readonly task: Task;
+  readonly index: number;
+  readonly counts: Record<string, OperatorCounts> = {};
+  private readonly ops: StreamOperator<unknown, unknown>[] = [];
+  private readonly outputs: Output<unknown>[] = [];
+  private readonly writers: RecordWriter[] = [];
+  private readonly source: SourceOperator<unknown> | null;
+  private readonly sourceEmit: Entry | null = null;
+  private readonly wire: SubtaskWiring;
+  private readonly contexts: OperatorContext[];
+  private ending = false;
+  done = false;
+
+  constructor(wire: SubtaskWiring) {
+    this.wire = wire;
+    this.task = wire.task;
+    this.index = wire.subtask;
+    const nodes = this.task.nodes;
+    this.contexts = nodes.map((n) => wire.context(n));
+    const head = nodes[0]!;
+    this.source = isSource(head) ? createSource(head, this.contexts[0]!) : null;
+    nodes.forEach((n, i) => {
+      this.counts[n.uid] = { name: n.name, recordsIn: 0, recordsOut: 0 };
+      this.ops[i] = i === 0 && this.source !== null
+        ? { processElement: (v, out) => out.collect(v) }
+        : createOperator(n, this.contexts[i]!, () => this.track(wire.collectWriter(n)));
+    });
+    // Outputs are built downstream first: each one calls the entries of the nodes chained to it.
+    const entries: Entry[] = [];
+    const watermarkEntries: ((ts: number) => void)[] = [];
+    for (let i = nodes.length - 1; i >= 0; i--) {
+      const out = this.buildOutput(i, entries, watermarkEntries);
+      this.outputs[i] = out;
+      entries[i] = this.entry(i, out);
+      const op = this.ops[i]!;
+      watermarkEntries[i] = op.processWatermark !== undefined
+        ? (ts) => op.processWatermark!(ts, out)
+        : (ts) => out.emitWatermark(ts);
+    }
+    if (this.source !== null) this.sourceEmit = this.outputs[0]!.collect.bind(this.outputs[0]);
+    wire.gate?.connect(entries[0]!, watermarkEntries[0]!);
+    this.headWatermark = watermarkEntries[0]!;
+  }
+
+  private readonly headWatermark: (ts: number) => void;
+
+  private track(w: RecordWriter): RecordWriter {
+    this.writers.push(w);
+    return w;
+  }
+
+  /** The entry point of node i: counts, calls the operator, names the operator when user code throws. */
+  private entry(i: number, out: Output<unknown>): Entry {
+    const op = this.ops[i]!;
+    const counts = this.counts[this.task.nodes[i]!.uid]!;
+    const uid = this.task.nodes[i]!.uid;
+    const subtask = this.index;
+    return (v) => {
+      counts.recordsIn++;
+      try {
+        op.processElement(v, out);
+      } catch (err) {
+        if (err instanceof WeirError && err.uid !== undefined) throw err;
+        throw new WeirError(`user code failed: ${(err as Error)?.message ?? String(err)}`,
+          { uid, subtask, position: `input record ${counts.recordsIn - 1}`, cause: err });
+      }
+    };
+  }
+
+  private buildOutput(i: number, entries: Entry[], watermarkEntries: ((ts: number) => void)[]): Output<unknown> {
+    const node = this.task.nodes[i]!;
+    const counts = this.counts[node.uid]!;
+    const chained = this.task.nodes
+      .map((n, j) => ({ n, j }))
+      .filter(({ n }) => n.inputs.length === 1 && n.inputs[0]!.node === node && this.task.nodes.indexOf(n) > i);
+    const targetsFor = (tag: string | null): Entry[] => [
+      ...chained.filter(({ n }) => n.inputs[0]!.tag === tag).map(({ j }) => entries[j]!),
+      ...this.wire.writersOf(node, tag).map((w) => (v: unknown) => w.add(v)),
+    ];
+    const main = targetsFor(null);
+    const sides = new Map<string, Entry[]>();
+    for (const tag of node.sideOutputs) sides.set(tag, targetsFor(tag));
+    const allWriters = [null, ...node.sideOutputs].flatMap((tag) => this.wire.writersOf(node, tag));
+    for (const w of allWriters) this.track(w);
+    const watermarkTargets = chained.map(({ j }) => watermarkEntries[j]!);
+    const only = main.length === 1 ? main[0]! : null;
+    return {
+      collect: only !== null
+        ? (v) => { counts.recordsOut++; only(v); }
+        : (v) => { counts.recordsOut++; for (const t of main) t(v); },
+      output<S>(tag: OutputTag<S>, value: S) {
+        const targets = sides.get(tag.id);
+        if (targets === undefined) {
+          throw new WeirError(`side output '${tag.id}' is not read by any getSideOutput(...); declare it before emitting`, { uid: node.uid });
+        }
+        for (const t of targets) t(value);
+      },
+      emitWatermark(ts: number) {
+        for (const t of watermarkTargets) t(ts);
+        const payload = encodeWatermark(ts);
+        for (const w of allWriters) w.broadcastFrame(FrameKind.WATERMARK, payload);
+      },
+    };
+  }
+
+  open(): void {
+    this.source?.open?.(this.contexts[0]!);
+    this.ops.forEach((op, i) => op.open?.(this.contexts[i]!, this.outputs[i]!));
+  }
+
+  /** Runs one slice of work; true if anything moved. */
+  step(): boolean {
+    if (this.done) return false;
+    let progress = false;
+    if (this.hasOverdraft()) {
+      const before = this.overdraftBytes();
+      if (!this.drain()) return this.overdraftBytes() !== before;
+      progress = true;
+    }
+    if (this.ending) {
+      this.ops.forEach((op) => op.close?.());
+      this.source?.close?.();
+      this.done = true;
+      return true;
+    }
+    if (this.source !== null) {
+      const more = !this.wire.stopRequested() && this.source.emitBatch(this.sourceEmit!, this.wire.batchSize * 4);
+      if (!more) this.headWatermark(Infinity);
+      this.flush();
+      if (!more) this.endInput();
+      return true;
+    }
+    const gate = this.wire.gate!;
+    progress = gate.step(() => this.hasOverdraft()) || progress;
+    this.flush();
+    if (gate.finished) this.endInput();
+    return progress;
+  }
+
+  /** Finishes the chain in order (a finish may emit to the nodes after it), then ends every output. */
+  private endInput(): void {
+    this.ops.forEach((op, i) => op.finish?.(this.outputs[i]!));
+    for (const w of new Set(this.writers)) w.broadcastFrame(FrameKind.END_OF_PARTITION, EMPTY_PAYLOAD);
+    this.ending = true;
+  }
+
+  private flush(): void {
+    for (const w of this.writers) w.flush();
+  }
+
+  hasOverdraft(): boolean {
+    for (const w of this.writers) if (w.hasOverdraft()) return true;
+    return false;
+  }
+
+  private drain(): boolean {
+    let empty = true;
+    for (const w of this.writers) if (!w.drain()) empty = false;
+    return empty;
+  }
+
+  private overdraftBytes(): number {
+    let n = 0;
+    for (const w of this.writers) for (const c of w.channels) n += c.overdraftBytes;
+    return n;
+  }
+
+  peakOverdraftBytes(): number {
+    let peak = 0;
+    for (const w of this.writers) peak = Math.max(peak, w.peakOverdraftBytes());
+    return peak;
+  }
+
+  /** Whether a step could make progress now (the scheduler's re-check before sleeping). */
+  hasWork(): boolean {
+    if (this.done) return false;
+    if (this.hasOverdraft()) {
+      for (const w of this.writers) for (const c of w.channels) if (c.hasOverdraft && c.ring.freeBytes() > 0) return true;
+      return false;
+    }
+    if (this.ending || this.source !== null) return true;
+    return this.wire.gate!.hasInput();
+  }
+}

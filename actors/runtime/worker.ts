@@ -1,0 +1,125 @@
+// The worker entry: one long-lived piscina task per slot that builds the job, wires its subtasks and runs them.
+import { ChannelWriter } from '../../core/channel/channel-writer.ts';
+import { Doorbell } from '../../core/channel/doorbell.ts';
+import { RingConsumer, RingProducer } from '../../core/channel/ring.ts';
+import type { Codec } from '../../core/codec/codec.ts';
+import { generalCodec } from '../../core/codec/general.ts';
+import { codecFor } from '../../core/codec/schema.ts';
+import type { TypeInfo } from '../../core/codec/types.ts';
+import { STOP, STOP_CANCEL, STOP_GRACEFUL } from '../../core/coordinator/deploy.ts';
+import type { DeployMessage, OperatorCounts, SlotResult } from '../../core/coordinator/deploy.ts';
+import { reportOf, WeirError } from '../../core/errors.ts';
+import { collectRingKey, ringKey, targetsOf } from '../../core/graph/channels.ts';
+import { compareSignatures, parallelismOf, plan } from '../../core/graph/plan.ts';
+import type { Edge, JobPlan, Task } from '../../core/graph/plan.ts';
+import type { StreamNode } from '../../core/graph/stream-graph.ts';
+import { buildGraph, loadJob } from '../../core/job.ts';
+import { InputGate } from './input-gate.ts';
+import type { InputChannel } from './input-gate.ts';
+import { RecordWriter } from './record-writer.ts';
+import { runScheduler } from './scheduler.ts';
+import { Subtask } from './subtask.ts';
+
+export default async function runSlot(deploy: DeployMessage): Promise<SlotResult> {
+  const port = deploy.port;
+  // A pending Atomics.waitAsync does not keep a thread alive: hold a ref'd handle while running.
+  const keepAlive = setInterval(() => {}, 1 << 30);
+  try {
+    const job = await loadJob(deploy.jobUrl);
+    const { env } = buildGraph(job, deploy.options);
+    const p = plan(env.graph, deploy.options);
+    const diff = compareSignatures(deploy.signatures, p.signatures);
+    if (diff !== null) throw new WeirError(diff);
+    const control = new Int32Array(deploy.control);
+    const actors = wire(deploy, p, control);
+    for (const a of actors) a.open();
+    const bell = new Doorbell(deploy.doorbells[deploy.slot]!);
+    await runScheduler(actors, bell, () => Atomics.load(control, STOP) === STOP_CANCEL);
+    const counts: Record<string, OperatorCounts> = {};
+    for (const a of actors) Object.assign(counts, a.counts);
+    return { type: 'finished', counts, peakOverdraftBytes: Math.max(0, ...actors.map((a) => a.peakOverdraftBytes())) };
+  } catch (err) {
+    return { type: 'failed', report: reportOf(err) };
+  } finally {
+    clearInterval(keepAlive);
+    port.close();
+  }
+}
+
+function wire(deploy: DeployMessage, p: JobPlan, control: Int32Array): Subtask[] {
+  const slot = deploy.slot;
+  const bells = deploy.doorbells.map((b) => new Doorbell(b));
+  const coordinatorBell = bells[bells.length - 1]!;
+  const codecs = new Map<string, Codec>();
+  const codecOf = (e: Edge): Codec => {
+    let c = codecs.get(e.codec);
+    if (c === undefined) {
+      c = e.codec === 'general' ? generalCodec() : codecFor(e.fromNode.outType as TypeInfo) as Codec;
+      codecs.set(e.codec, c);
+    }
+    return c;
+  };
+  const ring = (key: string) => {
+    const sab = deploy.rings[key];
+    if (sab === undefined) throw new WeirError(`no ring ${key} in the deploy message`);
+    return sab;
+  };
+  const options = deploy.options;
+  const actors: Subtask[] = [];
+  for (const task of p.tasks) {
+    if (task.parallelism <= slot) continue;
+    const writers = new Map<string, RecordWriter[]>();
+    const writersOf = (node: StreamNode, tag: string | null): RecordWriter[] => {
+      const k = `${node.uid}#${tag ?? ''}`;
+      let ws = writers.get(k);
+      if (ws === undefined) {
+        ws = p.edges.filter((e) => e.fromNode === node && e.tag === tag).map((e) => {
+          const channels = targetsOf(e.partitioner, e.from.parallelism, e.to.parallelism, slot).map((j) => {
+            const producer = new RingProducer(ring(ringKey(e.id, slot, j)));
+            producer.wake = bells[j]!;
+            return new ChannelWriter(producer);
+          });
+          return new RecordWriter(channels, codecOf(e), {
+            partitioner: e.partitioner, keySelector: e.toNode.inputs.find((i) => i.node === node)?.partitioning?.keySelector,
+            maxParallelism: e.to.maxParallelism, batchSize: options.batchSize, start: slot, uid: node.uid, subtask: slot,
+          });
+        });
+        writers.set(k, ws);
+      }
+      return ws;
+    };
+    const collectWriter = (node: StreamNode): RecordWriter => {
+      const producer = new RingProducer(ring(collectRingKey(node.uid, slot)));
+      producer.wake = coordinatorBell;
+      return new RecordWriter([new ChannelWriter(producer)], generalCodec(), {
+        partitioner: 'forward', keySelector: undefined, maxParallelism: task.maxParallelism,
+        batchSize: options.batchSize, start: 0, uid: node.uid, subtask: slot,
+      });
+    };
+    actors.push(new Subtask({
+      task, subtask: slot, writersOf, collectWriter, batchSize: options.batchSize,
+      gate: inputGate(task, p, slot, ring, bells, codecOf),
+      stopRequested: () => Atomics.load(control, STOP) >= STOP_GRACEFUL,
+      context: (node) => ({
+        uid: node.uid, name: node.name, subtask: slot, parallelism: parallelismOf(node, options),
+        maxParallelism: task.maxParallelism, attempt: deploy.attempt, options: { ...options },
+      }),
+    }));
+  }
+  return actors;
+}
+
+function inputGate(task: Task, p: JobPlan, slot: number, ring: (k: string) => SharedArrayBuffer, bells: Doorbell[],
+  codecOf: (e: Edge) => Codec): InputGate | null {
+  const channels: InputChannel[] = [];
+  for (const e of p.edges) {
+    if (e.to !== task) continue;
+    for (let i = 0; i < e.from.parallelism; i++) {
+      if (!targetsOf(e.partitioner, e.from.parallelism, e.to.parallelism, i).includes(slot)) continue;
+      const consumer = new RingConsumer(ring(ringKey(e.id, i, slot)));
+      consumer.wake = bells[i]!;
+      channels.push({ consumer, codec: codecOf(e), label: `'${e.fromNode.uid}' subtask ${i}`, watermark: -Infinity, ended: false });
+    }
+  }
+  return channels.length === 0 ? null : new InputGate(channels, task.nodes[0]!.uid, slot);
+}

@@ -1,0 +1,168 @@
+// DataStream, its keyed and single-operator forms, and sinks: the fluent API that builds the stream graph.
+import { WeirError } from '../errors.ts';
+import type { DeclaredType, NodeInput, Partitioning, StreamGraph, StreamNode } from '../graph/stream-graph.ts';
+import type { FilterFunction, FlatMapFunction, KeySelector, MapFunction, ProcessFunction } from './functions.ts';
+import type { OperatorFactory, OutputTag } from './operator.ts';
+
+/** Where a stream's records come from: one or more (node, output) pairs, after union. */
+interface Upstream {
+  readonly node: StreamNode;
+  readonly tag: string | null;
+}
+
+/** A sink as `sinkTo` takes it: fileSink(dir), or your own operator. */
+export interface SinkDescriptor {
+  readonly kind: string;
+  readonly name: string;
+  readonly params: Record<string, unknown>;
+}
+
+export class DataStream<T> {
+  protected readonly graph: StreamGraph;
+  protected readonly upstreams: readonly Upstream[];
+  protected readonly partitioning: Partitioning | undefined;
+
+  constructor(graph: StreamGraph, upstreams: readonly Upstream[], partitioning?: Partitioning) {
+    this.graph = graph;
+    this.upstreams = upstreams;
+    this.partitioning = partitioning;
+  }
+
+  protected inputs(): NodeInput[] {
+    return this.upstreams.map((u) => ({ node: u.node, tag: u.tag, partitioning: this.partitioning }));
+  }
+
+  protected then<O>(kind: string, name: string, params: Record<string, unknown>, stateful = false): SingleOutputStreamOperator<O> {
+    const node = this.graph.add(kind, name, this.inputs(), params, stateful);
+    return new SingleOutputStreamOperator<O>(this.graph, node);
+  }
+
+  map<O>(fn: MapFunction<T, O>): SingleOutputStreamOperator<O> {
+    return this.then('map', 'Map', { fn: checkFn(fn, 'map') });
+  }
+
+  filter(fn: FilterFunction<T>): SingleOutputStreamOperator<T> {
+    return this.then('filter', 'Filter', { fn: checkFn(fn, 'filter') });
+  }
+
+  flatMap<O>(fn: FlatMapFunction<T, O>): SingleOutputStreamOperator<O> {
+    return this.then('flatMap', 'FlatMap', { fn: checkFn(fn, 'flatMap') });
+  }
+
+  process<O>(fn: ProcessFunction<T, O>): SingleOutputStreamOperator<O> {
+    if (fn === null || typeof fn !== 'object' || typeof fn.processElement !== 'function') {
+      throw new WeirError('process() takes a ProcessFunction (an object with processElement)');
+    }
+    return this.then('process', fn.constructor?.name || 'Process', { fn });
+  }
+
+  /** An operator of your own, built per subtask by `factory` (the operator SPI). */
+  transform<O>(name: string, factory: OperatorFactory<T, O>, opts: { stateful?: boolean } = {}): SingleOutputStreamOperator<O> {
+    return this.then('operator', name, { factory: checkFn(factory, 'transform') }, opts.stateful ?? false);
+  }
+
+  keyBy<K>(selector: KeySelector<T, K>): KeyedStream<T, K> {
+    checkFn(selector, 'keyBy');
+    return new KeyedStream<T, K>(this.graph, this.upstreams, { kind: 'keyBy', keySelector: selector as KeySelector<unknown, unknown> });
+  }
+
+  rebalance(): DataStream<T> { return new DataStream<T>(this.graph, this.upstreams, { kind: 'rebalance' }); }
+  rescale(): DataStream<T> { return new DataStream<T>(this.graph, this.upstreams, { kind: 'rescale' }); }
+  broadcast(): DataStream<T> { return new DataStream<T>(this.graph, this.upstreams, { kind: 'broadcast' }); }
+  forward(): DataStream<T> { return new DataStream<T>(this.graph, this.upstreams, { kind: 'forward' }); }
+
+  union(...others: DataStream<T>[]): DataStream<T> {
+    const all = [this, ...others];
+    if (all.some((s) => s.partitioning !== undefined)) {
+      throw new WeirError('union() takes streams before any partitioning; call keyBy/rebalance after union');
+    }
+    return new DataStream<T>(this.graph, all.flatMap((s) => s.upstreams));
+  }
+
+  sinkTo(sink: SinkDescriptor): DataStreamSink {
+    return new DataStreamSink(this.graph.add(sink.kind, sink.name, this.inputs(), sink.params));
+  }
+
+  /** Prints each record on standard output, prefixed by the subtask number when parallel. */
+  print(prefix?: string): DataStreamSink {
+    return this.sinkTo({ kind: 'sink:print', name: 'Print', params: { prefix } });
+  }
+
+  /** Sends records back to the submitting thread through a ring; they appear in the job result. */
+  collect(): DataStreamSink {
+    return this.sinkTo({ kind: 'sink:collect', name: 'Collect', params: {} });
+  }
+
+  /** Drops every record (benchmarks). */
+  discard(): DataStreamSink {
+    return this.sinkTo({ kind: 'sink:discard', name: 'Discard', params: {} });
+  }
+}
+
+export class KeyedStream<T, K> extends DataStream<T> {
+  declare readonly __key?: K;
+}
+
+/** A stream produced by one operator: the place to set its uid, name, parallelism and record type. */
+export class SingleOutputStreamOperator<T> extends DataStream<T> {
+  readonly node: StreamNode;
+
+  constructor(graph: StreamGraph, node: StreamNode) {
+    super(graph, [{ node, tag: null }]);
+    this.node = node;
+  }
+
+  uid(uid: string): this {
+    if (typeof uid !== 'string' || uid === '') throw new WeirError('uid() takes a non-empty string');
+    this.node.userUid = uid;
+    return this;
+  }
+
+  name(name: string): this {
+    this.node.name = name;
+    return this;
+  }
+
+  setParallelism(p: number): this {
+    if (!Number.isInteger(p) || p < 1) throw new WeirError(`setParallelism needs a positive integer, got ${p}`, { uid: this.node.userUid });
+    this.node.parallelism = p;
+    return this;
+  }
+
+  /** Declares the record type, so every edge out of this operator uses its schema codec. */
+  returns(type: DeclaredType): this {
+    if (type === null || typeof type !== 'object' || typeof type.descriptor !== 'string') {
+      throw new WeirError('returns() takes a type from Types (Types.INT32, Types.TUPLE(...), Types.ROW({...}))');
+    }
+    this.node.outType = type;
+    return this;
+  }
+
+  getSideOutput<S>(tag: OutputTag<S>): DataStream<S> {
+    this.node.sideOutputs.add(tag.id);
+    return new DataStream<S>(this.graph, [{ node: this.node, tag: tag.id }]);
+  }
+}
+
+export class DataStreamSink {
+  readonly node: StreamNode;
+  constructor(node: StreamNode) { this.node = node; }
+  uid(uid: string): this { this.node.userUid = uid; return this; }
+  name(name: string): this { this.node.name = name; return this; }
+  setParallelism(p: number): this {
+    if (!Number.isInteger(p) || p < 1) throw new WeirError(`setParallelism needs a positive integer, got ${p}`);
+    this.node.parallelism = p;
+    return this;
+  }
+}
+
+/** Writes JSON lines as part files in `dir`, one per subtask; in-progress files end in `.inprogress`. */
+export function fileSink(dir: string): SinkDescriptor {
+  if (typeof dir !== 'string' || dir === '') throw new WeirError('fileSink() needs a directory path');
+  return { kind: 'sink:file', name: 'FileSink', params: { dir } };
+}
+
+function checkFn<F>(fn: F, what: string): F {
+  if (typeof fn !== 'function') throw new WeirError(`${what}() takes a function, got ${typeof fn}`);
+  return fn;
+}

@@ -1,0 +1,98 @@
+// StreamExecutionEnvironment: job-level settings and the sources every stream starts from.
+import { WeirError } from '../errors.ts';
+import { StreamGraph } from '../graph/stream-graph.ts';
+import { defaultOptions, validateOptions } from '../options.ts';
+import type { JobOptions } from '../options.ts';
+import { SingleOutputStreamOperator } from './datastream.ts';
+import type { OperatorContext } from './operator.ts';
+
+/** A source of your own: emits up to `max` records per call and says whether more will come. */
+export interface SourceOperator<T> {
+  open?(ctx: OperatorContext): void;
+  /** Emits at most `max` records through emit; returns false once the source is exhausted. */
+  emitBatch(emit: (record: T) => void, max: number): boolean;
+  close?(): void;
+}
+
+export type SourceFactory<T> = (ctx: OperatorContext) => SourceOperator<T>;
+
+export interface FileSourceOptions {
+  /** 'lines' emits each line as a string; 'jsonl' parses each line as JSON. */
+  format?: 'lines' | 'jsonl';
+}
+
+export class StreamExecutionEnvironment {
+  readonly graph = new StreamGraph();
+  private readonly settings: Partial<JobOptions> = {};
+  private readonly overrides: Partial<JobOptions>;
+
+  /** `overrides` (the CLI's or submit()'s options) win over what the job module sets. */
+  constructor(overrides: Partial<JobOptions> = {}) {
+    this.overrides = overrides;
+  }
+
+  setParallelism(p: number): this { return this.set({ parallelism: p }); }
+  setMaxParallelism(p: number): this { return this.set({ maxParallelism: p }); }
+  setStateBackend(backend: 'heap' | 'lmdb'): this { return this.set({ stateBackend: backend }); }
+
+  enableCheckpointing(interval: number, opts: Partial<Pick<JobOptions, 'mode' | 'alignedCheckpointTimeout' |
+    'checkpointTimeout' | 'minPause' | 'tolerableFailedCheckpoints' | 'checkpointDir'>> = {}): this {
+    return this.set({ checkpointInterval: interval, ...opts });
+  }
+
+  /** Any job options by name, validated. */
+  configure(options: Partial<JobOptions>): this { return this.set(options); }
+
+  private set(options: Partial<JobOptions>): this {
+    Object.assign(this.settings, validateOptions(options as Record<string, unknown>, 'job option'));
+    return this;
+  }
+
+  /** Defaults, then the job module's settings, then the overrides. */
+  resolvedOptions(): JobOptions {
+    return { ...defaultOptions(), ...this.settings, ...this.overrides } as JobOptions;
+  }
+
+  getParallelism(): number {
+    return this.resolvedOptions().parallelism;
+  }
+
+  /** The numbers from..to inclusive, split in contiguous ranges over the subtasks. */
+  fromSequence(from: number, to: number): SingleOutputStreamOperator<number> {
+    if (!Number.isSafeInteger(from) || !Number.isSafeInteger(to) || to < from) {
+      throw new WeirError(`fromSequence needs safe integers from <= to, got ${from}, ${to}`);
+    }
+    return this.source('source:sequence', 'Sequence', { from, to });
+  }
+
+  /** The elements of an array, in order, from a single subtask. */
+  fromCollection<T>(items: readonly T[]): SingleOutputStreamOperator<T> {
+    if (!Array.isArray(items)) throw new WeirError('fromCollection takes an array');
+    return this.source('source:collection', 'Collection', { items, fixedParallelism: 1 });
+  }
+
+  fromElements<T>(...items: T[]): SingleOutputStreamOperator<T> {
+    return this.fromCollection(items);
+  }
+
+  /** A bounded file read by byte offset, one record per line, from a single subtask. */
+  fromFile<T = string>(path: string, opts: FileSourceOptions = {}): SingleOutputStreamOperator<T> {
+    if (typeof path !== 'string' || path === '') throw new WeirError('fromFile needs a path');
+    const format = opts.format ?? 'lines';
+    if (format !== 'lines' && format !== 'jsonl') throw new WeirError(`fromFile option 'format' must be lines or jsonl, got ${String(format)}`);
+    return this.source('source:file', 'FileSource', { path, format, fixedParallelism: 1 });
+  }
+
+  readTextFile(path: string): SingleOutputStreamOperator<string> {
+    return this.fromFile<string>(path);
+  }
+
+  fromSource<T>(factory: SourceFactory<T>, name = 'Source'): SingleOutputStreamOperator<T> {
+    if (typeof factory !== 'function') throw new WeirError('fromSource takes a factory function');
+    return this.source('source:custom', name, { factory });
+  }
+
+  private source<T>(kind: string, name: string, params: Record<string, unknown>): SingleOutputStreamOperator<T> {
+    return new SingleOutputStreamOperator<T>(this.graph, this.graph.add(kind, name, [], params));
+  }
+}

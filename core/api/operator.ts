@@ -1,0 +1,53 @@
+// The operator SPI: what an actor's operator implements, and the context and output the runtime hands it.
+
+/** Names a side output; records sent to it travel on their own stream (getSideOutput). */
+export class OutputTag<T = unknown> {
+  readonly id: string;
+  declare readonly __type?: T;
+  constructor(id: string) {
+    if (typeof id !== 'string' || id === '') throw new TypeError('an OutputTag needs a non-empty id');
+    this.id = id;
+  }
+}
+
+export interface Collector<T> {
+  collect(value: T): void;
+}
+
+/** Where an operator sends what it produces: its main output, side outputs, watermarks. */
+export interface Output<T> extends Collector<T> {
+  output<S>(tag: OutputTag<S>, value: S): void;
+  emitWatermark(timestamp: number): void;
+}
+
+/** What the runtime tells an operator about where it runs. */
+export interface OperatorContext {
+  readonly uid: string;
+  readonly name: string;
+  readonly subtask: number;
+  readonly parallelism: number;
+  readonly maxParallelism: number;
+  readonly attempt: number;
+  /** The resolved job options, as the coordinator shipped them. */
+  readonly options: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The library API for actors. One instance per subtask; every call comes from the one
+ * thread that hosts it, one at a time, so no locks are needed.
+ */
+export interface StreamOperator<IN, OUT> {
+  open?(ctx: OperatorContext, out: Output<OUT>): void;
+  processElement(value: IN, out: Output<OUT>): void;
+  /** Called when the operator's input watermark advances; the default forwards it. */
+  processWatermark?(timestamp: number, out: Output<OUT>): void;
+  snapshotState?(checkpointId: number): unknown;
+  initializeState?(state: unknown): void;
+  notifyCheckpointComplete?(checkpointId: number): void;
+  /** End of input: flush what is buffered through `out`. */
+  finish?(out: Output<OUT>): void;
+  close?(): void;
+}
+
+/** Builds one operator instance per subtask, in the worker that hosts it. */
+export type OperatorFactory<IN, OUT> = (ctx: OperatorContext) => StreamOperator<IN, OUT>;

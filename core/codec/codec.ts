@@ -1,0 +1,16 @@
+// The Codec contract: how a batch of records becomes one DATA frame payload and back.
+
+/**
+ * Turns records into frame payloads and back. A DATA frame's header carries the record
+ * count, so a payload holds only the records. Every payload is self-contained: any frame
+ * decodes on its own, with a fresh codec instance, in any thread, in any order, which is
+ * what persisted channel state and re-routing (decode, then re-encode) rely on.
+ */
+export interface Codec<T = unknown> {
+  /** Stable text naming the codec and its schema; part of the job graph fingerprint. */
+  readonly descriptor: string;
+  /** Encodes records[start..end) as one frame payload. The result may be a view of a scratch buffer reused by the next call: the caller copies it out before encoding again. */
+  encode(records: readonly T[], start: number, end: number): Uint8Array;
+  /** Decodes a payload that holds `count` records, calling emit for each in order. The payload may be a view of a SharedArrayBuffer; copy out first where the decoder needs it. */
+  decode(payload: Uint8Array, count: number, emit: (record: T) => void): void;
+}

@@ -1,0 +1,104 @@
+// Generates the source of a schema decoder from a type tree: DataView reads into object and array literals, bounds checked once per run of fixed-size fields.
+
+import { Emitter, fixedSize } from './emitter.ts';
+import type { TypeInfo } from './types.ts';
+
+const GETTERS = {
+  int16: ['getInt16', 2], uint16: ['getUint16', 2], int32: ['getInt32', 4], uint32: ['getUint32', 4],
+  float32: ['getFloat32', 4], float64: ['getFloat64', 8], bigint64: ['getBigInt64', 8],
+} as const;
+
+/**
+ * Body of `function (h)` returning `decode(payload, count, emit)`. Every read is bounds
+ * checked before it happens (a Uint8Array read past the end yields undefined, not an
+ * error), and the payload must be used up exactly, so a truncated or misframed payload is
+ * reported rather than decoded into wrong records.
+ */
+export function decoderSource(type: TypeInfo): string {
+  const e = new Emitter((bytes) => `if (p + ${bytes} > end) corrupt(i, "the payload ends inside the record");`);
+  const size = fixedSize(type);
+  e.unguarded = size !== undefined;
+  const record = decodeValue(e, type);
+  e.flush();
+  return `"use strict";
+const corrupt = h.corrupt, readString = h.readString;
+return function decode(payload, count, emit) {
+  const u8 = payload, end = payload.length;
+  const dv = new DataView(payload.buffer, payload.byteOffset, end);
+  let p = 0, i = 0;
+  ${size === undefined ? '' : `if (count * ${size} !== end) corrupt(0, count + " records of ${size} bytes need " + count * ${size} + " bytes, the payload has " + end);`}
+  for (; i < count; i++) {
+${e.source()}
+    emit(${record});
+  }
+  if (p !== end) corrupt(i, (end - p) + " bytes are left after " + count + " records");
+};`;
+}
+
+/** Pushes the statements that read one value and returns the name holding it. */
+function decodeValue(e: Emitter, t: TypeInfo): string {
+  const out = e.temp('r');
+  switch (t.kind) {
+    case 'int8':
+      e.push(`const ${out} = (u8[${e.fixed(1)}] << 24) >> 24;`);
+      return out;
+    case 'uint8':
+      e.push(`const ${out} = u8[${e.fixed(1)}];`);
+      return out;
+    case 'boolean':
+      e.push(`const ${out} = u8[${e.fixed(1)}] !== 0;`);
+      return out;
+    case 'int16': case 'uint16': case 'int32': case 'uint32': case 'float32': case 'float64': case 'bigint64': {
+      const [getter, bytes] = GETTERS[t.kind];
+      e.push(`const ${out} = dv.${getter}(${e.fixed(bytes)}, true);`);
+      return out;
+    }
+    case 'string': {
+      const n = e.temp('n');
+      e.push(`const ${n} = dv.getUint32(${e.fixed(4)}, true);`);
+      e.flush();
+      e.push(`if (${n} > end - p) corrupt(i, "a string of " + ${n} + " bytes runs past the payload");`);
+      e.push(`const ${out} = readString(u8, p, ${n});`);
+      e.push(`p += ${n};`);
+      return out;
+    }
+    case 'tuple': {
+      const items = t.elements.map((element) => decodeValue(e, element));
+      e.push(`const ${out} = [${items.join(', ')}];`);
+      return out;
+    }
+    case 'row': {
+      const items = t.fields.map((f) => `${JSON.stringify(f.name)}: ${decodeValue(e, f.type)}`);
+      e.push(`const ${out} = {${items.join(', ')}};`);
+      return out;
+    }
+    case 'nullable': {
+      const tag = e.temp('g');
+      e.push(`const ${tag} = u8[${e.fixed(1)}];`);
+      e.flush();
+      e.push(`let ${out};`);
+      e.push(`if (${tag} === 0) ${out} = null;`);
+      e.push(`else if (${tag} === 2) ${out} = undefined;`);
+      e.block(`else if (${tag} === 1) {`, () => e.push(`${out} = ${decodeValue(e, t.inner)};`));
+      e.push(`else corrupt(i, "nullable tag " + ${tag} + " is none of 0, 1, 2");`);
+      return out;
+    }
+    case 'array': {
+      const n = e.temp('n');
+      const j = e.temp('j');
+      const elementSize = fixedSize(t.element);
+      e.push(`const ${n} = dv.getUint32(${e.fixed(4)}, true);`);
+      e.flush();
+      // An element takes at least one byte, except in a tuple<>, so a count beyond the bytes left is corrupt.
+      if (elementSize !== 0) {
+        e.push(`if (${n} * ${elementSize ?? 1} > end - p) corrupt(i, "an array of " + ${n} + " elements runs past the payload");`);
+      }
+      e.push(`const ${out} = [];`);
+      const outer = e.unguarded;
+      e.unguarded = elementSize !== undefined;
+      e.block(`for (let ${j} = 0; ${j} < ${n}; ${j}++) {`, () => e.push(`${out}.push(${decodeValue(e, t.element)});`));
+      e.unguarded = outer;
+      return out;
+    }
+  }
+}

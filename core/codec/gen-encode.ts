@@ -1,0 +1,130 @@
+// Generates the source of a schema encoder from a type tree, so each record costs straight-line typeof checks and DataView writes.
+
+import { Emitter, fixedSize, pathExpr } from './emitter.ts';
+import type { Path } from './emitter.ts';
+import { fieldStep } from './types.ts';
+import type { TypeInfo } from './types.ts';
+
+/** Integer kinds: the test that rejects anything else (strings, fractions, out of range), and the DataView setter. */
+const INTEGERS = {
+  int8: { test: (v: string) => `((${v} << 24) >> 24) !== ${v}`, range: 'from -128 to 127', bytes: 1, set: '' },
+  uint8: { test: (v: string) => `(${v} & 0xff) !== ${v}`, range: 'from 0 to 255', bytes: 1, set: '' },
+  int16: { test: (v: string) => `((${v} << 16) >> 16) !== ${v}`, range: 'from -32768 to 32767', bytes: 2, set: 'setInt16' },
+  uint16: { test: (v: string) => `(${v} & 0xffff) !== ${v}`, range: 'from 0 to 65535', bytes: 2, set: 'setUint16' },
+  int32: { test: (v: string) => `(${v} | 0) !== ${v}`, range: 'from -2147483648 to 2147483647', bytes: 4, set: 'setInt32' },
+  uint32: { test: (v: string) => `(${v} >>> 0) !== ${v}`, range: 'from 0 to 4294967295', bytes: 4, set: 'setUint32' },
+} as const;
+
+/**
+ * Body of `function (h)` returning `encode(records, start, end)`. The scratch buffer and
+ * its DataView live in the closure; `grow` replaces both, which is why generated code reads
+ * them from the closure rather than caching them in locals.
+ */
+export function encoderSource(type: TypeInfo): string {
+  const e = new Emitter((bytes) => `if (p + ${bytes} > u8.length) grow(p, p + ${bytes});`);
+  const size = fixedSize(type);
+  e.unguarded = size !== undefined;
+  e.push('const v = records[i];');
+  encodeValue(e, type, 'v', []);
+  e.flush();
+  return `"use strict";
+const fail = h.fail, writeString = h.writeString, badRange = h.badRange;
+let u8 = new Uint8Array(h.initialBytes), dv = new DataView(u8.buffer);
+function grow(p, need) {
+  let size = u8.length * 2;
+  while (size < need) size *= 2;
+  const next = new Uint8Array(size);
+  next.set(u8.subarray(0, p));
+  u8 = next;
+  dv = new DataView(next.buffer);
+}
+return function encode(records, start, end) {
+  if (!(start >= 0 && start <= end && end <= records.length)) badRange(records, start, end);
+  let p = 0;
+  ${size === undefined ? '' : `if ((end - start) * ${size} > u8.length) grow(0, (end - start) * ${size});`}
+  for (let i = start; i < end; i++) {
+${e.source()}
+  }
+  return u8.subarray(0, p);
+};`;
+}
+
+function check(e: Emitter, failed: string, path: Path, expected: string, v: string): void {
+  e.push(`if (${failed}) fail(i, ${pathExpr(path)}, ${JSON.stringify(expected)}, ${v});`);
+}
+
+function encodeValue(e: Emitter, t: TypeInfo, v: string, path: Path): void {
+  switch (t.kind) {
+    case 'int8': case 'uint8': case 'int16': case 'uint16': case 'int32': case 'uint32': {
+      const int = INTEGERS[t.kind];
+      check(e, int.test(v), path, `${t.kind} (an integer ${int.range})`, v);
+      const at = e.fixed(int.bytes);
+      e.push(int.bytes === 1 ? `u8[${at}] = ${v};` : `dv.${int.set}(${at}, ${v}, true);`);
+      return;
+    }
+    case 'float32': case 'float64':
+      check(e, `typeof ${v} !== "number"`, path, `${t.kind} (a number)`, v);
+      e.push(`dv.${t.kind === 'float32' ? 'setFloat32' : 'setFloat64'}(${e.fixed(t.kind === 'float32' ? 4 : 8)}, ${v}, true);`);
+      return;
+    case 'bigint64':
+      check(e, `typeof ${v} !== "bigint" || ${v} < -0x8000000000000000n || ${v} > 0x7fffffffffffffffn`, path,
+        'bigint64 (a bigint from -(2n ** 63n) to 2n ** 63n - 1n)', v);
+      e.push(`dv.setBigInt64(${e.fixed(8)}, ${v}, true);`);
+      return;
+    case 'boolean':
+      check(e, `typeof ${v} !== "boolean"`, path, 'boolean', v);
+      e.push(`u8[${e.fixed(1)}] = ${v} ? 1 : 0;`);
+      return;
+    case 'string':
+      check(e, `typeof ${v} !== "string"`, path, 'string', v);
+      e.flush();
+      e.push(`if (p + 4 + 3 * ${v}.length > u8.length) grow(p, p + 4 + 3 * ${v}.length);`);
+      e.push(`p = writeString(u8, p, ${v});`);
+      return;
+    case 'tuple':
+      check(e, `!Array.isArray(${v}) || ${v}.length !== ${t.elements.length}`, path,
+        `an array of ${t.elements.length} for ${t.descriptor}`, v);
+      t.elements.forEach((element, index) => {
+        const item = e.temp('t');
+        e.push(`const ${item} = ${v}[${index}];`);
+        encodeValue(e, element, item, [...path, `[${index}]`]);
+      });
+      return;
+    case 'row':
+      check(e, `typeof ${v} !== "object" || ${v} === null`, path, `an object for ${t.descriptor}`, v);
+      for (const field of t.fields) {
+        const item = e.temp('f');
+        e.push(`const ${item} = ${v}[${JSON.stringify(field.name)}];`);
+        encodeValue(e, field.type, item, [...path, fieldStep(field.name)]);
+      }
+      return;
+    case 'nullable':
+      // Tag 0 is null, 2 is undefined, 1 is a value; keeping null and undefined apart costs nothing more.
+      e.block(`if (${v} === null) {`, () => e.push(`u8[${e.fixed(1)}] = 0;`));
+      e.block(`else if (${v} === undefined) {`, () => e.push(`u8[${e.fixed(1)}] = 2;`));
+      e.block('else {', () => {
+        e.push(`u8[${e.fixed(1)}] = 1;`);
+        encodeValue(e, t.inner, v, path);
+      });
+      return;
+    case 'array': {
+      check(e, `!Array.isArray(${v})`, path, `an array for ${t.descriptor}`, v);
+      const n = e.temp('n');
+      const j = e.temp('j');
+      const elementSize = fixedSize(t.element);
+      e.push(`const ${n} = ${v}.length;`);
+      e.push(`dv.setUint32(${e.fixed(4)}, ${n}, true);`);
+      e.flush();
+      if (elementSize !== undefined) e.push(`if (p + ${n} * ${elementSize} > u8.length) grow(p, p + ${n} * ${elementSize});`);
+      const outer = e.unguarded;
+      e.unguarded = elementSize !== undefined;
+      e.block(`for (let ${j} = 0; ${j} < ${n}; ${j}++) {`, () => {
+        const item = e.temp('a');
+        e.push(`const ${item} = ${v}[${j}];`);
+        encodeValue(e, t.element, item, [...path, { index: j }]);
+      });
+      e.unguarded = outer;
+      return;
+    }
+  }
+}

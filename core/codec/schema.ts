@@ -1,0 +1,60 @@
+// Schema codecs: a Codec for records of a declared type, compiled from the type tree the way Flink generates serializers.
+
+import type { Codec } from './codec.ts';
+import { CodecError } from './errors.ts';
+import { decoderSource } from './gen-decode.ts';
+import { encoderSource } from './gen-encode.ts';
+import { isTypeInfo } from './types.ts';
+import type { RecordOf, TypeInfo } from './types.ts';
+import { readString, writeString } from './utf8.ts';
+
+/** Scratch bytes a new encoder starts with; it doubles as needed and is kept for the codec's life. */
+const INITIAL_BYTES = 64 * 1024;
+
+type Encode = (records: readonly unknown[], start: number, end: number) => Uint8Array;
+type Decode = (payload: Uint8Array, count: number, emit: (record: unknown) => void) => void;
+
+/** Compiled factories by descriptor: equal descriptors generate equal source, and compiling is the slow part. */
+const factories = new Map<string, { encoder: (h: object) => Encode; decoder: (h: object) => Decode }>();
+
+function factoriesFor(type: TypeInfo) {
+  let found = factories.get(type.descriptor);
+  if (found === undefined) {
+    found = {
+      encoder: new Function('h', encoderSource(type)) as (h: object) => Encode,
+      decoder: new Function('h', decoderSource(type)) as (h: object) => Decode,
+    };
+    factories.set(type.descriptor, found);
+  }
+  return found;
+}
+
+/**
+ * A codec for records of `type`. Wire format, little-endian, records back to back with no
+ * per-record header: integers and floats at their width, BIGINT64 in 8 bytes, BOOLEAN in
+ * one byte, STRING as u32 byte length + UTF-8, NULLABLE as a tag byte (0 null, 1 value,
+ * 2 undefined) + the value, ARRAY as u32 count + elements, TUPLE and ROW as their
+ * fields in order. Each call returns a new codec with its own scratch buffer.
+ */
+export function codecFor<const I extends TypeInfo>(type: I): Codec<RecordOf<I>> {
+  if (!isTypeInfo(type)) throw new TypeError(`codecFor needs a type from Types, got ${String(type)}`);
+  const descriptor = type.descriptor;
+  const { encoder, decoder } = factoriesFor(type);
+  const encode = encoder({
+    initialBytes: INITIAL_BYTES,
+    writeString,
+    fail(recordIndex: number, path: string, expected: string, value: unknown): never {
+      throw CodecError.mismatch(descriptor, recordIndex, path, expected, value);
+    },
+    badRange(records: readonly unknown[], start: number, end: number): never {
+      throw new RangeError(`encode(${descriptor}): range [${start}, ${end}) is not within 0..${records.length}`);
+    },
+  });
+  const decode = decoder({
+    readString,
+    corrupt(recordIndex: number, detail: string): never {
+      throw CodecError.corrupt(descriptor, recordIndex, detail);
+    },
+  });
+  return { descriptor: `schema:${descriptor}`, encode, decode } as Codec<RecordOf<I>>;
+}

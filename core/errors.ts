@@ -1,0 +1,67 @@
+// The one error type of weir: what went wrong, where (operator uid, subtask, position) and whether a retry can help.
+
+export interface WeirErrorOptions {
+  uid?: string;
+  subtask?: number;
+  /** Where in the input: a record index, a file and line, an SQL line and column. */
+  position?: string;
+  retriable?: boolean;
+  cause?: unknown;
+}
+
+export class WeirError extends Error {
+  readonly uid: string | undefined;
+  readonly subtask: number | undefined;
+  readonly position: string | undefined;
+  readonly retriable: boolean;
+
+  constructor(message: string, options: WeirErrorOptions = {}) {
+    const where = [
+      options.uid !== undefined ? `operator '${options.uid}'` : '',
+      options.subtask !== undefined ? `subtask ${options.subtask}` : '',
+      options.position ?? '',
+    ].filter(Boolean).join(', ');
+    super(where ? `${message} (${where})` : message, options.cause !== undefined ? { cause: options.cause } : undefined);
+    this.name = 'WeirError';
+    this.uid = options.uid;
+    this.subtask = options.subtask;
+    this.position = options.position;
+    this.retriable = options.retriable ?? false;
+  }
+}
+
+/** Plain data that crosses the control port (an Error loses its custom properties there). */
+export interface ErrorReport {
+  message: string;
+  stack?: string;
+  uid?: string;
+  subtask?: number;
+  position?: string;
+  retriable?: boolean;
+  causeMessage?: string;
+}
+
+export function reportOf(err: unknown, where: { uid?: string; subtask?: number } = {}): ErrorReport {
+  if (err instanceof WeirError) {
+    return {
+      message: err.message, stack: err.stack, uid: err.uid ?? where.uid, subtask: err.subtask ?? where.subtask,
+      position: err.position, retriable: err.retriable,
+    };
+  }
+  const e = err instanceof Error ? err : new Error(String(err));
+  return { message: e.message, stack: e.stack, ...where, causeMessage: `${e.name}: ${e.message}` };
+}
+
+export function errorFromReport(r: ErrorReport): WeirError {
+  const message = r.causeMessage !== undefined ? `user code failed: ${r.causeMessage}` : r.message;
+  const err = new WeirError(r.causeMessage !== undefined ? message : stripWhere(message), {
+    uid: r.uid, subtask: r.subtask, position: r.position, retriable: r.retriable,
+  });
+  if (r.stack !== undefined) err.stack = `${err.name}: ${err.message}\n    [worker] ${r.stack}`;
+  return err;
+}
+
+/** A WeirError's message already names where; keep it from being said twice. */
+function stripWhere(message: string): string {
+  return message.replace(/ \((operator '[^']*'|subtask \d+)[^)]*\)$/, '');
+}

@@ -1,0 +1,74 @@
+// Failures: user exceptions, bad job modules, bad options; every one a clear error, nothing left hanging.
+import test from 'ava';
+import { submit, WeirError } from '../../core/index.ts';
+
+const fixture = (name: string) => new URL(`../fixtures/jobs/${name}`, import.meta.url);
+
+test('an exception in user code fails the job naming operator, subtask and cause', async (t) => {
+  const handle = await submit(fixture('params.ts?mode=fail&n=2000'), { parallelism: 2 });
+  const err = await t.throwsAsync(handle.done, { instanceOf: WeirError });
+  t.is(err!.uid, 'explode');
+  t.is(err!.subtask, 0, 'record 777 is in the first half of the sequence');
+  t.regex(err!.message, /boom at 777/);
+  t.regex(err!.message, /operator 'explode'/);
+  t.regex(err!.message, /subtask 0/);
+});
+
+test('a job module that does not exist', async (t) => {
+  const err = await t.throwsAsync(submit(fixture('nope.ts')), { instanceOf: WeirError });
+  t.regex(err!.message, /job module not found: .*nope\.ts/);
+});
+
+test('a module that exports no job', async (t) => {
+  const err = await t.throwsAsync(submit(fixture('no-export.ts')), { instanceOf: WeirError });
+  t.regex(err!.message, /exports no job.*defineJob/);
+});
+
+test('a worker that builds a different graph is refused, naming the operator', async (t) => {
+  const handle = await submit(fixture('differs.ts'), { parallelism: 1 });
+  const err = await t.throwsAsync(handle.done, { instanceOf: WeirError });
+  t.regex(err!.message, /differs from the coordinator's at operator 1/);
+  t.regex(err!.message, /step map/);
+  t.regex(err!.message, /step filter/);
+});
+
+test('invalid options are refused before anything runs, naming the option', async (t) => {
+  const bad = [
+    [{ parallelism: 0 }, /option 'parallelism' must be an integer in \[1, 32768\], got 0/],
+    [{ stateBackend: 'rocksdb' }, /option 'stateBackend' must be one of heap, lmdb, got "rocksdb"/],
+    [{ paralelism: 2 }, /unknown option 'paralelism'/],
+    [{ ringCapacity: 10 }, /option 'ringCapacity'/],
+  ] as const;
+  for (const [options, message] of bad) {
+    const err = await t.throwsAsync(submit(fixture('params.ts?mode=union'), options as never), { instanceOf: WeirError });
+    t.regex(err!.message, message);
+  }
+});
+
+test('a malformed JSON line names the file, line and byte offset', async (t) => {
+  const { mkdtempSync, writeFileSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const { tmpdir } = await import('node:os');
+  const dir = mkdtempSync(join(tmpdir(), 'weir-'));
+  const input = join(dir, 'in.jsonl');
+  writeFileSync(input, '{"a":1}\n{"a":2}\n{"a":\n{"a":4}\n');
+  const handle = await submit(fixture(`file.ts?in=${encodeURIComponent(input)}&format=jsonl`), { parallelism: 1 });
+  const err = await t.throwsAsync(handle.done, { instanceOf: WeirError });
+  t.regex(err!.message, /malformed JSON line/);
+  t.regex(err!.message, /in\.jsonl:3, byte offset 16/);
+  t.is(err!.uid, 'read');
+});
+
+test('a missing input file is an error naming the file and operator', async (t) => {
+  const handle = await submit(fixture('file.ts?in=/nonexistent/input.txt'), { parallelism: 1 });
+  const err = await t.throwsAsync(handle.done, { instanceOf: WeirError });
+  t.regex(err!.message, /cannot open input file \/nonexistent\/input\.txt/);
+  t.is(err!.uid, 'read');
+});
+
+test('a job can be cancelled while it runs', async (t) => {
+  const handle = await submit(fixture('params.ts?mode=slow&n=1000000'), { parallelism: 2 });
+  await handle.cancel();
+  const err = await t.throwsAsync(handle.done, { instanceOf: WeirError });
+  t.regex(err!.message, /cancelled/);
+});
