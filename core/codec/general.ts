@@ -14,11 +14,12 @@ import { containsNegativeZero, NegativeZero, withNegativeZeroMarked } from './ne
 addExtension({ Class: NegativeZero, type: 45, write: () => 0, read: () => -0 });
 
 /**
- * Measured in native-bench/codec-explore.ts: one msgpack array per frame with msgpackr's
- * records extension beats packing each record on its own by 3x (object shapes are defined
- * once per frame, not per record) and plain msgpack maps by 1.5-2x; moreTypes (Set, Map,
- * typed arrays, Error, RegExp) costs little. structuredClone is left off: it costs 2x on
- * encode, and it would let two records of one frame decode as one shared object.
+ * Measured in native-bench/codec-explore.ts (encode + decode, 1024 records per frame): one
+ * msgpack array per frame with msgpackr's records extension beats packing each record on
+ * its own by about 3x (object shapes are defined once per frame, not once per record) and
+ * plain msgpack maps by 2-3x on objects; moreTypes (Set, Map, typed arrays, Error, RegExp)
+ * and the other options here cost nothing measurable. structuredClone is left off: it made
+ * encode up to 3x slower, and it would let two records of one frame decode as one object.
  */
 const OPTIONS = {
   moreTypes: true,
@@ -40,7 +41,7 @@ const MAX_DEPTH = 1000;
  * A codec for arbitrary JS values. What msgpackr (and so this codec) does not keep:
  * lone surrogates in strings become U+FFFD; class instances and null-prototype objects
  * decode as plain objects (own enumerable properties; toJSON is honoured); holes in arrays
- * decode as undefined; a "__proto__" key decodes as "__proto_" (msgpackr's guard against
+ * decode as undefined; a Buffer decodes as a Uint8Array; a "__proto__" key decodes as "__proto_" (msgpackr's guard against
  * prototype pollution); functions and symbols are refused. Cyclic and shared
  * references are not kept: a cycle is an error, a shared object is written twice.
  */
@@ -55,7 +56,7 @@ export function generalCodec(): Codec<unknown> {
       let found: boolean;
       try {
         found = containsNegativeZero(records[i], MAX_DEPTH);
-      } catch (error) {
+      } catch {
         throw new CodecError(GENERAL_DESCRIPTOR, i, '', `nested deeper than ${MAX_DEPTH} levels (a cycle?)`, records[i]);
       }
       if (found) {
@@ -81,7 +82,9 @@ export function generalCodec(): Codec<unknown> {
     },
     decode(payload, count, emit) {
       let source = payload;
-      // A private copy: msgpackr's native string extraction has rejected shared memory (MEASURED.md, Node 20), and the copy is one memcpy per frame.
+      // One memcpy per frame into private memory: msgpackr's native string extraction rejected
+      // shared memory and fell back to JS per string on Node 20 (MEASURED.md). Node 24 with
+      // msgpackr 2.1.4 showed no such penalty (native-bench/codec-explore.ts); the copy stays as cheap insurance.
       if (payload.buffer instanceof SharedArrayBuffer) {
         if (copy.length < payload.length) copy = new Uint8Array(Math.max(payload.length, 2 * copy.length));
         copy.set(payload);

@@ -55,8 +55,9 @@ export function fieldStep(name: string): string {
  * Declared record types. INT and UINT types hold JS numbers that are integers in range;
  * FLOAT32 holds numbers rounded as Math.fround rounds them; BIGINT64 holds signed 64-bit
  * bigints. NULLABLE admits null and undefined and keeps which one it was (a missing ROW
- * field reads as undefined). ROW fields are encoded in declared order; fields the type
- * does not declare are not encoded. TUPLE and ARRAY records decode as fresh JS arrays
+ * field reads as undefined). ROW fields are encoded in declared order (the order
+ * Object.keys gives: integer-like names first); fields the type does not declare are not
+ * encoded. TUPLE and ARRAY records decode as fresh JS arrays
  * (typed readonly for TUPLE, so that `[a, b] as const` fits).
  */
 export const Types = Object.freeze({

@@ -1,0 +1,74 @@
+// Property tests for schema codecs: random type trees, random batches of matching records, round trips through shared memory.
+
+import { deepStrictEqual } from 'node:assert/strict';
+import test from 'ava';
+import fc from 'fast-check';
+import { codecFor } from '../../core/codec/schema.ts';
+import { Types } from '../../core/codec/types.ts';
+import type { TypeInfo } from '../../core/codec/types.ts';
+import { roundTrip } from './helpers.ts';
+
+const primitives = [Types.INT8, Types.INT16, Types.INT32, Types.UINT8, Types.UINT16, Types.UINT32,
+  Types.FLOAT32, Types.FLOAT64, Types.BIGINT64, Types.BOOLEAN, Types.STRING];
+
+const { type } = fc.letrec<{ type: TypeInfo }>((tie) => ({
+  type: fc.oneof({ depthSize: 'small', withCrossShrink: true },
+    fc.constantFrom(...primitives),
+    fc.array(tie('type'), { maxLength: 4 }).map((elements) => Types.TUPLE(...elements)),
+    fc.dictionary(fc.string({ maxLength: 6 }).filter((k) => k !== '__proto__'), tie('type'), { maxKeys: 4 }).map((fields) => Types.ROW(fields)),
+    tie('type').map((inner) => Types.NULLABLE(inner)),
+    tie('type').map((element) => Types.ARRAY(element))),
+}));
+
+/** Records of the type, as anyone might write them: any double, any string (lone surrogates included). */
+function valueOf(t: TypeInfo): fc.Arbitrary<unknown> {
+  switch (t.kind) {
+    case 'int8': return fc.integer({ min: -128, max: 127 });
+    case 'int16': return fc.integer({ min: -32768, max: 32767 });
+    case 'int32': return fc.integer();
+    case 'uint8': return fc.integer({ min: 0, max: 255 });
+    case 'uint16': return fc.integer({ min: 0, max: 65535 });
+    case 'uint32': return fc.integer({ min: 0, max: 4294967295 });
+    case 'float32': case 'float64': return fc.double();
+    case 'bigint64': return fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n });
+    case 'boolean': return fc.boolean();
+    case 'string': return fc.string({ unit: 'binary', maxLength: 40 });
+    case 'tuple': return fc.tuple(...t.elements.map(valueOf));
+    case 'row': return fc.record(Object.fromEntries(t.fields.map((f) => [f.name, valueOf(f.type)])));
+    case 'nullable': return fc.oneof(fc.constant(null), fc.constant(undefined), valueOf(t.inner));
+    case 'array': return fc.array(valueOf(t.element), { maxLength: 5 });
+  }
+}
+
+/** What decoding should give back (deepStrictEqual tells -0 from 0): FLOAT32 rounded by Math.fround, strings made well-formed, rows with their declared fields. */
+function expected(t: TypeInfo, v: unknown): unknown {
+  switch (t.kind) {
+    case 'float32': return Math.fround(v as number);
+    case 'string': return (v as string).toWellFormed();
+    case 'tuple': return t.elements.map((e, i) => expected(e, (v as unknown[])[i]));
+    case 'row': return Object.fromEntries(t.fields.map((f) => [f.name, expected(f.type, (v as Record<string, unknown>)[f.name])]));
+    case 'nullable': return v === null || v === undefined ? v : expected(t.inner, v);
+    case 'array': return (v as unknown[]).map((e) => expected(t.element, e));
+    default: return v;
+  }
+}
+
+const batches = type.chain((t) => fc.tuple(fc.constant(t), fc.array(valueOf(t), { maxLength: 30 })));
+
+test('any batch of any type round-trips through shared memory', (t) => {
+  t.notThrows(() => fc.assert(fc.property(batches, ([type, records]) => {
+    deepStrictEqual(roundTrip(codecFor(type), records), records.map((r) => expected(type, r)), type.descriptor);
+  }), { numRuns: 300 }));
+});
+
+test('any sub-range of a batch round-trips, with one codec reused across batches', (t) => {
+  t.notThrows(() => fc.assert(fc.property(batches.chain(([type, records]) => fc.tuple(
+    fc.constant(type), fc.constant(records),
+    fc.nat(records.length), fc.nat(records.length),
+  )), ([type, records, a, b]) => {
+    const codec = codecFor(type);
+    const [start, end] = a <= b ? [a, b] : [b, a];
+    deepStrictEqual(roundTrip(codec, records, start, end), records.slice(start, end).map((r) => expected(type, r)));
+    deepStrictEqual(roundTrip(codec, records), records.map((r) => expected(type, r)));
+  }), { numRuns: 200 }));
+});
