@@ -1,0 +1,38 @@
+// Codec throughput: encode+decode of a numeric tuple, a row with a string and a plain object, schema vs general (msgpackr) vs JSON.
+// Expects schema codecs >= 10x the general codec on [int32, float64] tuples. Each case runs in a fresh process
+// (native-bench/codec-explore.ts) so no case inherits another's JIT state; medians of 3 such processes.
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { median, record, writeResults } from './lib/report.ts';
+
+const explore = fileURLToPath(new URL('./codec-explore.ts', import.meta.url));
+
+/** Encode-then-decode records/s of one case, from a fresh process; the median of 3. */
+function both(name: string): number {
+  const runs = Array.from({ length: 3 }, () => {
+    const out = execFileSync(process.execPath, [...process.execArgv, explore, name], { encoding: 'utf8' });
+    return (JSON.parse(out) as number[])[2]! * 1e6;
+  });
+  return median(runs);
+}
+
+const tupleSchema = both('[int32, float64] schema codec');
+const tupleGeneral = both('[int32, float64] general codec');
+const tupleJson = both('[int32, float64] JSON');
+const tupleHand = both('[int32, float64] hand-written DataView loop (baseline)');
+record({ name: '[int32, float64] schema codec', value: tupleSchema, unit: 'records/s',
+  baseline: { name: 'general codec (msgpackr)', value: tupleGeneral }, target: { ratio: 10 } });
+record({ name: '[int32, float64] schema codec', value: tupleSchema, unit: 'records/s', baseline: { name: 'JSON', value: tupleJson } });
+record({ name: '[int32, float64] schema codec', value: tupleSchema, unit: 'records/s',
+  baseline: { name: 'hand-written DataView loop', value: tupleHand } });
+
+const rowSchema = both('{user, amount, tag} schema codec');
+const rowGeneral = both('{user, amount, tag} general codec');
+const rowJson = both('{user, amount, tag} JSON');
+record({ name: '{user, amount, tag} row, schema codec', value: rowSchema, unit: 'records/s',
+  baseline: { name: 'general codec (msgpackr)', value: rowGeneral } });
+record({ name: '{user, amount, tag} row, schema codec', value: rowSchema, unit: 'records/s', baseline: { name: 'JSON', value: rowJson } });
+record({ name: '{user, amount, tag} plain object, general codec', value: rowGeneral, unit: 'records/s',
+  baseline: { name: 'JSON', value: rowJson } });
+
+writeResults('codec');
