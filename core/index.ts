@@ -33,3 +33,15 @@ export {
   keyGroupRangeForOperator, defaultMaxParallelism,
 } from './keys/index.ts';
 export type { Key, KeyGroupRange } from './keys/index.ts';
+export { KeyedProcessFunction } from './api/keyed-process-function.ts';
+export type { KeyedContext, OnTimerContext, TimerService, TimeDomain } from './api/keyed-process-function.ts';
+export {
+  ValueStateDescriptor, ListStateDescriptor, MapStateDescriptor, ReducingStateDescriptor, AggregatingStateDescriptor,
+  StateDescriptor,
+} from './state/descriptors.ts';
+export type { AggregateFunction, StateKind } from './state/descriptors.ts';
+export type { ValueState, ListState, MapState, ReducingState, AggregatingState, KeyedStateStore } from './state/keyed-state.ts';
+export type { KeyedStateBackend, StateTable, BackendContext, CurrentKey } from './state/backend.ts';
+export { HeapBackend } from './state/heap-backend.ts';
+export { ManualClock, systemClock } from './time/clock.ts';
+export type { Clock } from './time/clock.ts';

@@ -27,6 +27,10 @@ export interface JobOptions {
   batchSize: number;
   /** Where workers keep working files (LMDB environments, in-progress output). */
   workDir: string;
+  /** Bytes of the LMDB write-back cache of each keyed operator subtask. */
+  lmdbCacheBytes: number;
+  /** Old-generation heap limit of each worker thread in MB (resourceLimits); unset: Node's default. */
+  workerHeapMb: number | undefined;
 }
 
 type Spec = { kind: 'int'; min: number; max: number } | { kind: 'enum'; values: readonly string[] } | { kind: 'string' };
@@ -50,6 +54,8 @@ const SPECS: { [K in keyof JobOptions]: Spec } = {
   ringCapacity: { kind: 'int', min: 64, max: 1 << 30 },
   batchSize: { kind: 'int', min: 1, max: 0xff_ffff },
   workDir: { kind: 'string' },
+  lmdbCacheBytes: { kind: 'int', min: 4096, max: 2 ** 40 },
+  workerHeapMb: { kind: 'int', min: 16, max: 1 << 20 },
 };
 
 export const OPTION_NAMES = Object.keys(SPECS) as (keyof JobOptions)[];
@@ -74,6 +80,8 @@ export function defaultOptions(): JobOptions {
     ringCapacity: 256 * 1024,
     batchSize: 256,
     workDir: '.weir-work',
+    lmdbCacheBytes: 64 * 1024 * 1024,
+    workerHeapMb: undefined,
   };
 }
 

@@ -5,6 +5,8 @@ import type { OperatorContext, OperatorFactory, StreamOperator } from '../../cor
 import { WeirError } from '../../core/errors.ts';
 import type { StreamNode } from '../../core/graph/stream-graph.ts';
 import type { RecordWriter } from '../runtime/record-writer.ts';
+import type { KeyedProcessFunction } from '../../core/api/keyed-process-function.ts';
+import { keyedProcessOperator } from './keyed-process.ts';
 import { filterOperator, flatMapOperator, mapOperator, processOperator } from './functions.ts';
 import { collectSink, discardSink, fileSinkOperator, printSink } from './sinks.ts';
 import { collectionSource, fileSource, sequenceSource } from './sources.ts';
@@ -34,6 +36,13 @@ export function createOperator(node: StreamNode, ctx: OperatorContext, collect: 
     case 'filter': return filterOperator(p['fn'] as (v: unknown) => boolean);
     case 'flatMap': return flatMapOperator(p['fn'] as Parameters<typeof flatMapOperator>[0]);
     case 'process': return processOperator(p['fn'] as ProcessFunction<unknown, unknown>, ctx);
+    case 'keyedProcess': {
+      const keySelector = node.inputs[0]?.partitioning?.keySelector;
+      if (keySelector === undefined || ctx.keyedBackend === undefined) {
+        throw new WeirError('a keyed operator needs a keyBy input', { uid: node.uid });
+      }
+      return keyedProcessOperator(p['fn'] as KeyedProcessFunction<unknown, unknown, unknown>, keySelector, ctx, ctx.keyedBackend());
+    }
     case 'operator': return (p['factory'] as OperatorFactory<unknown, unknown>)(ctx);
     case 'sink:print': return printSink(p['prefix'] as string | undefined, ctx);
     case 'sink:discard': return discardSink();

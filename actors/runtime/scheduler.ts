@@ -48,7 +48,9 @@ export async function runScheduler(actors: Subtask[], bell: Doorbell, cancelled:
       continue;
     }
     stats.sleeps++;
-    await bell.sleep(epoch, MAX_SLEEP_MS);
+    // Processing-time timers are due on the wall clock, not on a ring: wake for the earliest.
+    const deadline = Math.min(...order.map((a) => a.nextDeadline()));
+    await bell.sleep(epoch, Math.max(0, Math.min(MAX_SLEEP_MS, deadline - Date.now())));
     lastYield = performance.now();
   }
   return stats;

@@ -155,6 +155,8 @@ export class Subtask {
       this.done = true;
       return true;
     }
+    if (this.fireProcessingTimers()) progress = true;
+    if (this.hasOverdraft()) return true;
     if (this.source !== null) {
       const more = !this.wire.stopRequested() && this.source.emitBatch(this.sourceEmit!, this.wire.batchSize * 4);
       if (!more) this.headWatermark(Infinity);
@@ -167,6 +169,29 @@ export class Subtask {
     this.flush();
     if (gate.finished) this.endInput();
     return progress;
+  }
+
+  /** Calls operators whose processing-time deadline has come; true if any did. */
+  private fireProcessingTimers(): boolean {
+    let fired = false;
+    for (let i = 0; i < this.ops.length; i++) {
+      const op = this.ops[i]!;
+      if (op.nextProcessingTime === undefined) continue;
+      const now = this.contexts[i]!.clock.now();
+      if (op.nextProcessingTime() <= now) {
+        op.onProcessingTime!(now, this.outputs[i]!);
+        fired = true;
+      }
+    }
+    if (fired) this.flush();
+    return fired;
+  }
+
+  /** The earliest processing time an operator waits for (ms on its clock), or Infinity. */
+  nextDeadline(): number {
+    let next = Infinity;
+    for (const op of this.ops) if (op.nextProcessingTime !== undefined) next = Math.min(next, op.nextProcessingTime());
+    return next;
   }
 
   /** Finishes the chain in order (a finish may emit to the nodes after it), then ends every output. */
@@ -211,6 +236,7 @@ export class Subtask {
       return false;
     }
     if (this.ending || this.source !== null) return true;
+    if (this.nextDeadline() <= this.contexts[0]!.clock.now()) return true;
     return this.wire.gate!.hasInput();
   }
 }

@@ -14,7 +14,11 @@ import { compareSignatures, parallelismOf, plan } from '../../core/graph/plan.ts
 import type { Edge, JobPlan, Task } from '../../core/graph/plan.ts';
 import type { StreamNode } from '../../core/graph/stream-graph.ts';
 import { buildGraph, loadJob } from '../../core/job.ts';
+import { keyGroupRangeForOperator } from '../../core/keys/key-groups.ts';
+import type { BackendContext, KeyedStateBackend } from '../../core/state/backend.ts';
+import { systemClock } from '../../core/time/clock.ts';
 import { InputGate } from './input-gate.ts';
+import { backendFactory } from './state-backends.ts';
 import type { InputChannel } from './input-gate.ts';
 import { RecordWriter } from './record-writer.ts';
 import { runScheduler } from './scheduler.ts';
@@ -31,7 +35,8 @@ export default async function runSlot(deploy: DeployMessage): Promise<SlotResult
     const diff = compareSignatures(deploy.signatures, p.signatures);
     if (diff !== null) throw new WeirError(diff);
     const control = new Int32Array(deploy.control);
-    const actors = wire(deploy, p, control);
+    const makeBackend = await backendFactory(deploy.options, deploy.runDir, deploy.slot);
+    const actors = wire(deploy, p, control, makeBackend);
     for (const a of actors) a.open();
     const bell = new Doorbell(deploy.doorbells[deploy.slot]!);
     await runScheduler(actors, bell, () => Atomics.load(control, STOP) === STOP_CANCEL);
@@ -46,7 +51,8 @@ export default async function runSlot(deploy: DeployMessage): Promise<SlotResult
   }
 }
 
-function wire(deploy: DeployMessage, p: JobPlan, control: Int32Array): Subtask[] {
+function wire(deploy: DeployMessage, p: JobPlan, control: Int32Array,
+  makeBackend: (ctx: BackendContext) => KeyedStateBackend): Subtask[] {
   const slot = deploy.slot;
   const bells = deploy.doorbells.map((b) => new Doorbell(b));
   const coordinatorBell = bells[bells.length - 1]!;
@@ -100,10 +106,18 @@ function wire(deploy: DeployMessage, p: JobPlan, control: Int32Array): Subtask[]
       task, subtask: slot, writersOf, collectWriter, batchSize: options.batchSize,
       gate: inputGate(task, p, slot, ring, bells, codecOf),
       stopRequested: () => Atomics.load(control, STOP) >= STOP_GRACEFUL,
-      context: (node) => ({
-        uid: node.uid, name: node.name, subtask: slot, parallelism: parallelismOf(node, options),
-        maxParallelism: task.maxParallelism, attempt: deploy.attempt, options: { ...options },
-      }),
+      context: (node) => {
+        const parallelism = parallelismOf(node, options);
+        const backendContext: BackendContext = {
+          uid: node.uid, subtask: slot, maxParallelism: task.maxParallelism,
+          keyGroups: keyGroupRangeForOperator(task.maxParallelism, parallelism, slot),
+        };
+        return {
+          uid: node.uid, name: node.name, subtask: slot, parallelism, maxParallelism: task.maxParallelism,
+          attempt: deploy.attempt, options: { ...options }, clock: systemClock,
+          keyedBackend: () => makeBackend(backendContext),
+        };
+      },
     }));
   }
   return actors;

@@ -3,6 +3,9 @@ import { WeirError } from '../errors.ts';
 import type { DeclaredType, NodeInput, Partitioning, StreamGraph, StreamNode } from '../graph/stream-graph.ts';
 import type { FilterFunction, FlatMapFunction, KeySelector, MapFunction, ProcessFunction } from './functions.ts';
 import type { OperatorFactory, OutputTag } from './operator.ts';
+import { FieldAggregation, ReduceProcess } from './keyed-aggregations.ts';
+import type { Field } from './keyed-aggregations.ts';
+import { KeyedProcessFunction } from './keyed-process-function.ts';
 
 /** Where a stream's records come from: one or more (node, output) pairs, after union. */
 interface Upstream {
@@ -101,6 +104,28 @@ export class DataStream<T> {
 
 export class KeyedStream<T, K> extends DataStream<T> {
   declare readonly __key?: K;
+
+  /** A KeyedProcessFunction sees the current key, keyed state and timers. */
+  override process<O>(fn: ProcessFunction<T, O> | KeyedProcessFunction<K, T, O>): SingleOutputStreamOperator<O> {
+    if (!(fn instanceof KeyedProcessFunction)) return super.process(fn as ProcessFunction<T, O>);
+    return this.then('keyedProcess', fn.constructor?.name || 'KeyedProcess', { fn }, true);
+  }
+
+  /** The running reduction per key: one output per input. */
+  reduce(fn: (a: T, b: T) => T): SingleOutputStreamOperator<T> {
+    if (typeof fn !== 'function') throw new WeirError('reduce() takes a function (a, b) => c');
+    return this.aggregate('Reduce', new ReduceProcess<T>(fn));
+  }
+
+  sum(field?: Field): SingleOutputStreamOperator<T> { return this.aggregate('Sum', new FieldAggregation<T>('sum', field)); }
+  min(field?: Field): SingleOutputStreamOperator<T> { return this.aggregate('Min', new FieldAggregation<T>('min', field)); }
+  max(field?: Field): SingleOutputStreamOperator<T> { return this.aggregate('Max', new FieldAggregation<T>('max', field)); }
+  minBy(field?: Field): SingleOutputStreamOperator<T> { return this.aggregate('MinBy', new FieldAggregation<T>('minBy', field)); }
+  maxBy(field?: Field): SingleOutputStreamOperator<T> { return this.aggregate('MaxBy', new FieldAggregation<T>('maxBy', field)); }
+
+  private aggregate(name: string, fn: KeyedProcessFunction<unknown, T, T>): SingleOutputStreamOperator<T> {
+    return this.then<T>('keyedProcess', name, { fn }, true);
+  }
 }
 
 /** A stream produced by one operator: the place to set its uid, name, parallelism and record type. */

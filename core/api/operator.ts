@@ -1,4 +1,6 @@
 // The operator SPI: what an actor's operator implements, and the context and output the runtime hands it.
+import type { KeyedStateBackend } from '../state/backend.ts';
+import type { Clock } from '../time/clock.ts';
 
 /** Names a side output; records sent to it travel on their own stream (getSideOutput). */
 export class OutputTag<T = unknown> {
@@ -30,6 +32,10 @@ export interface OperatorContext {
   readonly attempt: number;
   /** The resolved job options, as the coordinator shipped them. */
   readonly options: Readonly<Record<string, unknown>>;
+  /** Processing time; injected so that tests run on virtual time. */
+  readonly clock: Clock;
+  /** Keyed state of this operator; present only on keyed operators. */
+  readonly keyedBackend?: () => KeyedStateBackend;
 }
 
 /**
@@ -44,6 +50,10 @@ export interface StreamOperator<IN, OUT> {
   snapshotState?(checkpointId: number): unknown;
   initializeState?(state: unknown): void;
   notifyCheckpointComplete?(checkpointId: number): void;
+  /** Processing time reached `now`: fire what is due. Called only while nextProcessingTime() <= now. */
+  onProcessingTime?(now: number, out: Output<OUT>): void;
+  /** The earliest processing time this operator waits for, or Infinity: the scheduler wakes for it. */
+  nextProcessingTime?(): number;
   /** End of input: flush what is buffered through `out`. */
   finish?(out: Output<OUT>): void;
   close?(): void;

@@ -15,6 +15,8 @@ export interface DeployMessage {
   /** Rings by ringKey / collectRingKey. */
   readonly rings: Readonly<Record<string, SharedArrayBuffer>>;
   readonly port: MessagePort;
+  /** This attempt's working directory (LMDB environments); the coordinator removes it at the end. */
+  readonly runDir: string;
 }
 
 /**

@@ -1,5 +1,6 @@
 // submit(): the coordinator on the calling thread: plans the job, deploys one task per slot, gathers results.
-import { isAbsolute, resolve } from 'node:path';
+import { rm } from 'node:fs/promises';
+import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
@@ -73,9 +74,11 @@ export async function submit(job: URL | string, options: Partial<JobOptions> = {
     }
   }
 
+  const runDir = join(resolve(resolved.workDir), `run-${p.fingerprint}-${process.pid}-${Date.now()}`);
   const pool = new Piscina({
     filename: WORKER_URL, minThreads: p.slots, maxThreads: p.slots, idleTimeout: 60_000,
     concurrentTasksPerWorker: 1, atomics: 'disabled',
+    ...(resolved.workerHeapMb !== undefined ? { resourceLimits: { maxOldGenerationSizeMb: resolved.workerHeapMb } } : {}),
   });
   const started = performance.now();
   const counts: Record<string, OperatorCounts> = {};
@@ -101,7 +104,7 @@ export async function submit(job: URL | string, options: Partial<JobOptions> = {
       if (m.type === 'warning') process.emitWarning(m.message, 'WeirWarning');
     });
     const deploy: DeployMessage = {
-      jobUrl, options: resolved, slot, attempt: 0, signatures: p.signatures, doorbells, control, rings, port: port2,
+      jobUrl, options: resolved, slot, attempt: 0, signatures: p.signatures, doorbells, control, rings, port: port2, runDir,
     };
     return pool.run(deploy, { transferList: [port2] })
       .then((m: SlotResult) => {
@@ -127,6 +130,7 @@ export async function submit(job: URL | string, options: Partial<JobOptions> = {
     await collecting;
     // Workers that did not answer a cancel (a user function that never returns) are killed.
     await pool.destroy();
+    await rm(runDir, { recursive: true, force: true });
     if (failure !== null) throw failure;
     return { operators: counts, collected: collect.records, durationMs: performance.now() - started, peakOverdraftBytes };
   })();

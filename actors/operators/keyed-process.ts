@@ -1,0 +1,82 @@
+// Hosts a KeyedProcessFunction: sets the current key per record, serves keyed state and fires timers.
+import type { KeyedContext, KeyedProcessFunction, OnTimerContext, TimeDomain, TimerService } from '../../core/api/keyed-process-function.ts';
+import type { OperatorContext, Output, StreamOperator } from '../../core/api/operator.ts';
+import { WeirError } from '../../core/errors.ts';
+import type { Key } from '../../core/keys/encoding.ts';
+import { keyGroupOf } from '../../core/keys/key-groups.ts';
+import type { KeyedStateBackend } from '../../core/state/backend.ts';
+import { KeyedStateStore } from '../../core/state/keyed-state.ts';
+import { TimerQueue } from '../../core/state/timers.ts';
+import type { Timer } from '../../core/state/timers.ts';
+
+type Fn = KeyedProcessFunction<unknown, unknown, unknown>;
+
+export function keyedProcessOperator(fn: Fn, keySelector: (v: unknown) => unknown, ctx: OperatorContext,
+  backend: KeyedStateBackend): StreamOperator<unknown, unknown> {
+  const store = new KeyedStateStore(backend, ctx.clock, ctx.uid);
+  const eventTimers = new TimerQueue();
+  const processingTimers = new TimerQueue();
+  let watermark = -Infinity;
+  let out: Output<unknown> | null = null;
+  let domain: TimeDomain = 'EVENT_TIME';
+
+  const setKey = (key: unknown) => {
+    let keyGroup: number;
+    try {
+      keyGroup = keyGroupOf(key as Key, ctx.maxParallelism);
+    } catch (err) {
+      throw new WeirError(`keyBy produced a key that cannot be used: ${(err as Error).message}`, { uid: ctx.uid, subtask: ctx.subtask, cause: err });
+    }
+    backend.setCurrentKey({ key: key as Key, keyGroup });
+  };
+
+  const timers: TimerService = {
+    currentProcessingTime: () => ctx.clock.now(),
+    currentWatermark: () => watermark,
+    registerEventTimeTimer: (ts) => eventTimers.register(ts, backend.currentKey.key, backend.currentKey.keyGroup),
+    registerProcessingTimeTimer: (ts) => processingTimers.register(ts, backend.currentKey.key, backend.currentKey.keyGroup),
+    deleteEventTimeTimer: (ts) => eventTimers.delete(ts, backend.currentKey.key, backend.currentKey.keyGroup),
+    deleteProcessingTimeTimer: (ts) => processingTimers.delete(ts, backend.currentKey.key, backend.currentKey.keyGroup),
+  };
+  const kctx: OnTimerContext<unknown> = {
+    get currentKey() { return backend.currentKey.key; },
+    state: (d) => store.getState(d),
+    timerService: () => timers,
+    output: (tag, value) => out!.output(tag, value),
+    timeDomain: () => domain,
+    runtime: ctx,
+  };
+  const fire = (t: Timer) => {
+    backend.setCurrentKey({ key: t.key, keyGroup: t.keyGroup });
+    fn.onTimer?.(t.timestamp, kctx, out!);
+  };
+
+  return {
+    open(_, o) {
+      out = o;
+      fn.open?.(ctx, store);
+    },
+    processElement(v, o) {
+      out = o;
+      setKey(keySelector(v));
+      fn.processElement(v, kctx as KeyedContext<unknown>, o);
+    },
+    processWatermark(ts, o) {
+      out = o;
+      watermark = ts;
+      domain = 'EVENT_TIME';
+      eventTimers.fireUpTo(ts, fire);
+      o.emitWatermark(ts);
+    },
+    onProcessingTime(now, o) {
+      out = o;
+      domain = 'PROCESSING_TIME';
+      processingTimers.fireUpTo(now, fire);
+    },
+    nextProcessingTime: () => processingTimers.nextTimestamp(),
+    close() {
+      fn.close?.();
+      backend.close();
+    },
+  };
+}

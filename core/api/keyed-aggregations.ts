@@ -1,0 +1,80 @@
+// reduce, sum, min, max, minBy, maxBy: running aggregates derived from KeyedProcessFunction and ValueState.
+import { WeirError } from '../errors.ts';
+import { ValueStateDescriptor } from '../state/descriptors.ts';
+import type { KeyedContext } from './keyed-process-function.ts';
+import { KeyedProcessFunction } from './keyed-process-function.ts';
+import type { Collector } from './operator.ts';
+
+/** Emits the running reduction of each key: one output per input, as Flink does. */
+export class ReduceProcess<T> extends KeyedProcessFunction<unknown, T, T> {
+  private readonly reduce: (a: T, b: T) => T;
+  private readonly acc = new ValueStateDescriptor<T>('reduce');
+  constructor(reduce: (a: T, b: T) => T) {
+    super();
+    this.reduce = reduce;
+  }
+  processElement(v: T, ctx: KeyedContext<unknown>, out: Collector<T>) {
+    const s = ctx.state(this.acc);
+    const cur = s.value();
+    const next = cur === undefined ? v : this.reduce(cur, v);
+    s.update(next);
+    out.collect(next);
+  }
+}
+
+export type AggregationKind = 'sum' | 'min' | 'max' | 'minBy' | 'maxBy';
+/** A tuple position or an object field; none when the records are numbers themselves. */
+export type Field = number | string | undefined;
+
+function read(record: unknown, field: Field, kind: string): number {
+  const v = field === undefined ? record : (record as Record<string | number, unknown>)[field];
+  if (typeof v !== 'number') {
+    throw new WeirError(`${kind}(${field === undefined ? '' : JSON.stringify(field)}) needs a number, got ${typeof v} in ${JSON.stringify(record)}`);
+  }
+  return v;
+}
+
+function withField(record: unknown, field: Field, value: number): unknown {
+  if (field === undefined) return value;
+  if (Array.isArray(record)) {
+    const copy = [...record];
+    copy[field as number] = value;
+    return copy;
+  }
+  return { ...(record as object), [field]: value };
+}
+
+/**
+ * sum, min and max keep the other fields of the key's first record and replace the
+ * aggregated one; minBy and maxBy emit the whole record holding the extreme value, the
+ * first one on ties.
+ */
+export class FieldAggregation<T> extends KeyedProcessFunction<unknown, T, T> {
+  private readonly kind: AggregationKind;
+  private readonly field: Field;
+  private readonly acc = new ValueStateDescriptor<T>('aggregate');
+  constructor(kind: AggregationKind, field: Field) {
+    super();
+    this.kind = kind;
+    this.field = field;
+  }
+  processElement(v: T, ctx: KeyedContext<unknown>, out: Collector<T>) {
+    const s = ctx.state(this.acc);
+    const cur = s.value();
+    const x = read(v, this.field, this.kind);
+    let next: unknown;
+    if (cur === undefined) next = v;
+    else {
+      const c = read(cur, this.field, this.kind);
+      switch (this.kind) {
+        case 'sum': next = withField(cur, this.field, c + x); break;
+        case 'min': next = x < c ? withField(cur, this.field, x) : cur; break;
+        case 'max': next = x > c ? withField(cur, this.field, x) : cur; break;
+        case 'minBy': next = x < c ? v : cur; break;
+        case 'maxBy': next = x > c ? v : cur; break;
+      }
+    }
+    s.update(next as T);
+    out.collect(next as T);
+  }
+}

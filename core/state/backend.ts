@@ -1,0 +1,65 @@
+// The keyed state backend interface: tables of (current key, namespace, user key) -> value, per key-group range.
+import type { Key } from '../keys/encoding.ts';
+import type { KeyGroupRange } from '../keys/key-groups.ts';
+
+/**
+ * Key groups are the unit of keyed state. A subtask owns the contiguous key-group range
+ * that Flink's formulas give it (keyGroupRangeForOperator) and every piece of its keyed
+ * state lives under one of those groups, so snapshot, restore and rescale move whole
+ * groups. The runtime sets the current key (and its group) before each call into user
+ * code; state handles read and write under it.
+ */
+export interface CurrentKey {
+  readonly key: Key;
+  readonly keyGroup: number;
+}
+
+export interface BackendContext {
+  /** Operator uid: names the tables and every error. */
+  readonly uid: string;
+  readonly subtask: number;
+  readonly maxParallelism: number;
+  readonly keyGroups: KeyGroupRange;
+}
+
+/** How a table's values are stored: the general codec, or a declared schema codec. */
+export interface ValueSerializer {
+  readonly descriptor: string;
+  serialize(value: unknown): Uint8Array;
+  deserialize(bytes: Uint8Array): unknown;
+}
+
+/**
+ * One table per (operator uid, state name). All calls are relative to the backend's
+ * current key. `userKey` is undefined for Value/List/Reducing/Aggregating state and the
+ * map key for MapState. Values are immutable once written: `put` replaces, so a snapshot
+ * may keep references instead of copying.
+ */
+export interface StateTable {
+  readonly name: string;
+  get(namespace: string, userKey: Key | undefined): unknown;
+  put(namespace: string, userKey: Key | undefined, value: unknown): void;
+  remove(namespace: string, userKey: Key | undefined): void;
+  /** MapState entries of the current key and namespace, in user-key byte order. */
+  entries(namespace: string): IterableIterator<[Key, unknown]>;
+  /** Removes every user key of the current key and namespace. */
+  removeAll(namespace: string): void;
+  /**
+   * Visits up to `budget` entries of the whole table from where the last call stopped,
+   * removing those `expired` says are; returns how many it removed. TTL cleanup calls it a
+   * little at a time instead of scanning everything at once.
+   */
+  cleanupStep(budget: number, expired: (value: unknown) => boolean): number;
+}
+
+export interface KeyedStateBackend {
+  readonly kind: 'heap' | 'lmdb';
+  setCurrentKey(current: CurrentKey): void;
+  readonly currentKey: CurrentKey;
+  table(name: string, serializer: ValueSerializer): StateTable;
+  /** Makes pending writes visible to range scans and bounded in memory (the LMDB write-back cache). */
+  flush(): void;
+  /** Key groups written since the last call: what an incremental snapshot must copy. */
+  takeDirtyKeyGroups(): Set<number>;
+  close(): void;
+}

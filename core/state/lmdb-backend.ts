@@ -1,0 +1,143 @@
+// The LMDB keyed state backend: one working environment per worker, one named database per table, behind a write-back cache.
+
+import { mkdirSync } from 'node:fs';
+import { open } from 'lmdb';
+import type { RootDatabase } from 'lmdb';
+import { WeirError } from '../errors.ts';
+import type { BackendContext, CurrentKey, KeyedStateBackend, ValueSerializer } from './backend.ts';
+import { encodedKeyString, keyGroupString, lmdbKey } from './lmdb-keys.ts';
+import { LmdbTable } from './lmdb-table.ts';
+import type { TableHost } from './lmdb-table.ts';
+import { WriteCache } from './write-cache.ts';
+import type { CacheEntry, CacheStats } from './write-cache.ts';
+
+export interface LmdbBackendOptions {
+  /** Bytes the write-back cache may hold: pending writes and decoded values of recently used keys. */
+  readonly cacheBytes: number;
+}
+
+/**
+ * Named databases one environment can hold: LMDB reserves a slot per possible database in
+ * every transaction, so this is a bound, not a goal; tables per worker (chained operators
+ * times their states) stay far below it.
+ */
+export const MAX_TABLES = 1000;
+
+/**
+ * Opens a working environment in `dir` (created if missing). It is scratch space: the caller
+ * gives each attempt of each worker a fresh directory, and checkpoints, not this
+ * environment, make state durable, so it is opened without sync.
+ */
+export function openLmdbBackend(dir: string, ctx: BackendContext, opts: LmdbBackendOptions): LmdbBackend {
+  mkdirSync(dir, { recursive: true });
+  // lmdb-js 3 starts the map small and grows it when a commit needs room (no mapSize here).
+  // noMemInit: pages of a private scratch environment need not be zeroed first.
+  const env = open({ path: dir, noSync: true, noMemInit: true, maxDbs: MAX_TABLES, cache: false });
+  return new LmdbBackend(env, ctx, opts.cacheBytes);
+}
+
+export class LmdbBackend implements KeyedStateBackend, TableHost {
+  readonly kind = 'lmdb';
+  readonly ctx: BackendContext;
+  readonly cache: WriteCache<LmdbTable>;
+  keyVersion = 0;
+  private readonly env: RootDatabase;
+  private readonly tables = new Map<string, LmdbTable>();
+  private current: CurrentKey | undefined = undefined;
+  private prefix = '';
+  private dirtyKeyGroups = new Set<number>();
+  private closed = false;
+
+  constructor(env: RootDatabase, ctx: BackendContext, cacheBytes: number) {
+    this.env = env;
+    this.ctx = ctx;
+    this.cache = new WriteCache<LmdbTable>(cacheBytes, (sorted) => this.write(sorted));
+  }
+
+  get currentKey(): CurrentKey {
+    if (this.current === undefined) throw this.error('no current key is set: keyed state is used outside a keyed context');
+    return this.current;
+  }
+
+  setCurrentKey(current: CurrentKey): void {
+    const { start, end } = this.ctx.keyGroups;
+    const group = current.keyGroup;
+    if (!(Number.isInteger(group) && group >= start && group <= end)) {
+      throw this.error(`key group ${group} is outside this subtask's key groups ${start}..${end}`);
+    }
+    let encoded: string;
+    try {
+      encoded = encodedKeyString(current.key);
+    } catch (cause) {
+      throw this.error(`the current key is not a valid key: ${(cause as Error).message}`, cause);
+    }
+    this.current = current;
+    this.prefix = keyGroupString(group) + encoded;
+    this.keyVersion++;
+  }
+
+  currentPrefix(): string {
+    if (this.current === undefined) throw this.error('no current key is set: keyed state is used outside a keyed context');
+    return this.prefix;
+  }
+
+  markDirty(keyGroup: number): void {
+    this.dirtyKeyGroups.add(keyGroup);
+  }
+
+  table(name: string, serializer: ValueSerializer): LmdbTable {
+    const known = this.tables.get(name);
+    if (known !== undefined) {
+      if (known.serializer.descriptor !== serializer.descriptor) {
+        throw this.error(`state '${name}' is already open with serializer ${known.serializer.descriptor}, not ${serializer.descriptor}`);
+      }
+      return known;
+    }
+    if (this.tables.size >= MAX_TABLES) throw this.error(`more than ${MAX_TABLES} state tables in one worker`);
+    const db = this.env.openDB<Uint8Array, Buffer>(`${this.ctx.uid}/${name}`, {
+      keyEncoding: 'binary', encoding: 'binary', cache: false,
+    });
+    // The tag orders tables in the cache's sorted flush; one char is enough for MAX_TABLES.
+    const table = new LmdbTable(this, name, serializer, db, String.fromCharCode(this.tables.size));
+    this.tables.set(name, table);
+    return table;
+  }
+
+  flush(): void {
+    this.cache.flush();
+  }
+
+  takeDirtyKeyGroups(): Set<number> {
+    const taken = this.dirtyKeyGroups;
+    this.dirtyKeyGroups = new Set();
+    return taken;
+  }
+
+  cacheStats(): CacheStats {
+    return this.cache.stats();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.cache.flush();
+    this.closed = true;
+    // With no write in flight, lmdb-js closes synchronously; the promise only reports that.
+    void this.env.close();
+  }
+
+  /** One write transaction for every dirty entry of every table, in key order (LMDB's fast path). */
+  private write(sorted: readonly CacheEntry<LmdbTable>[]): void {
+    if (this.closed) throw this.error('the LMDB state backend is closed');
+    this.env.transactionSync(() => {
+      for (const entry of sorted) {
+        const key = lmdbKey(entry.key);
+        if (entry.bytes !== undefined) entry.owner.db.putSync(key, entry.bytes);
+        else entry.owner.db.removeSync(key);
+      }
+    });
+  }
+
+  private error(message: string, cause?: unknown): WeirError {
+    return new WeirError(message, { uid: this.ctx.uid, subtask: this.ctx.subtask, cause });
+  }
+}

@@ -1,0 +1,102 @@
+// Timers per key: one per (key, timestamp) and time domain, fired in timestamp order; timers are keyed state.
+import type { Key } from '../keys/encoding.ts';
+import { keyId } from '../keys/key-id.ts';
+
+export interface Timer {
+  readonly timestamp: number;
+  readonly key: Key;
+  readonly keyGroup: number;
+  readonly id: string;
+  readonly seq: number;
+}
+
+function before(a: Timer, b: Timer): boolean {
+  return a.timestamp < b.timestamp || (a.timestamp === b.timestamp && a.seq < b.seq);
+}
+
+/**
+ * A binary min-heap of timers with a map from (key group, key, timestamp) to the live
+ * timer, so a second registration is a no-op and a deletion is lazy (the heap entry is
+ * skipped when it surfaces). Timers are held on the heap for both state backends, as
+ * Flink's heap timer service does; they belong to their key group for snapshots.
+ */
+export class TimerQueue {
+  private readonly heap: Timer[] = [];
+  private readonly live = new Map<string, Timer>();
+  private seq = 0;
+
+  private static id(timestamp: number, key: Key, keyGroup: number): string {
+    const k = keyId(key);
+    return `${keyGroup}|${typeof k}|${String(k)}|${timestamp}`;
+  }
+
+  register(timestamp: number, key: Key, keyGroup: number): void {
+    const id = TimerQueue.id(timestamp, key, keyGroup);
+    if (this.live.has(id)) return;
+    const t: Timer = { timestamp, key, keyGroup, id, seq: this.seq++ };
+    this.live.set(id, t);
+    this.push(t);
+  }
+
+  delete(timestamp: number, key: Key, keyGroup: number): void {
+    this.live.delete(TimerQueue.id(timestamp, key, keyGroup));
+  }
+
+  get size(): number {
+    return this.live.size;
+  }
+
+  /** The earliest live timestamp, or Infinity. */
+  nextTimestamp(): number {
+    this.dropDead();
+    return this.heap.length > 0 ? this.heap[0]!.timestamp : Infinity;
+  }
+
+  /** Fires, in order, every timer at or before `time`, including ones registered while firing. */
+  fireUpTo(time: number, fire: (t: Timer) => void): number {
+    let n = 0;
+    for (;;) {
+      this.dropDead();
+      const top = this.heap[0];
+      if (top === undefined || top.timestamp > time) return n;
+      this.pop();
+      this.live.delete(top.id);
+      fire(top);
+      n++;
+    }
+  }
+
+  private dropDead(): void {
+    while (this.heap.length > 0 && this.live.get(this.heap[0]!.id) !== this.heap[0]) this.pop();
+  }
+
+  private push(t: Timer): void {
+    const h = this.heap;
+    let i = h.length;
+    h.push(t);
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!before(h[i]!, h[p]!)) break;
+      [h[i], h[p]] = [h[p]!, h[i]!];
+      i = p;
+    }
+  }
+
+  private pop(): void {
+    const h = this.heap;
+    const last = h.pop()!;
+    if (h.length === 0) return;
+    h[0] = last;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < h.length && before(h[l]!, h[m]!)) m = l;
+      if (r < h.length && before(h[r]!, h[m]!)) m = r;
+      if (m === i) return;
+      [h[i], h[m]] = [h[m]!, h[i]!];
+      i = m;
+    }
+  }
+}
