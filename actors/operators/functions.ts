@@ -2,13 +2,15 @@
 import type { Collector, Output, StreamOperator } from '../../core/api/operator.ts';
 import type { ProcessContext, ProcessFunction } from '../../core/api/functions.ts';
 import type { OperatorContext } from '../../core/api/operator.ts';
+import { fresh } from '../runtime/fresh.ts';
+
 
 export function mapOperator(fn: (v: unknown) => unknown): StreamOperator<unknown, unknown> {
-  return { processElement: (v, out) => out.collect(fn(v)) };
+  return { processElement: fresh(['fn'], 'return function map(v, out) { out.collect(fn(v)); };', fn) };
 }
 
 export function filterOperator(fn: (v: unknown) => boolean): StreamOperator<unknown, unknown> {
-  return { processElement: (v, out) => { if (fn(v)) out.collect(v); } };
+  return { processElement: fresh(['fn'], 'return function filter(v, out) { if (fn(v)) out.collect(v); };', fn) };
 }
 
 export function flatMapOperator(fn: (v: unknown, out: Collector<unknown>) => void): StreamOperator<unknown, unknown> {

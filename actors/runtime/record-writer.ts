@@ -3,8 +3,8 @@ import type { ChannelWriter } from '../../core/channel/channel-writer.ts';
 import { FrameKind } from '../../core/channel/frames.ts';
 import type { Codec } from '../../core/codec/codec.ts';
 import { WeirError } from '../../core/errors.ts';
-import { keyGroupForHash, operatorIndexForKeyGroup } from '../../core/keys/key-groups.ts';
-import { keyHash } from '../../core/keys/hash.ts';
+import { checkParallelism, flinkMurmurHash, operatorIndexForKeyGroup } from '../../core/keys/key-groups.ts';
+import { keyHash, numberKeyHash } from '../../core/keys/hash.ts';
 import type { Key } from '../../core/keys/encoding.ts';
 import type { PartitionerKind } from '../../core/graph/stream-graph.ts';
 
@@ -20,6 +20,9 @@ export interface RecordWriterOptions {
   readonly subtask: number;
 }
 
+/** Integer keys below this are routed through a table filled as keys are first seen (128 KiB per keyBy writer). */
+const SMALL_KEYS = 1 << 16;
+
 export class RecordWriter {
   /** One per target channel; for keyBy, indexed by the consumer's subtask. */
   readonly channels: readonly ChannelWriter[];
@@ -27,6 +30,11 @@ export class RecordWriter {
   private readonly codec: Codec;
   private readonly o: RecordWriterOptions;
   private next: number;
+  /** keyBy: the target channel of every key group, computed once instead of per record. */
+  private readonly channelOfGroup: Int32Array;
+  private readonly maxParallelism: number;
+  /** keyBy on small non-negative integer keys: each key's channel, once hashed (-1: not yet). */
+  private readonly channelOfSmallKey: Int16Array;
   recordsOut = 0;
 
   constructor(channels: readonly ChannelWriter[], codec: Codec, options: RecordWriterOptions) {
@@ -35,6 +43,15 @@ export class RecordWriter {
     this.codec = codec;
     this.o = options;
     this.next = options.start % channels.length;
+    this.maxParallelism = options.maxParallelism;
+    this.channelOfSmallKey = new Int16Array(options.partitioner === 'keyBy' ? SMALL_KEYS : 0).fill(-1);
+    this.channelOfGroup = new Int32Array(options.partitioner === 'keyBy' ? options.maxParallelism : 0);
+    if (options.partitioner === 'keyBy') {
+      checkParallelism(options.maxParallelism, channels.length);
+      for (let kg = 0; kg < options.maxParallelism; kg++) {
+        this.channelOfGroup[kg] = operatorIndexForKeyGroup(options.maxParallelism, channels.length, kg);
+      }
+    }
   }
 
   add(record: unknown): void {
@@ -61,13 +78,22 @@ export class RecordWriter {
   private channelOfKey(record: unknown): number {
     let hash: number;
     try {
-      hash = keyHash(this.o.keySelector!(record) as Key);
+      const key = this.o.keySelector!(record) as Key;
+      if (typeof key === 'number') {
+        if ((key >>> 0) === key && key < SMALL_KEYS) {
+          const c = this.channelOfSmallKey[key]!;
+          if (c >= 0) return c;
+          return this.channelOfSmallKey[key] = this.channelOfGroup[flinkMurmurHash(numberKeyHash(key)) % this.maxParallelism]!;
+        }
+        hash = numberKeyHash(key);
+      } else {
+        hash = keyHash(key);
+      }
     } catch (err) {
       throw new WeirError(`keyBy could not key record ${preview(record)}: ${(err as Error).message}`,
         { uid: this.o.uid, subtask: this.o.subtask, cause: err });
     }
-    const kg = keyGroupForHash(hash, this.o.maxParallelism);
-    return operatorIndexForKeyGroup(this.o.maxParallelism, this.channels.length, kg);
+    return this.channelOfGroup[flinkMurmurHash(hash) % this.maxParallelism]!;
   }
 
   private push(i: number, record: unknown): void {

@@ -7,6 +7,7 @@ import { WeirError } from '../../core/errors.ts';
 import type { Task } from '../../core/graph/plan.ts';
 import type { StreamNode } from '../../core/graph/stream-graph.ts';
 import { createOperator, createSource, isSource } from '../operators/registry.ts';
+import { fresh } from './fresh.ts';
 import type { InputGate } from './input-gate.ts';
 import type { RecordWriter } from './record-writer.ts';
 
@@ -24,6 +25,7 @@ export interface SubtaskWiring {
 }
 
 type Entry = (v: unknown) => void;
+
 
 /**
  * States: running -> ending (end of input reached: final watermark, finish(), end-of-partition
@@ -87,16 +89,14 @@ export class Subtask {
     const counts = this.counts[this.task.nodes[i]!.uid]!;
     const uid = this.task.nodes[i]!.uid;
     const subtask = this.index;
-    return (v) => {
-      counts.recordsIn++;
-      try {
-        op.processElement(v, out);
-      } catch (err) {
-        if (err instanceof WeirError && err.uid !== undefined) throw err;
-        throw new WeirError(`user code failed: ${(err as Error)?.message ?? String(err)}`,
-          { uid, subtask, position: `input record ${counts.recordsIn - 1}`, cause: err });
-      }
+    const fail = (err: unknown): never => {
+      if (err instanceof WeirError && err.uid !== undefined) throw err;
+      throw new WeirError(`user code failed: ${(err as Error)?.message ?? String(err)}`,
+        { uid, subtask, position: `input record ${counts.recordsIn - 1}`, cause: err });
     };
+    return fresh<Entry>(['op', 'out', 'counts', 'fail'],
+      'return function entry(v) { counts.recordsIn++; try { op.processElement(v, out); } catch (err) { fail(err); } };',
+      op, out, counts, fail);
   }
 
   private buildOutput(i: number, entries: Entry[], watermarkEntries: ((ts: number) => void)[]): Output<unknown> {
@@ -107,7 +107,7 @@ export class Subtask {
       .filter(({ n }) => n.inputs.length === 1 && n.inputs[0]!.node === node && this.task.nodes.indexOf(n) > i);
     const targetsFor = (tag: string | null): Entry[] => [
       ...chained.filter(({ n }) => n.inputs[0]!.tag === tag).map(({ j }) => entries[j]!),
-      ...this.wire.writersOf(node, tag).map((w) => (v: unknown) => w.add(v)),
+      ...this.wire.writersOf(node, tag).map((w) => fresh<Entry>(['w'], 'return function write(v) { w.add(v); };', w)),
     ];
     const main = targetsFor(null);
     const sides = new Map<string, Entry[]>();
@@ -118,7 +118,7 @@ export class Subtask {
     const only = main.length === 1 ? main[0]! : null;
     return {
       collect: only !== null
-        ? (v) => { counts.recordsOut++; only(v); }
+        ? fresh<Entry>(['counts', 'only'], 'return function collect(v) { counts.recordsOut++; only(v); };', counts, only)
         : (v) => { counts.recordsOut++; for (const t of main) t(v); },
       output<S>(tag: OutputTag<S>, value: S) {
         const targets = sides.get(tag.id);

@@ -2,6 +2,7 @@
 
 import { Packr, Unpackr, addExtension } from 'msgpackr';
 import type { Codec } from './codec.ts';
+import { decodeNumberRows, encodeNumberRows, isNumberRows } from './number-rows.ts';
 import { CodecError } from './errors.ts';
 import { containsNegativeZero, NegativeZero, withNegativeZeroMarked } from './negative-zero.ts';
 
@@ -49,6 +50,7 @@ export function generalCodec(): Codec<unknown> {
   const packr = new Packr(OPTIONS);
   const unpackr = new Unpackr(OPTIONS);
   let copy = new Uint8Array(64 * 1024);
+  const scratch = { buf: new ArrayBuffer(64 * 1024) };
 
   function mark(records: readonly unknown[], start: number, end: number): readonly unknown[] {
     let out: unknown[] | undefined;
@@ -73,6 +75,8 @@ export function generalCodec(): Codec<unknown> {
       if (!(start >= 0 && start <= end && end <= records.length)) {
         throw new RangeError(`encode(${GENERAL_DESCRIPTOR}): range [${start}, ${end}) is not within 0..${records.length}`);
       }
+      const rows = encodeNumberRows(records, start, end, scratch);
+      if (rows !== null) return rows;
       const batch = mark(records, start, end);
       try {
         return packr.pack(batch);
@@ -81,6 +85,16 @@ export function generalCodec(): Codec<unknown> {
       }
     },
     decode(payload, count, emit) {
+      if (isNumberRows(payload)) {
+        if ((payload.byteOffset & 7) !== 0) {
+          if (copy.length < payload.length) copy = new Uint8Array(Math.max(payload.length, 2 * copy.length));
+          copy.set(payload);
+          decodeNumberRows(copy.subarray(0, payload.length), count, emit);
+        } else {
+          decodeNumberRows(payload, count, emit);
+        }
+        return;
+      }
       let source = payload;
       // One memcpy per frame into private memory: msgpackr's native string extraction rejected
       // shared memory and fell back to JS per string on Node 20 (MEASURED.md). Node 24 with

@@ -15,7 +15,18 @@ export function containsNegativeZero(value: unknown, depth: number): boolean {
   if (typeof value !== 'object' || value === null) return false;
   if (depth === 0) throw new RangeError('too deep');
   const proto: unknown = Object.getPrototypeOf(value);
-  if (proto === Object.prototype || proto === null) return keysContain(value, depth);
+  if (proto === Object.prototype || proto === null) {
+    if (!plainForInSeesOwnOnly()) return keysContain(value, depth);
+    for (const key in value) {
+      const v = (value as Record<string, unknown>)[key];
+      if (typeof v === 'number') {
+        if (v === 0 && 1 / v < 0) return true;
+      } else if (typeof v === 'object' && v !== null && containsNegativeZero(v, depth - 1)) {
+        return true;
+      }
+    }
+    return false;
+  }
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) if (containsNegativeZero(value[i], depth - 1)) return true;
     return false;
@@ -29,6 +40,12 @@ export function containsNegativeZero(value: unknown, depth: number): boolean {
     return false;
   }
   return isWalked(value) && keysContain(value, depth);
+}
+
+/** for-in over a plain object sees its own keys only while nobody has added an enumerable property to Object.prototype. */
+function plainForInSeesOwnOnly(): boolean {
+  for (const _ in {}) return false;
+  return true;
 }
 
 function keysContain(value: object, depth: number): boolean {

@@ -1,0 +1,76 @@
+// The general codec's fast path: a frame of flat plain objects of one shape with number values, as float64 rows.
+
+/**
+ * Frame: 0xC1 (a byte msgpack never writes) | u8 key count | u16 LE bytes of the JSON key
+ * list | the JSON | padding to 8 | count x keys float64 values, row by row. It is an
+ * inferred schema codec: chosen per frame when every record is a plain object with the same
+ * keys and only numbers as values (-0, NaN and infinities included), else the frame is
+ * msgpack. Records decode with the first record's key order. Measured 2.4x records per CPU-second on a keyed job over such
+ * objects (native-bench/pipeline.bench.ts).
+ */
+const MARK = 0xc1;
+type Check = (r: unknown) => boolean;
+type Write = (r: unknown, f: Float64Array, at: number) => void;
+type Make = (f: Float64Array, at: number) => unknown;
+const shapes = new Map<string, { check: Check; write: Write; make: Make; keys: string[] }>();
+/** Beyond this many distinct shapes (keys made from data, say), frames fall back to msgpack. */
+const MAX_SHAPES = 256;
+const enc = new TextEncoder();
+const dec = new TextDecoder();
+
+function shapeOf(keys: string[]) {
+  const id = JSON.stringify(keys);
+  let s = shapes.get(id);
+  if (s === undefined) {
+    const acc = keys.map((k) => `r[${JSON.stringify(k)}]`);
+    s = {
+      keys,
+      check: new Function('r', `if (typeof r !== 'object' || r === null || Object.getPrototypeOf(r) !== Object.prototype) return false;
+        let n = 0; for (const k in r) n++;
+        return n === ${keys.length} && ${acc.map((a) => `typeof ${a} === 'number'`).join(' && ')};`) as Check,
+      write: new Function('r', 'f', 'at', acc.map((a, i) => `f[at + ${i}] = ${a};`).join('\n')) as Write,
+      make: new Function('f', 'at', `return {${keys.map((k, i) => `${JSON.stringify(k)}: f[at + ${i}]`).join(', ')}};`) as Make,
+    };
+    shapes.set(id, s);
+  }
+  return s;
+}
+
+/** The frame, or null when the records are not all flat number objects of one shape. */
+export function encodeNumberRows(records: readonly unknown[], start: number, end: number, scratch: { buf: ArrayBuffer }): Uint8Array | null {
+  const first = records[start];
+  if (typeof first !== 'object' || first === null || Object.getPrototypeOf(first) !== Object.prototype) return null;
+  const keys = Object.keys(first);
+  if (keys.length === 0 || keys.length > 32 || keys.includes('__proto__')) return null;
+  if (shapes.size >= MAX_SHAPES && !shapes.has(JSON.stringify(keys))) return null;
+  const shape = shapeOf(keys);
+  for (let i = start; i < end; i++) if (!shape.check(records[i])) return null;
+  const json = enc.encode(JSON.stringify(keys));
+  if (json.length > 0xffff) return null;
+  const head = (4 + json.length + 7) & ~7;
+  const bytes = head + (end - start) * keys.length * 8;
+  if (scratch.buf.byteLength < bytes) scratch.buf = new ArrayBuffer(Math.max(bytes, scratch.buf.byteLength * 2));
+  const u8 = new Uint8Array(scratch.buf, 0, bytes);
+  u8[0] = MARK;
+  u8[1] = keys.length;
+  u8[2] = json.length & 0xff;
+  u8[3] = json.length >> 8;
+  u8.set(json, 4);
+  const f = new Float64Array(scratch.buf, head, (end - start) * keys.length);
+  for (let i = start, at = 0; i < end; i++, at += keys.length) shape.write(records[i], f, at);
+  return u8;
+}
+
+export function isNumberRows(payload: Uint8Array): boolean {
+  return payload.length > 0 && payload[0] === MARK;
+}
+
+/** Decodes a frame encodeNumberRows wrote; `payload` must start 8-byte aligned in its buffer. */
+export function decodeNumberRows(payload: Uint8Array, count: number, emit: (r: unknown) => void): void {
+  const jsonLength = payload[2]! | (payload[3]! << 8);
+  const keys = JSON.parse(dec.decode(payload.subarray(4, 4 + jsonLength))) as string[];
+  const shape = shapeOf(keys);
+  const head = (4 + jsonLength + 7) & ~7;
+  const f = new Float64Array(payload.buffer, payload.byteOffset + head, count * keys.length);
+  for (let i = 0, at = 0; i < count; i++, at += keys.length) emit(shape.make(f, at));
+}

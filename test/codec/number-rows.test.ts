@@ -1,0 +1,59 @@
+// The general codec's number-rows frames: flat number objects of one shape round-trip; anything else falls back to msgpack.
+import test from 'ava';
+import fc from 'fast-check';
+import { generalCodec } from '../../core/codec/general.ts';
+import { isNumberRows } from '../../core/codec/number-rows.ts';
+
+function roundTrip(records: unknown[]): { out: unknown[]; rows: boolean } {
+  const c = generalCodec();
+  const payload = c.encode(records, 0, records.length);
+  const rows = isNumberRows(payload);
+  // Decode from shared memory at an 8-aligned and at an odd offset, as a ring would hand it.
+  const out: unknown[] = [];
+  for (const offset of [8, 3]) {
+    const view = new Uint8Array(new SharedArrayBuffer(payload.length + 16), offset, payload.length);
+    view.set(payload);
+    out.length = 0;
+    generalCodec().decode(view, records.length, (r) => out.push(r));
+  }
+  return { out, rows };
+}
+
+test('flat objects of number values use number rows and round-trip, -0, NaN and infinities included', (t) => {
+  const records = [{ k: 1, v: -0 }, { k: NaN, v: Infinity }, { k: -Infinity, v: 2.5 }, { k: 2 ** 53 + 2, v: -1e-300 }];
+  const { out, rows } = roundTrip(records);
+  t.true(rows);
+  t.deepEqual(out, records);
+  t.true(Object.is((out[0] as { v: number }).v, -0));
+});
+
+test('property: any batch of one-shape number objects round-trips', (t) => {
+  fc.assert(fc.property(
+    fc.uniqueArray(fc.string({ minLength: 1, maxLength: 8 }).filter((k) => k !== '__proto__'), { minLength: 1, maxLength: 6 }),
+    fc.array(fc.array(fc.double(), { minLength: 6, maxLength: 6 }), { minLength: 1, maxLength: 40 }),
+    (keys, values) => {
+      const records = values.map((vs) => Object.fromEntries(keys.map((k, i) => [k, vs[i]!])));
+      const { out, rows } = roundTrip(records);
+      return rows && JSON.stringify(out.map((r) => Object.entries(r as object).map(([k, v]) => [k, Object.is(v, -0) ? '-0' : String(v)])))
+        === JSON.stringify(records.map((r) => Object.entries(r).map(([k, v]) => [k, Object.is(v, -0) ? '-0' : String(v)])));
+    }), { numRuns: 200 });
+  t.pass();
+});
+
+test('anything else in the frame falls back to msgpack, unchanged', (t) => {
+  const cases: unknown[][] = [
+    [{ k: 1, v: 2 }, { k: 1, v: '2' }],          // a string value
+    [{ k: 1, v: 2 }, { k: 1, w: 2 }],            // another shape
+    [{ k: 1, v: 2 }, { k: 1, v: 2, x: 3 }],      // more keys
+    [{ k: 1, v: { n: 1 } }],                     // nested
+    [new (class P { k = 1; })()],                // a class instance
+    [1, 2, 3],                                   // not objects
+    [JSON.parse('{"__proto__": 1}')],            // a key that would set the prototype
+  ];
+  for (const records of cases) {
+    const { out, rows } = roundTrip(records);
+    t.false(rows, JSON.stringify(records));
+    t.is(out.length, records.length);
+  }
+  t.deepEqual(roundTrip([{ k: 1, v: 2 }, { k: 1, v: '2' }]).out, [{ k: 1, v: 2 }, { k: 1, v: '2' }]);
+});
