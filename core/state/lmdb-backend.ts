@@ -4,6 +4,9 @@ import { mkdirSync } from 'node:fs';
 import { open } from 'lmdb';
 import type { RootDatabase } from 'lmdb';
 import { WeirError } from '../errors.ts';
+import { keyId } from '../keys/key-id.ts';
+import type { KeyId } from '../keys/key-id.ts';
+import type { Key } from '../keys/encoding.ts';
 import type { BackendContext, CurrentKey, KeyedStateBackend, ValueSerializer } from './backend.ts';
 import { encodedKeyString, keyGroupString, lmdbKey } from './lmdb-keys.ts';
 import { LmdbTable } from './lmdb-table.ts';
@@ -44,6 +47,11 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
   private readonly env: RootDatabase;
   private readonly tables = new Map<string, LmdbTable>();
   private current: CurrentKey | undefined = undefined;
+  // Derived from the current key when a table first needs them: a cache hit on Value state
+  // needs only the id, and a number key is its own id.
+  private idVersion = -1;
+  private id: KeyId = 0;
+  private prefixVersion = -1;
   private prefix = '';
   private dirtyKeyGroups = new Set<number>();
   private closed = false;
@@ -65,20 +73,33 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
     if (!(Number.isInteger(group) && group >= start && group <= end)) {
       throw this.error(`key group ${group} is outside this subtask's key groups ${start}..${end}`);
     }
-    let encoded: string;
-    try {
-      encoded = encodedKeyString(current.key);
-    } catch (cause) {
-      throw this.error(`the current key is not a valid key: ${(cause as Error).message}`, cause);
-    }
     this.current = current;
-    this.prefix = keyGroupString(group) + encoded;
     this.keyVersion++;
   }
 
+  currentId(): KeyId {
+    if (this.idVersion !== this.keyVersion) {
+      this.id = this.derive(keyId);
+      this.idVersion = this.keyVersion;
+    }
+    return this.id;
+  }
+
   currentPrefix(): string {
-    if (this.current === undefined) throw this.error('no current key is set: keyed state is used outside a keyed context');
+    if (this.prefixVersion !== this.keyVersion) {
+      this.prefix = this.derive((key) => keyGroupString(this.current!.keyGroup) + encodedKeyString(key));
+      this.prefixVersion = this.keyVersion;
+    }
     return this.prefix;
+  }
+
+  private derive<T>(from: (key: Key) => T): T {
+    if (this.current === undefined) throw this.error('no current key is set: keyed state is used outside a keyed context');
+    try {
+      return from(this.current.key);
+    } catch (cause) {
+      throw this.error(`the current key is not a valid key: ${(cause as Error).message}`, cause);
+    }
   }
 
   markDirty(keyGroup: number): void {

@@ -4,10 +4,12 @@ import type { Database } from 'lmdb';
 import { WeirError } from '../errors.ts';
 import type { Key } from '../keys/encoding.ts';
 import { decodeKeyAt } from '../keys/decoding.ts';
+import { keyId } from '../keys/key-id.ts';
+import type { KeyId } from '../keys/key-id.ts';
 import type { BackendContext, StateTable, ValueSerializer } from './backend.ts';
-import {
-  describeKey, encodedKeyString, keyGroupOfTagged, lmdbKey, lmdbKeyCopy, MAX_LMDB_KEY_BYTES, prefixEnd, taggedKey,
-} from './lmdb-keys.ts';
+import { describeKey, encodedKeyString, keyGroupOfTagged, lmdbKey, MAX_LMDB_KEY_BYTES, prefixEnd } from './lmdb-keys.ts';
+import { scanRange } from './lmdb-scan.ts';
+import type { ScanItem } from './lmdb-scan.ts';
 import type { CacheEntry, WriteCache } from './write-cache.ts';
 
 /** What a table needs from its backend. */
@@ -16,29 +18,18 @@ export interface TableHost {
   readonly cache: WriteCache<LmdbTable>;
   /** Bumped by every setCurrentKey, so a table can keep the key it built last. */
   readonly keyVersion: number;
+  /** keyId of the current key. */
+  currentId(): KeyId;
   /** Key group (2 chars) and canonical encoding of the current key, as latin1. */
   currentPrefix(): string;
   markDirty(keyGroup: number): void;
 }
 
-/** MapState entries read from LMDB per batch: a scan holds no LMDB cursor while user code runs. */
+/** MapState entries read from LMDB per batch: an iteration holds no LMDB cursor while user code runs. */
 const SCAN_BATCH = 256;
 const DEFAULT_NAMESPACE = encodedKeyString('');
 
-interface ScanItem {
-  readonly key: string;
-  /** The cached entry (dirty or clean), which wins over LMDB's bytes. */
-  readonly entry: CacheEntry<LmdbTable> | undefined;
-  readonly bytes: Uint8Array | undefined;
-}
-
-interface ScanBatch {
-  readonly items: ScanItem[];
-  /** LMDB rows read (including rows a pending removal hides). */
-  readonly rows: number;
-  /** The last LMDB row's key when the batch stopped at its limit; undefined when the range is done. */
-  readonly last: string | undefined;
-}
+type Index = Map<unknown, CacheEntry<LmdbTable>>;
 
 export class LmdbTable implements StateTable {
   readonly name: string;
@@ -47,6 +38,16 @@ export class LmdbTable implements StateTable {
   /** First char of this table's cache keys. */
   readonly tag: string;
   private readonly host: TableHost;
+  /**
+   * Where cached entries are found. Value state in the default namespace, the hot case, by
+   * the current key's keyId (a number key stays a number: no string is built on a hit);
+   * everything else by its tagged LMDB key string.
+   */
+  private readonly byId: Index = new Map();
+  private readonly byKey: Index = new Map();
+  /** The entry the last fast-path get returned, and the key version it was for. */
+  private recent: CacheEntry<LmdbTable> | undefined = undefined;
+  private recentVersion = -1;
   // The key of (current key, namespace) built last: get then put of one key builds it once.
   private memoVersion = -1;
   private memoNamespace = '';
@@ -65,29 +66,61 @@ export class LmdbTable implements StateTable {
   }
 
   get(namespace: string, userKey: Key | undefined): unknown {
-    const key = this.keyOf(namespace, userKey);
-    const entry = this.host.cache.lookup(key);
-    return entry !== undefined ? entry.value : this.load(key);
+    const fast = namespace === '' && userKey === undefined;
+    let entry = this.find(fast, namespace, userKey);
+    if (entry !== undefined) {
+      this.host.cache.hits++;
+      entry.referenced = true;
+    } else {
+      this.host.cache.misses++;
+      const key = this.keyFor(fast, namespace, userKey);
+      entry = fast ? this.load(this.byId, this.host.currentId(), key) : this.load(this.byKey, key, key);
+    }
+    if (fast) {
+      this.recent = entry;
+      this.recentVersion = this.host.keyVersion;
+    }
+    return entry.value;
   }
 
   put(namespace: string, userKey: Key | undefined, value: unknown): void {
-    const key = this.keyOf(namespace, userKey);
+    const fast = namespace === '' && userKey === undefined;
+    const found = this.find(fast, namespace, userKey);
     let bytes: Uint8Array;
     try {
       bytes = this.serializer.serialize(value);
     } catch (cause) {
-      throw this.failure('cannot write the value', key, cause);
+      throw this.failure('cannot write the value', found?.key ?? this.keyFor(fast, namespace, userKey), cause);
     }
-    this.host.markDirty(keyGroupOfTagged(key));
-    this.host.cache.write(key, this, value, bytes, userKey === undefined ? undefined : this.baseKey(namespace));
+    // Created only now that the write cannot fail, so no entry ever claims an absence LMDB did not confirm.
+    const entry = found ?? this.create(fast, namespace, userKey);
+    this.host.markDirty(keyGroupOfTagged(entry.key));
+    this.host.cache.write(entry, value, bytes, userKey === undefined ? undefined : this.baseKey(namespace));
   }
 
   remove(namespace: string, userKey: Key | undefined): void {
-    const key = this.keyOf(namespace, userKey);
-    const known = this.host.cache.peek(key);
-    if (known !== undefined && !known.present) return; // absent in LMDB, or its removal is pending
-    this.host.markDirty(keyGroupOfTagged(key));
-    this.host.cache.write(key, this, undefined, undefined, userKey === undefined ? undefined : this.baseKey(namespace));
+    const fast = namespace === '' && userKey === undefined;
+    const found = this.find(fast, namespace, userKey);
+    if (found !== undefined && !found.present) return; // absent in LMDB, or its removal is pending
+    const entry = found ?? this.create(fast, namespace, userKey);
+    this.removeEntry(entry, userKey === undefined ? undefined : this.baseKey(namespace));
+  }
+
+  /** The cached entry of (current key, namespace, user key), if any. */
+  private find(fast: boolean, namespace: string, userKey: Key | undefined): CacheEntry<LmdbTable> | undefined {
+    // Get then put of one key is the common update: the get's entry saves the put a lookup.
+    const recent = this.recent;
+    if (fast && recent !== undefined && this.recentVersion === this.host.keyVersion && recent.linked) return recent;
+    return fast ? this.byId.get(this.host.currentId()) : this.byKey.get(this.keyOf(namespace, userKey));
+  }
+
+  private create(fast: boolean, namespace: string, userKey: Key | undefined): CacheEntry<LmdbTable> {
+    const key = this.keyFor(fast, namespace, userKey);
+    return fast ? this.host.cache.create(this.byId, this.host.currentId(), key, this) : this.host.cache.create(this.byKey, key, key, this);
+  }
+
+  private keyFor(fast: boolean, namespace: string, userKey: Key | undefined): string {
+    return fast ? this.baseKey('') : this.keyOf(namespace, userKey);
   }
 
   /**
@@ -99,7 +132,7 @@ export class LmdbTable implements StateTable {
     const group = this.baseKey(namespace);
     const userKeyAt = group.length - 1; // the tag is not in the LMDB key
     for (let after = group; ;) {
-      const batch = this.scan(after, prefixEnd(group), false, SCAN_BATCH, group);
+      const batch = scanRange(this, after, prefixEnd(group), false, SCAN_BATCH, this.host.cache.dirtyIn(group));
       const entries: [Key, unknown][] = batch.items.map((item) => [
         decodeKeyAt(lmdbKey(item.key), userKeyAt).key,
         item.entry !== undefined ? item.entry.value : this.decode(item.bytes!, item.key),
@@ -113,8 +146,8 @@ export class LmdbTable implements StateTable {
   removeAll(namespace: string): void {
     const group = this.baseKey(namespace);
     for (let after = group; ;) {
-      const batch = this.scan(after, prefixEnd(group), false, SCAN_BATCH, group);
-      for (const item of batch.items) this.removeKey(item.key, group);
+      const batch = scanRange(this, after, prefixEnd(group), false, SCAN_BATCH, this.host.cache.dirtyIn(group));
+      for (const item of batch.items) this.removeEntry(this.cachedOrCreated(item), group);
       if (batch.last === undefined) return;
       after = batch.last;
     }
@@ -128,12 +161,12 @@ export class LmdbTable implements StateTable {
     let wrapped = false;
     while (visited < budget) {
       // After wrapping, the pass runs from the table's start up to where this call began.
-      const batch = this.scan(after, wrapped ? origin : undefined, wrapped, budget - visited, undefined);
+      const batch = scanRange(this, after, wrapped ? origin : undefined, wrapped, budget - visited, undefined);
       visited += batch.rows;
       for (const item of batch.items) {
         const value = item.entry !== undefined ? item.entry.value : this.decode(item.bytes!, item.key);
         if (expired(value)) {
-          this.removeKey(item.key, undefined);
+          this.removeEntry(this.cachedOrCreated(item), undefined);
           removed++;
         }
         this.cleanupCursor = item.key;
@@ -191,67 +224,42 @@ export class LmdbTable implements StateTable {
   }
 
   /** A miss: asks LMDB and remembers the answer, absence included. */
-  private load(key: string): unknown {
+  private load(index: Index, id: unknown, key: string): CacheEntry<LmdbTable> {
     const found = this.db.getBinaryFast(lmdbKey(key));
-    if (found === undefined) {
-      this.host.cache.insertClean(key, this, false, undefined, 0);
-      return undefined;
-    }
+    if (found === undefined) return this.host.cache.remember(index, id, key, this, false, undefined, 0);
     // getBinaryFast answers with a view of a shared 16 MB buffer whose own `length` property is
     // the value's: the subarray gives deserializers a byteLength they can trust.
     const bytes = found.subarray(0, found.length);
-    const value = this.decode(bytes, key);
-    this.host.cache.insertClean(key, this, true, value, bytes.length);
-    return value;
+    const value = this.decode(bytes, key); // before remembering: a value that fails to decode is not cached as absent
+    return this.host.cache.remember(index, id, key, this, true, value, bytes.length);
   }
 
-  private removeKey(key: string, group: string | undefined): void {
-    this.host.markDirty(keyGroupOfTagged(key));
-    this.host.cache.write(key, this, undefined, undefined, group);
+  private removeEntry(entry: CacheEntry<LmdbTable>, group: string | undefined): void {
+    this.host.markDirty(keyGroupOfTagged(entry.key));
+    this.host.cache.write(entry, undefined, undefined, group);
   }
 
-  /**
-   * Up to `limit` LMDB rows with keys in (after, end) (or (after, end] with inclusiveEnd),
-   * each replaced by its cache entry if it has one (skipped if that is a removal), plus the
-   * pending writes of `group` that LMDB does not hold yet within the rows' span, in key order.
-   */
-  private scan(after: string | undefined, end: string | undefined, inclusiveEnd: boolean, limit: number, group: string | undefined): ScanBatch {
-    const cache = this.host.cache;
-    const items: ScanItem[] = [];
-    let rows = 0;
-    let lastRow: string | undefined;
-    const range = this.db.getRange({
-      start: after === undefined ? undefined : lmdbKeyCopy(after),
-      exclusiveStart: true,
-      end: end === undefined ? undefined : lmdbKeyCopy(end),
-      inclusiveEnd,
-      limit,
-    });
-    for (const { key: keyBytes, value } of range) {
-      const key = taggedKey(this.tag, keyBytes);
-      rows++;
-      lastRow = key;
-      const entry = cache.peek(key);
-      if (entry === undefined) items.push({ key, entry: undefined, bytes: value });
-      else if (entry.present) items.push({ key, entry, bytes: undefined });
+  /** Where this table keeps the entry of a tagged LMDB key met in a scan (see byId). */
+  private locate(key: string): [Index, unknown] {
+    if (key.endsWith(DEFAULT_NAMESPACE)) {
+      const bytes = lmdbKey(key);
+      const { key: current, end } = decodeKeyAt(bytes, 2);
+      if (end + DEFAULT_NAMESPACE.length === bytes.length) return [this.byId, keyId(current)];
     }
-    const last = rows === limit ? lastRow : undefined;
-    const pending = group === undefined ? undefined : cache.dirtyIn(group);
-    if (pending !== undefined) {
-      const spanEnd = last ?? end;
-      const rowKeys = new Set(items.map((item) => item.key));
-      let added = false;
-      for (const entry of pending) {
-        const k = entry.key;
-        if (!entry.present || !entry.dirty || (after !== undefined && k <= after)) continue;
-        if (spanEnd !== undefined && (k > spanEnd || (k === spanEnd && last === undefined && !inclusiveEnd))) continue;
-        if (rowKeys.has(k)) continue; // LMDB holds it: the row above already took its entry
-        items.push({ key: k, entry, bytes: undefined });
-        added = true;
-      }
-      if (added) items.sort((a, b) => (a.key < b.key ? -1 : 1));
-    }
-    return { items, rows, last };
+    return [this.byKey, key];
+  }
+
+  /** The cached entry of a tagged LMDB key, wherever this table keeps it. */
+  cached(key: string): CacheEntry<LmdbTable> | undefined {
+    const [index, id] = this.locate(key);
+    return index.get(id);
+  }
+
+  private cachedOrCreated(item: ScanItem<LmdbTable>): CacheEntry<LmdbTable> {
+    // A write since the scan (an earlier removal of the same batch) may have evicted it.
+    if (item.entry !== undefined && item.entry.linked) return item.entry;
+    const [index, id] = this.locate(item.key);
+    return index.get(id) ?? this.host.cache.create(index, id, item.key, this);
   }
 
   private decode(bytes: Uint8Array, key: string): unknown {
@@ -271,7 +279,7 @@ export class LmdbTable implements StateTable {
 
   private tooLarge(key: string): WeirError {
     return new WeirError(
-      `state '${this.name}': the key of ${describeKey(lmdbKey(key))} takes ${key.length - 1} bytes, more than LMDB's ${MAX_LMDB_KEY_BYTES}`,
+      `state '${this.name}': the key of ${describeKey(Buffer.from(key.slice(1), 'latin1'))} takes ${key.length - 1} bytes, more than LMDB's ${MAX_LMDB_KEY_BYTES}`,
       { uid: this.host.ctx.uid, subtask: this.host.ctx.subtask },
     );
   }

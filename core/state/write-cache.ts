@@ -3,21 +3,35 @@
 // lmdb-js queues a put() until its transaction commits and a get() does not see it, and a
 // transaction per write is slow (MEASURED.md), so writes land here and reach LMDB in large
 // sorted transactions. Every entry, dirty or clean, keeps its decoded value: values are
-// immutable once written, so handing the same object out again is safe and a hot key
-// costs one Map lookup. Clean entries (read from LMDB, or flushed) stay while there is room
-// and are evicted by second chance (CLOCK over the Map's insertion order).
+// immutable once written, so handing the same object out again is safe and a hot key costs
+// one Map lookup. Clean entries (read from LMDB, or flushed) stay while there is room and
+// are evicted by CLOCK (second chance) over a ring of all entries.
+//
+// The cache owns the entries' lifecycle and the budget; the tables own the Maps that find
+// entries (a Map keyed by a cheap id is several times faster than one keyed by the fresh
+// latin1 strings of the LMDB keys), and each entry records its Map and id so that eviction
+// can unlink it.
 
-/** Bytes charged per entry beyond its key and value: the entry object, its Map slot and key string header. */
-export const ENTRY_OVERHEAD = 128;
+/**
+ * Bytes charged per entry beyond its key and value chars: the entry object, its Map and ring
+ * slots, its key string and decoded value; and, while dirty, for the serialized copy's
+ * Uint8Array. Measured on Node 24 (heap growth per cached number key, after GC), so the
+ * budget is close to real heap use.
+ */
+export const ENTRY_OVERHEAD = 176;
+export const SERIALIZED_OVERHEAD = 112;
 /** Dirty bytes may fill this share of the budget before a flush, so hot clean entries keep the rest. */
 const DIRTY_SHARE = 0.5;
 /** Eviction frees down to this share of the budget, so it runs once per many inserts, not per insert. */
 const EVICT_TO = 15 / 16;
 
 export interface CacheEntry<O> {
-  /** Owner tag + key bytes as latin1: a Map key whose string order is the bytes' order. */
+  /** Owner tag + LMDB key bytes as latin1: string order is the bytes' order, so flushes sort by it. */
   readonly key: string;
   readonly owner: O;
+  /** The Map the owner finds this entry in, and the entry's key there. */
+  readonly index: Map<unknown, CacheEntry<O>>;
+  readonly id: unknown;
   present: boolean;
   /** Decoded value (undefined when absent). */
   value: unknown;
@@ -26,6 +40,8 @@ export interface CacheEntry<O> {
   size: number;
   dirty: boolean;
   referenced: boolean;
+  /** False once evicted: an owner that kept a reference must look the key up again. */
+  linked: boolean;
 }
 
 export interface CacheStats {
@@ -42,12 +58,16 @@ export interface CacheStats {
   readonly misses: number;
 }
 
-/** Writes sorted dirty entries durably enough to be read back (one LMDB transaction). */
+/** Writes sorted dirty entries so that LMDB reads see them (one write transaction). */
 export type FlushWriter<O> = (sorted: readonly CacheEntry<O>[]) => void;
 
 export class WriteCache<O> {
   readonly budget: number;
-  private readonly map = new Map<string, CacheEntry<O>>();
+  /** Counted by the owners, which do the lookups. */
+  hits = 0;
+  misses = 0;
+  private readonly ring: CacheEntry<O>[] = [];
+  private hand = 0;
   private dirty: CacheEntry<O>[] = [];
   /** Dirty entries by group (a MapState key+namespace prefix), so scans can merge them without a flush. */
   private dirtyGroups = new Map<string, CacheEntry<O>[]>();
@@ -56,8 +76,6 @@ export class WriteCache<O> {
   private peakBytes = 0;
   private flushes = 0;
   private evictions = 0;
-  private hits = 0;
-  private misses = 0;
   private readonly writer: FlushWriter<O>;
 
   constructor(budget: number, writer: FlushWriter<O>) {
@@ -66,39 +84,26 @@ export class WriteCache<O> {
     this.writer = writer;
   }
 
-  /** The entry for `key`, marked as recently used; undefined when LMDB must be asked. */
-  lookup(key: string): CacheEntry<O> | undefined {
-    const entry = this.map.get(key);
-    if (entry === undefined) {
-      this.misses++;
-      return undefined;
-    }
-    this.hits++;
-    entry.referenced = true;
+  /** Adds what LMDB holds for a key (a value, or absence) after a miss. */
+  remember(index: Map<unknown, CacheEntry<O>>, id: unknown, key: string, owner: O, present: boolean, value: unknown, valueBytes: number): CacheEntry<O> {
+    // Room is made first, so that the eviction cannot pick the entry the caller is about to use.
+    const size = key.length + valueBytes + ENTRY_OVERHEAD;
+    if (this.bytes + size > this.budget) this.evict(this.budget * EVICT_TO - size);
+    const entry = this.link(index, id, key, owner, present, value, valueBytes);
+    this.settle();
     return entry;
   }
 
-  /** The entry for `key` without touching its recency (scans must not make everything look hot). */
-  peek(key: string): CacheEntry<O> | undefined {
-    return this.map.get(key);
-  }
-
-  /** Remembers what LMDB holds for `key` (a value, or absence) after a miss. */
-  insertClean(key: string, owner: O, present: boolean, value: unknown, valueBytes: number): void {
-    const size = key.length + valueBytes + ENTRY_OVERHEAD;
-    this.map.set(key, { key, owner, present, value, bytes: undefined, size, dirty: false, referenced: false });
-    this.bytes += size;
-    this.settle();
+  /** An absent, clean entry for a key the owner is about to write without having read it. */
+  create(index: Map<unknown, CacheEntry<O>>, id: unknown, key: string, owner: O): CacheEntry<O> {
+    return this.link(index, id, key, owner, false, undefined, 0);
   }
 
   /** A put (`bytes` defined) or a removal (`bytes` undefined) that LMDB will see at the next flush. */
-  write(key: string, owner: O, value: unknown, bytes: Uint8Array | undefined, group: string | undefined): void {
-    const size = key.length + (bytes === undefined ? 0 : bytes.length) + ENTRY_OVERHEAD;
-    let entry = this.map.get(key);
-    if (entry === undefined) {
-      entry = { key, owner, present: false, value: undefined, bytes: undefined, size: 0, dirty: false, referenced: true };
-      this.map.set(key, entry);
-    }
+  write(entry: CacheEntry<O>, value: unknown, bytes: Uint8Array | undefined, group: string | undefined): void {
+    // An evicted entry is in no index: a write to it would be invisible to reads until flushed.
+    if (!entry.linked) throw new Error('internal error: write to an evicted cache entry');
+    const size = entry.key.length + (bytes === undefined ? 0 : bytes.length + SERIALIZED_OVERHEAD) + ENTRY_OVERHEAD;
     if (!entry.dirty) {
       entry.dirty = true;
       this.dirty.push(entry);
@@ -116,10 +121,11 @@ export class WriteCache<O> {
     entry.present = bytes !== undefined;
     entry.value = value;
     entry.bytes = bytes;
+    entry.referenced = true;
     this.settle();
   }
 
-  /** Dirty entries of `group` (possibly removals), unsorted; valid until the next write or flush. */
+  /** Dirty entries of `group` (removals too), unsorted; valid until the next write or flush. */
   dirtyIn(group: string): readonly CacheEntry<O>[] | undefined {
     return this.dirtyGroups.get(group);
   }
@@ -127,12 +133,16 @@ export class WriteCache<O> {
   /** Writes every dirty entry, sorted by key, through the writer; they stay as clean entries. */
   flush(): void {
     if (this.dirty.length === 0) return;
-    const sorted = this.dirty.sort(byKey);
+    const sorted = sortByKey(this.dirty);
     this.writer(sorted);
     // Only after the writer succeeded: a failed flush leaves every entry dirty and readable.
     for (const entry of sorted) {
       entry.dirty = false;
-      entry.bytes = undefined;
+      if (entry.bytes !== undefined) {
+        entry.bytes = undefined;
+        entry.size -= SERIALIZED_OVERHEAD; // the value's length stays charged, for its decoded form
+        this.bytes -= SERIALIZED_OVERHEAD;
+      }
     }
     this.dirty = [];
     this.dirtyGroups = new Map();
@@ -143,39 +153,78 @@ export class WriteCache<O> {
 
   stats(): CacheStats {
     return {
-      budget: this.budget, bytes: this.bytes, entries: this.map.size, dirtyBytes: this.dirtyBytes,
+      budget: this.budget, bytes: this.bytes, entries: this.ring.length, dirtyBytes: this.dirtyBytes,
       dirtyEntries: this.dirty.length, peakBytes: this.peakBytes, flushes: this.flushes,
       evictions: this.evictions, hits: this.hits, misses: this.misses,
     };
   }
 
+  private link(index: Map<unknown, CacheEntry<O>>, id: unknown, key: string, owner: O, present: boolean, value: unknown, valueBytes: number): CacheEntry<O> {
+    const size = key.length + valueBytes + ENTRY_OVERHEAD;
+    // Not referenced yet: a key read once (a scan-like pattern) should not push out hot ones.
+    const entry: CacheEntry<O> = {
+      key, owner, index, id, present, value, bytes: undefined, size, dirty: false, referenced: false, linked: true,
+    };
+    index.set(id, entry);
+    this.ring.push(entry);
+    this.bytes += size;
+    return entry;
+  }
+
   /** Restores the budget after an operation: flush when dirty bytes take their share, evict clean entries when full. */
   private settle(): void {
     if (this.dirtyBytes > this.budget * DIRTY_SHARE) this.flush(); // flush settles again
-    else if (this.bytes > this.budget) this.evict();
+    else if (this.bytes > this.budget) this.evict(this.budget * EVICT_TO);
     if (this.bytes > this.peakBytes) this.peakBytes = this.bytes;
   }
 
-  private evict(): void {
-    const target = this.budget * EVICT_TO;
-    // Re-inserting a referenced or dirty entry moves it to the end of the Map's order, which
-    // this loop may then visit again: by then it is unreferenced, so each entry costs at most
-    // two visits, and dirty entries are at most DIRTY_SHARE of the bytes, so the loop ends.
-    for (const [key, entry] of this.map) {
-      if (this.bytes <= target) return;
+  private evict(target: number): void {
+    const ring = this.ring;
+    // Three turns of the clock at most: the first clears every referenced bit, the others meet
+    // every clean entry. Dirty entries hold at most DIRTY_SHARE < EVICT_TO of the budget, so
+    // the target is met before that unless one entry is larger than the whole budget.
+    for (let steps = 3 * ring.length; this.bytes > target && steps > 0; steps--) {
+      if (this.hand >= ring.length) this.hand = 0;
+      const entry = ring[this.hand]!;
       if (entry.dirty || entry.referenced) {
         entry.referenced = false;
-        this.map.delete(key);
-        this.map.set(key, entry);
+        this.hand++;
         continue;
       }
-      this.map.delete(key);
+      entry.index.delete(entry.id);
+      entry.linked = false;
+      // The last (newest) entry takes the evicted one's slot, and the hand moves past it so
+      // that it, too, gets a whole turn of the clock to be used before it can be evicted.
+      const last = ring.pop()!;
+      if (last !== entry) ring[this.hand++] = last;
       this.bytes -= entry.size;
       this.evictions++;
     }
   }
 }
 
-function byKey(a: CacheEntry<unknown>, b: CacheEntry<unknown>): number {
-  return a.key < b.key ? -1 : 1; // keys in the dirty list are distinct
+/**
+ * The entries in key order. Comparing the key strings is the slow part of a flush (V8 compares
+ * strings out of line, a few dozen ns each), so the first 11 chars of each key (the tag, up to
+ * 16 bits, and then bytes) are packed into two exact doubles, and strings are compared only
+ * where those tie. A missing char counts as 0, below every char, which keeps the packed order
+ * consistent with the strings' order.
+ */
+function sortByKey<O>(entries: CacheEntry<O>[]): CacheEntry<O>[] {
+  const n = entries.length;
+  const high = new Float64Array(n);
+  const low = new Float64Array(n);
+  const order: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const k = entries[i]!.key;
+    let h = k.charCodeAt(0); // 16 + 4 * 8 = 48 bits
+    for (let c = 1; c <= 4; c++) h = h * 256 + (k.charCodeAt(c) || 0);
+    let l = 0; // 6 * 8 = 48 bits
+    for (let c = 5; c <= 10; c++) l = l * 256 + (k.charCodeAt(c) || 0);
+    high[i] = h;
+    low[i] = l;
+    order.push(i);
+  }
+  order.sort((a, b) => high[a]! - high[b]! || low[a]! - low[b]! || (entries[a]!.key < entries[b]!.key ? -1 : 1));
+  return order.map((i) => entries[i]!);
 }

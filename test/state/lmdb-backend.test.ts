@@ -174,12 +174,19 @@ test('a value that does not deserialize is a WeirError naming the operator, the 
   }
 });
 
-test('a value the serializer refuses fails at the put, naming the key', (t) => {
-  const backend = openLmdbBackend(tempDir(t), ctx, { cacheBytes: 1 << 20 });
+test('a value the serializer refuses fails at the put, naming the key, and leaves the stored value', (t) => {
+  const dir = tempDir(t);
+  let backend = openLmdbBackend(dir, ctx, { cacheBytes: 1 << 20 });
+  setKey(backend, 3);
+  backend.table('fn', general).put('', undefined, 'stored');
+  backend.close();
+  backend = openLmdbBackend(dir, ctx, { cacheBytes: 1 << 20 }); // nothing cached
   t.teardown(() => backend.close());
   setKey(backend, 3);
-  const err = t.throws(() => backend.table('fn', general).put('', undefined, () => 1), { instanceOf: WeirError });
+  const table = backend.table('fn', general);
+  const err = t.throws(() => table.put('', undefined, () => 1), { instanceOf: WeirError });
   t.regex(err.message, /cannot write the value of key group \d+, key 3, namespace ""/);
+  t.is(table.get('', undefined), 'stored');
 });
 
 test('a key group outside the subtask is refused', (t) => {

@@ -153,3 +153,31 @@ test('cleanupStep on a small table wraps around within one call without visiting
   t.is(visits.length, 3 + 5);
   t.deepEqual(visits.slice(3).sort(), [0, 1, 2, 3, 4]);
 });
+
+test('removeAll and cleanupStep through a cache too small for one batch', (t) => {
+  const backend = openTemp(t, 4096);
+  const table = backend.table('m', general);
+  setKey(backend, 'k');
+  for (let i = 0; i < 600; i++) table.put('', i, i);
+  backend.flush();
+  for (let i = 0; i < 600; i += 7) t.is(table.get('', i), i); // cached clean entries, evicted as the removals go
+  table.removeAll('');
+  t.deepEqual([...table.entries('')], []);
+  t.is(table.get('', 7), undefined);
+  backend.flush();
+  t.is(table.db.getCount(), 0);
+
+  const ttl = backend.table('ttl', general);
+  for (let i = 0; i < 600; i++) {
+    setKey(backend, i);
+    ttl.put('', undefined, i);
+  }
+  backend.flush();
+  for (let i = 0; i < 600; i += 7) {
+    setKey(backend, i);
+    ttl.get('', undefined);
+  }
+  t.is(ttl.cleanupStep(600, (v) => (v as number) % 2 === 0), 300);
+  backend.flush();
+  t.is(ttl.db.getCount(), 300);
+});
