@@ -67,3 +67,24 @@ test('a slow sink backpressures a fast source with bounded memory', async (t) =>
   t.true(r.peakOverdraftBytes <= 4 * 16 * 200, `peak overdraft ${r.peakOverdraftBytes} bytes`);
   t.true(r.peakOverdraftBytes > 0, 'the source was held back by a full ring');
 });
+
+test('broadcast sends every record to every subtask; rescale to a local group', async (t) => {
+  const b = await (await submit(job('mode=broadcast&n=100'), { parallelism: 2 })).done;
+  t.is(b.collected['out']!.length, 300, '100 records x 3 subtasks');
+  t.deepEqual(sorted(b.collected['out']!), sorted([0, 1, 2].flatMap(() => Array.from({ length: 100 }, (_, i) => i))));
+  const r = await (await submit(job('mode=rescale&n=100'), { parallelism: 2 })).done;
+  t.deepEqual(sorted(r.collected['out']!), sorted(Array.from({ length: 100 }, (_, i) => i)));
+});
+
+test('stop() ends an unbounded source gracefully: everything emitted is processed', async (t) => {
+  const channel = new BroadcastChannel('weir-test-endless');
+  const flowing = new Promise((resolve) => { channel.onmessage = resolve; });
+  const handle = await submit(job('mode=endless'), { parallelism: 2 });
+  await flowing;
+  channel.close();
+  const result = await handle.stop();
+  const out = result.operators['endless']!.recordsOut;
+  t.true(out >= 10_000);
+  t.is(result.operators['pass']!.recordsIn, out, 'nothing emitted was dropped');
+  t.is(result.operators['sink']!.recordsIn, out);
+});
