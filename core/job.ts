@@ -29,8 +29,9 @@ export async function loadJob(url: string): Promise<JobDefinition> {
   try {
     mod = await import(url);
   } catch (err) {
-    const code = (err as { code?: string }).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' && String((err as Error).message).includes(url.replace(/^file:\/\//, ''))) {
+    const e = err as { code?: string; url?: string };
+    // The module itself is missing (not one it imports): Node names the URL it could not find.
+    if (e.code === 'ERR_MODULE_NOT_FOUND' && (e.url === url || String((err as Error).message).includes(url.replace(/^file:\/\//, '')))) {
       throw new WeirError(`job module not found: ${url}`, { cause: err });
     }
     throw new WeirError(`job module ${url} failed to load: ${(err as Error).message}`, { cause: err });
