@@ -134,7 +134,11 @@ test('any JSON-ish value round-trips, batch by batch, through shared memory', (t
 });
 
 test('-0 anywhere in any value comes back as -0', (t) => {
-  const withZeros = fc.anything({ maxDepth: 3, values: [fc.constant(-0), fc.double(), fc.integer()], withMap: true, withSet: true });
+  // "__proto__" keys are left out as above: msgpackr renames them (documented in general.ts).
+  const withZeros = fc.anything({
+    maxDepth: 3, values: [fc.constant(-0), fc.double(), fc.integer()], withMap: true, withSet: true,
+    key: fc.string({ maxLength: 8 }).filter((k) => k !== '__proto__'),
+  });
   t.notThrows(() => fc.assert(fc.property(fc.array(withZeros, { maxLength: 8 }), (records) => {
     deepStrictEqual(roundTrip(generalCodec(), records), records);
   }), { numRuns: 300 }));
