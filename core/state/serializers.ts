@@ -13,8 +13,9 @@ function fromCodec(codec: Codec): ValueSerializer {
     descriptor: codec.descriptor,
     serialize(value) {
       one[0] = value;
-      // The codec's result is a view of its scratch buffer: the caller keeps a copy.
-      return codec.encode(one, 0, 1).slice();
+      // The codec's result is a view of its scratch buffer: the caller keeps a copy. Not
+      // `.slice()`: on a Buffer (msgpackr returns one) that is a view too.
+      return Uint8Array.prototype.slice.call(codec.encode(one, 0, 1));
     },
     deserialize(bytes) {
       codec.decode(bytes, 1, take);
