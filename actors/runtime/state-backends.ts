@@ -13,5 +13,5 @@ export async function backendFactory(options: JobOptions, runDir: string, slot: 
   Promise<(ctx: BackendContext) => KeyedStateBackend> {
   if (options.stateBackend === 'heap') return (ctx) => new HeapBackend(ctx);
   const { openLmdbBackend } = await import('../../core/state/lmdb-backend.ts');
-  return (ctx) => openLmdbBackend(join(runDir, `slot-${slot}`, ctx.uid), ctx, { cacheBytes: options.lmdbCacheBytes });
+  return (ctx) => openLmdbBackend(join(runDir, `slot-${slot}`, ctx.uid), ctx, { cacheBytes: options.lmdbCacheBytes, discardOnClose: true });
 }

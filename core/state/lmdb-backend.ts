@@ -17,6 +17,11 @@ import type { CacheEntry, CacheStats } from './write-cache.ts';
 export interface LmdbBackendOptions {
   /** Bytes the write-back cache may hold: pending writes and decoded values of recently used keys. */
   readonly cacheBytes: number;
+  /**
+   * The environment is deleted after close(): pending writes are dropped instead of flushed
+   * (a flush no reader will see cost 4% of a running-count job). Leave it unset to reopen.
+   */
+  readonly discardOnClose?: boolean;
 }
 
 /**
@@ -40,7 +45,9 @@ export function openLmdbBackend(dir: string, ctx: BackendContext, opts: LmdbBack
   // and it halved the 5-million-key job (39.6 s to 19.8 s): dirty pages go straight to the
   // map instead of into malloc'ed copies.
   const env = open({ path: dir, noSync: true, noMemInit: true, maxDbs: MAX_TABLES, cache: false, useWritemap: true });
-  return new LmdbBackend(env, ctx, opts.cacheBytes);
+  const backend = new LmdbBackend(env, ctx, opts.cacheBytes);
+  backend.discardOnClose = opts.discardOnClose ?? false;
+  return backend;
 }
 
 export class LmdbBackend implements KeyedStateBackend, TableHost {
@@ -142,9 +149,11 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
     return this.cache.stats();
   }
 
+  discardOnClose = false;
+
   close(): void {
     if (this.closed) return;
-    this.cache.flush();
+    if (!this.discardOnClose) this.cache.flush();
     this.closed = true;
     // With no write in flight, lmdb-js closes synchronously; the promise only reports that.
     void this.env.close();
