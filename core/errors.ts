@@ -39,23 +39,32 @@ export interface ErrorReport {
   position?: string;
   retriable?: boolean;
   causeMessage?: string;
+  /** The user's own stack, where the failure began: a WeirError's stack starts in weir. */
+  causeStack?: string;
 }
 
 export function reportOf(err: unknown, where: { uid?: string; subtask?: number } = {}): ErrorReport {
   if (err instanceof WeirError) {
+    const cause = err.cause instanceof Error ? err.cause : undefined;
     return {
       message: err.message, stack: err.stack, uid: err.uid ?? where.uid, subtask: err.subtask ?? where.subtask,
       position: err.position, retriable: err.retriable,
+      ...(cause !== undefined ? { causeStack: cause.stack ?? `${cause.name}: ${cause.message}` } : {}),
     };
   }
   const e = err instanceof Error ? err : new Error(String(err));
-  return { message: e.message, stack: e.stack, ...where, causeMessage: `${e.name}: ${e.message}` };
+  return { message: e.message, stack: e.stack, ...where, causeMessage: `${e.name}: ${e.message}`, causeStack: e.stack };
 }
 
 export function errorFromReport(r: ErrorReport): WeirError {
   const message = r.causeMessage !== undefined ? `user code failed: ${r.causeMessage}` : r.message;
+  let cause: Error | undefined;
+  if (r.causeStack !== undefined) {
+    cause = new Error(r.causeStack.split('\n')[0]);
+    cause.stack = r.causeStack;
+  }
   const err = new WeirError(r.causeMessage !== undefined ? message : stripWhere(message), {
-    uid: r.uid, subtask: r.subtask, position: r.position, retriable: r.retriable,
+    uid: r.uid, subtask: r.subtask, position: r.position, retriable: r.retriable, ...(cause !== undefined ? { cause } : {}),
   });
   if (r.stack !== undefined) err.stack = `${err.name}: ${err.message}\n    [worker] ${r.stack}`;
   return err;

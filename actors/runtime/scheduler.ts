@@ -45,6 +45,10 @@ export async function runScheduler(actors: Subtask[], bell: Doorbell, cancelled:
     const epoch = bell.prepareToSleep();
     if (order.some((a) => a.hasWork())) {
       bell.awake();
+      if (performance.now() - lastYield >= YIELD_EVERY_MS) {
+        await yieldToEventLoop();
+        lastYield = performance.now();
+      }
       continue;
     }
     stats.sleeps++;

@@ -68,7 +68,7 @@ export class Subtask {
       entries[i] = this.entry(i, out);
       const op = this.ops[i]!;
       watermarkEntries[i] = op.processWatermark !== undefined
-        ? (ts) => op.processWatermark!(ts, out)
+        ? (ts) => this.guard(i, `processWatermark(${ts})`, () => op.processWatermark!(ts, out))
         : (ts) => out.emitWatermark(ts);
     }
     if (this.source !== null) this.sourceEmit = this.outputs[0]!.collect.bind(this.outputs[0]);
@@ -135,9 +135,20 @@ export class Subtask {
     };
   }
 
+  /** Every call into an operator outside processElement: user code that throws is named by uid and subtask. */
+  private guard<R>(i: number, what: string, f: () => R): R {
+    try {
+      return f();
+    } catch (err) {
+      if (err instanceof WeirError && err.uid !== undefined) throw err;
+      throw new WeirError(`user code failed in ${what}: ${(err as Error)?.message ?? String(err)}`,
+        { uid: this.task.nodes[i]!.uid, subtask: this.index, cause: err });
+    }
+  }
+
   open(): void {
-    this.source?.open?.(this.contexts[0]!);
-    this.ops.forEach((op, i) => op.open?.(this.contexts[i]!, this.outputs[i]!));
+    if (this.source !== null) this.guard(0, 'open', () => this.source!.open?.(this.contexts[0]!));
+    this.ops.forEach((op, i) => this.guard(i, 'open', () => op.open?.(this.contexts[i]!, this.outputs[i]!)));
   }
 
   /** Runs one slice of work; true if anything moved. */
@@ -150,15 +161,17 @@ export class Subtask {
       progress = true;
     }
     if (this.ending) {
-      this.ops.forEach((op) => op.close?.());
-      this.source?.close?.();
+      this.ops.forEach((op, i) => this.guard(i, 'close', () => op.close?.()));
+      if (this.source !== null) this.guard(0, 'close', () => this.source!.close?.());
       this.done = true;
       return true;
     }
     if (this.fireProcessingTimers()) progress = true;
     if (this.hasOverdraft()) return true;
     if (this.source !== null) {
-      const more = !this.wire.stopRequested() && this.source.emitBatch(this.sourceEmit!, this.wire.batchSize * 4);
+      const source = this.source;
+      const more = !this.wire.stopRequested()
+        && this.guard(0, 'emitBatch', () => source.emitBatch(this.sourceEmit!, this.wire.batchSize * 4));
       if (!more) this.headWatermark(Infinity);
       this.flush();
       if (!more) this.endInput();
@@ -179,7 +192,7 @@ export class Subtask {
       if (op.nextProcessingTime === undefined) continue;
       const now = this.contexts[i]!.clock.now();
       if (op.nextProcessingTime() <= now) {
-        op.onProcessingTime!(now, this.outputs[i]!);
+        this.guard(i, `onProcessingTime(${now})`, () => op.onProcessingTime!(now, this.outputs[i]!));
         fired = true;
       }
     }
@@ -196,7 +209,7 @@ export class Subtask {
 
   /** Finishes the chain in order (a finish may emit to the nodes after it), then ends every output. */
   private endInput(): void {
-    this.ops.forEach((op, i) => op.finish?.(this.outputs[i]!));
+    this.ops.forEach((op, i) => this.guard(i, 'finish', () => op.finish?.(this.outputs[i]!)));
     for (const w of new Set(this.writers)) w.broadcastFrame(FrameKind.END_OF_PARTITION, EMPTY_PAYLOAD);
     this.ending = true;
   }
@@ -232,7 +245,7 @@ export class Subtask {
   hasWork(): boolean {
     if (this.done) return false;
     if (this.hasOverdraft()) {
-      for (const w of this.writers) for (const c of w.channels) if (c.hasOverdraft && c.ring.freeBytes() > 0) return true;
+      for (const w of this.writers) for (const c of w.channels) if (c.canDrain()) return true;
       return false;
     }
     if (this.ending || this.source !== null) return true;

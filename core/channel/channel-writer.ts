@@ -61,6 +61,11 @@ export class ChannelWriter {
     if (this.heldBytes > this.peakBytes) this.peakBytes = this.heldBytes;
   }
 
+  /** Whether drain() would move something now: the ring has room for the first held frame (or its PAD). */
+  canDrain(): boolean {
+    return this.hasOverdraft && this.ring.canWrite(this.held[this.head]!.payload.byteLength);
+  }
+
   /** Moves held frames into the ring while they fit; true when nothing is held any more. */
   drain(): boolean {
     while (this.head < this.held.length) {

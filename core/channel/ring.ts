@@ -225,6 +225,17 @@ export class RingProducer extends RingView {
     Atomics.store(this.header, WAITING, waiting ? 1 : 0);
   }
 
+  /**
+   * Whether a frame of this payload, or at least the PAD that must precede it, can be written
+   * now: a reserve() would make progress.
+   */
+  canWrite(payloadLength: number): boolean {
+    this.readCache = Atomics.load(this.header, READ_POS) >>> 0;
+    const span = frameSpan(payloadLength);
+    const tail = this.capacity - (this.write & this.mask);
+    return this.free() >= (span > tail ? tail : span);
+  }
+
   /** Free bytes as of a fresh read of the consumer's position. */
   freeBytes(): number {
     this.readCache = Atomics.load(this.header, READ_POS) >>> 0;

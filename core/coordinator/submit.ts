@@ -13,7 +13,7 @@ import { buildGraph, loadJob } from '../job.ts';
 import { validateOptions } from '../options.ts';
 import type { JobOptions } from '../options.ts';
 import { CollectReader } from './collect.ts';
-import { CONTROL_BYTES, STOP, STOP_CANCEL, STOP_GRACEFUL } from './deploy.ts';
+import { CONTROL_BYTES, STOP, STOP_CANCEL, STOP_GRACEFUL, STOP_RUN } from './deploy.ts';
 import type { DeployMessage, OperatorCounts, SlotResult, WorkerMessage } from './deploy.ts';
 
 export interface JobResult {
@@ -140,7 +140,8 @@ export async function submit(job: URL | string, options: Partial<JobOptions> = {
     plan: { slots: p.slots, fingerprint: p.fingerprint, warnings },
     done,
     async stop() {
-      Atomics.store(controlWords, STOP, STOP_GRACEFUL);
+      // Never turns a cancel (or a failure) back into a graceful stop.
+      Atomics.compareExchange(controlWords, STOP, STOP_RUN, STOP_GRACEFUL);
       ringAll();
       return done;
     },

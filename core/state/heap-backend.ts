@@ -21,7 +21,7 @@ class HeapTable implements StateTable {
   readonly name: string;
   private readonly backend: HeapBackend;
   readonly groups = new Map<number, Group>();
-  private cursor: Iterator<[Group, Id, Map<Id, MapEntry> | null, Id | null]> | null = null;
+  private cursor: Iterator<[number, Group, Id, Map<Id, MapEntry> | null, Id | null]> | null = null;
 
   constructor(name: string, backend: HeapBackend) {
     this.name = name;
@@ -102,23 +102,24 @@ class HeapTable implements StateTable {
         this.cursor = null;
         break;
       }
-      const [g, id, map, uid] = r.value;
+      const [kg, g, id, map, uid] = r.value;
       if (map !== null) {
-        if (expired(map.get(uid!)?.[1])) { map.delete(uid!); removed++; if (map.size === 0) g.delete(id); }
+        if (expired(map.get(uid!)?.[1])) { map.delete(uid!); removed++; if (map.size === 0) g.delete(id); this.backend.markGroupDirty(kg); }
       } else if (g.has(id) && expired(g.get(id))) {
         g.delete(id);
         removed++;
+        this.backend.markGroupDirty(kg);
       }
     }
     return removed;
   }
 
   /** Every entry once; Map iteration tolerates deletion of visited entries. */
-  private *walk(): Generator<[Group, Id, Map<Id, MapEntry> | null, Id | null]> {
-    for (const g of this.groups.values()) {
+  private *walk(): Generator<[number, Group, Id, Map<Id, MapEntry> | null, Id | null]> {
+    for (const [kg, g] of this.groups) {
       for (const [id, v] of g) {
-        if (v instanceof Map) for (const uid of v.keys()) yield [g, id, v as Map<Id, MapEntry>, uid];
-        else yield [g, id, null, null];
+        if (v instanceof Map) for (const uid of v.keys()) yield [kg, g, id, v as Map<Id, MapEntry>, uid];
+        else yield [kg, g, id, null, null];
       }
     }
   }
@@ -144,6 +145,10 @@ export class HeapBackend implements KeyedStateBackend {
 
   markDirty(): void {
     this.dirty.add(this.currentKey.keyGroup);
+  }
+
+  markGroupDirty(keyGroup: number): void {
+    this.dirty.add(keyGroup);
   }
 
   table(name: string): StateTable {

@@ -4,7 +4,7 @@ import type { BackendContext, CurrentKey } from './backend.ts';
 
 export function checkKeyGroup(ctx: BackendContext, current: CurrentKey): void {
   const kg = current.keyGroup;
-  if (kg < ctx.keyGroups.start || kg > ctx.keyGroups.end) {
+  if (!Number.isInteger(kg) || kg < ctx.keyGroups.start || kg > ctx.keyGroups.end) {
     throw new WeirError(`key ${JSON.stringify(current.key, (_, v) => typeof v === 'bigint' ? `${v}n` : v)} is in key group ${kg}, `
       + `outside this subtask's range [${ctx.keyGroups.start}, ${ctx.keyGroups.end}]`, { uid: ctx.uid, subtask: ctx.subtask });
   }

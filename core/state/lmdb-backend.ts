@@ -1,6 +1,7 @@
-// The LMDB keyed state backend: one working environment per worker, one named database per table, behind a write-back cache.
+// The LMDB keyed state backend: one working environment per keyed operator subtask, one named database per table, behind a write-back cache.
 
 import { mkdirSync } from 'node:fs';
+import { checkKeyGroup } from './key-check.ts';
 import { open } from 'lmdb';
 import type { RootDatabase } from 'lmdb';
 import { WeirError } from '../errors.ts';
@@ -18,7 +19,7 @@ export interface LmdbBackendOptions {
   /** Bytes the write-back cache may hold: pending writes and decoded values of recently used keys. */
   readonly cacheBytes: number;
   /**
-   * The environment is deleted after close(): pending writes are dropped instead of flushed
+   * The caller deletes the environment after close(): pending writes are dropped instead of flushed
    * (a flush no reader will see cost 4% of a running-count job). Leave it unset to reopen.
    */
   readonly discardOnClose?: boolean;
@@ -79,11 +80,7 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
   }
 
   setCurrentKey(current: CurrentKey): void {
-    const { start, end } = this.ctx.keyGroups;
-    const group = current.keyGroup;
-    if (!(Number.isInteger(group) && group >= start && group <= end)) {
-      throw this.error(`key group ${group} is outside this subtask's key groups ${start}..${end}`);
-    }
+    checkKeyGroup(this.ctx, current);
     this.current = current;
     this.keyVersion++;
   }

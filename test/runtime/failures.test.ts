@@ -12,6 +12,15 @@ test('an exception in user code fails the job naming operator, subtask and cause
   t.regex(err!.message, /boom at 777/);
   t.regex(err!.message, /operator 'explode'/);
   t.regex(err!.message, /subtask 0/);
+  t.regex(String((err!.cause as Error | undefined)?.stack), /params\.ts/, "the user's own stack comes back as the cause");
+});
+
+test('an exception in onTimer, outside processElement, names its operator and subtask too', async (t) => {
+  const handle = await submit(new URL('../fixtures/jobs/keyed.ts?mode=timer-fails&n=100&keys=3', import.meta.url), { parallelism: 1 });
+  const err = await t.throwsAsync(handle.done, { instanceOf: WeirError });
+  t.is(err!.uid, 'fails-late');
+  t.is(err!.subtask, 0);
+  t.regex(err!.message, /user code failed in processWatermark\(Infinity\): boom in onTimer/);
 });
 
 test('a job module that does not exist', async (t) => {
@@ -67,7 +76,12 @@ test('a missing input file is an error naming the file and operator', async (t) 
 });
 
 test('a job can be cancelled while it runs', async (t) => {
-  const handle = await submit(fixture('params.ts?mode=slow&n=1000000'), { parallelism: 2 });
+  // Cancelled once records flow (the source says so on a BroadcastChannel), not before workers start.
+  const channel = new BroadcastChannel('weir-test-endless');
+  const flowing = new Promise((resolve) => { channel.onmessage = resolve; });
+  const handle = await submit(fixture('params.ts?mode=endless&cancel=1'), { parallelism: 2 });
+  await flowing;
+  channel.close();
   await handle.cancel();
   const err = await t.throwsAsync(handle.done, { instanceOf: WeirError });
   t.regex(err!.message, /cancelled/);
