@@ -60,9 +60,10 @@ export class Doorbell {
   }
 
   /** Blocking variant for threads that may block (benchmarks, test helpers), never for actors. */
-  sleepSync(epoch: number, timeoutMs: number): void {
-    Atomics.wait(this.words, EPOCH, epoch, timeoutMs);
+  sleepSync(epoch: number, timeoutMs: number): 'ok' | 'not-equal' | 'timed-out' {
+    const r = Atomics.wait(this.words, EPOCH, epoch, timeoutMs);
     this.awake();
+    return r;
   }
 
   get epoch(): number {
