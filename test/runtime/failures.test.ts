@@ -1,6 +1,7 @@
 // Failures: user exceptions, bad job modules, bad options; every one a clear error, nothing left hanging.
 import test from 'ava';
 import { submit, WeirError } from '../../core/index.ts';
+import { submitWhenFlowing } from '../helpers/flowing.ts';
 
 const fixture = (name: string) => new URL(`../fixtures/jobs/${name}`, import.meta.url);
 
@@ -76,12 +77,8 @@ test('a missing input file is an error naming the file and operator', async (t) 
 });
 
 test('a job can be cancelled while it runs', async (t) => {
-  // Cancelled once records flow (the source says so on a BroadcastChannel), not before workers start.
-  const channel = new BroadcastChannel('weir-test-endless');
-  const flowing = new Promise((resolve) => { channel.onmessage = resolve; });
-  const handle = await submit(fixture('params.ts?mode=endless&cancel=1'), { parallelism: 2 });
-  await flowing;
-  channel.close();
+  // Cancelled once records flow, not before the workers start.
+  const handle = await submitWhenFlowing('cancel=1', { parallelism: 2 });
   await handle.cancel();
   const err = await t.throwsAsync(handle.done, { instanceOf: WeirError });
   t.regex(err!.message, /cancelled/);

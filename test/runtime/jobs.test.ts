@@ -1,6 +1,7 @@
 // Whole jobs on real worker threads: partitioning, parallelism, side outputs, backpressure, no deadlock.
 import test from 'ava';
 import { submit } from '../../core/index.ts';
+import { submitWhenFlowing } from '../helpers/flowing.ts';
 
 const job = (query: string) => new URL(`../fixtures/jobs/params.ts?${query}`, import.meta.url);
 const sorted = (xs: unknown[]) => xs.map((x) => JSON.stringify(x)).sort();
@@ -77,11 +78,7 @@ test('broadcast sends every record to every subtask; rescale to a local group', 
 });
 
 test('stop() ends an unbounded source gracefully: everything emitted is processed', async (t) => {
-  const channel = new BroadcastChannel('weir-test-endless');
-  const flowing = new Promise((resolve) => { channel.onmessage = resolve; });
-  const handle = await submit(job('mode=endless'), { parallelism: 2 });
-  await flowing;
-  channel.close();
+  const handle = await submitWhenFlowing('stop=1', { parallelism: 2 });
   const result = await handle.stop();
   const out = result.operators['endless']!.recordsOut;
   t.true(out >= 10_000);
