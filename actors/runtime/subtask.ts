@@ -26,6 +26,9 @@ export interface SubtaskWiring {
 
 type Entry = (v: unknown) => void;
 
+/** How long an idle live source waits before its next poll: bounds both its latency and its CPU. */
+const SOURCE_IDLE_POLL_MS = 5;
+
 
 /**
  * States: running -> ending (end of input reached: final watermark, finish(), end-of-partition
@@ -43,6 +46,8 @@ export class Subtask {
   private readonly wire: SubtaskWiring;
   private readonly contexts: OperatorContext[];
   private ending = false;
+  /** While a live source had nothing to emit: when to poll it again (wall clock ms), else 0. */
+  private idleUntil = 0;
   done = false;
 
   constructor(wire: SubtaskWiring) {
@@ -170,12 +175,16 @@ export class Subtask {
     if (this.hasOverdraft()) return true;
     if (this.source !== null) {
       const source = this.source;
+      const emitted = this.counts[this.task.nodes[0]!.uid]!;
+      const before = emitted.recordsOut;
       const more = !this.wire.stopRequested()
         && this.guard(0, 'emitBatch', () => source.emitBatch(this.sourceEmit!, this.wire.batchSize * 4));
       if (!more) this.headWatermark(Infinity);
       this.flush();
       if (!more) this.endInput();
-      return true;
+      // A live source with nothing to give is polled again after a pause, not in a busy loop.
+      this.idleUntil = more && emitted.recordsOut === before ? Date.now() + SOURCE_IDLE_POLL_MS : 0;
+      return this.idleUntil === 0 || progress;
     }
     const gate = this.wire.gate!;
     progress = gate.step(() => this.hasOverdraft()) || progress;
@@ -202,7 +211,7 @@ export class Subtask {
 
   /** The earliest processing time an operator waits for (ms on its clock), or Infinity. */
   nextDeadline(): number {
-    let next = Infinity;
+    let next = this.idleUntil === 0 ? Infinity : this.idleUntil;
     for (const op of this.ops) if (op.nextProcessingTime !== undefined) next = Math.min(next, op.nextProcessingTime());
     return next;
   }
@@ -248,7 +257,8 @@ export class Subtask {
       for (const w of this.writers) for (const c of w.channels) if (c.canDrain()) return true;
       return false;
     }
-    if (this.ending || this.source !== null) return true;
+    if (this.ending) return true;
+    if (this.source !== null) return this.idleUntil <= Date.now();
     if (this.nextDeadline() <= this.contexts[0]!.clock.now()) return true;
     return this.wire.gate!.hasInput();
   }

@@ -85,3 +85,8 @@ test('stop() ends an unbounded source gracefully: everything emitted is processe
   t.is(result.operators['pass']!.recordsIn, out, 'nothing emitted was dropped');
   t.is(result.operators['sink']!.recordsIn, out);
 });
+
+test('a live source with nothing to emit is polled again later and its records still arrive', async (t) => {
+  const r = await (await submit(job('mode=idle'), { parallelism: 1 })).done;
+  t.deepEqual(r.collected['out'], Array.from({ length: 100 }, (_, i) => i));
+});
