@@ -12,7 +12,7 @@ import type { BackendContext, CurrentKey, KeyedStateBackend, ValueSerializer } f
 import { encodedKeyString, keyGroupString, lmdbKey } from './lmdb-keys.ts';
 import { LmdbTable } from './lmdb-table.ts';
 import type { TableHost } from './lmdb-table.ts';
-import { WriteCache } from './write-cache.ts';
+import { DEFERRED, WriteCache } from './write-cache.ts';
 import type { CacheEntry, CacheStats } from './write-cache.ts';
 
 export interface LmdbBackendOptions {
@@ -159,10 +159,15 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
   /** One write transaction for every dirty entry of every table, in key order (LMDB's fast path). */
   private write(sorted: readonly CacheEntry<LmdbTable>[]): void {
     if (this.closed) throw this.error('the LMDB state backend is closed');
+    // Deferred values are encoded before the transaction opens: one that cannot be encoded
+    // fails the flush (naming its key) with every entry still dirty and readable.
+    const bytes = sorted.map((entry) => entry.bytes === DEFERRED ? entry.owner.serializeForFlush(entry) : entry.bytes);
     this.env.transactionSync(() => {
-      for (const entry of sorted) {
+      for (let i = 0; i < sorted.length; i++) {
+        const entry = sorted[i]!;
         const key = lmdbKey(entry.key);
-        if (entry.bytes !== undefined) entry.owner.db.putSync(key, entry.bytes);
+        const value = bytes[i];
+        if (value !== undefined) entry.owner.db.putSync(key, value);
         else entry.owner.db.removeSync(key);
       }
     });

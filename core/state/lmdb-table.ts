@@ -11,6 +11,8 @@ import { describeKey, encodedKeyString, keyGroupOfTagged, lmdbKey, MAX_LMDB_KEY_
 import { scanRange } from './lmdb-scan.ts';
 import type { ScanItem } from './lmdb-scan.ts';
 import type { CacheEntry, WriteCache } from './write-cache.ts';
+import { DEFERRED } from './write-cache.ts';
+import { GENERAL_DESCRIPTOR } from '../codec/general.ts';
 
 /** What a table needs from its backend. */
 export interface TableHost {
@@ -61,9 +63,13 @@ export class LmdbTable implements StateTable {
     this.host = host;
     this.name = name;
     this.serializer = serializer;
+    this.deferred = serializer.descriptor === GENERAL_DESCRIPTOR;
     this.db = db;
     this.tag = tag;
   }
+
+  /** Values of the general codec are serialized at the flush; declared types at the put. */
+  private readonly deferred: boolean;
 
   get(namespace: string, userKey: Key | undefined): unknown {
     const fast = namespace === '' && userKey === undefined;
@@ -88,7 +94,8 @@ export class LmdbTable implements StateTable {
     const found = this.find(fast, namespace, userKey);
     let bytes: Uint8Array;
     try {
-      bytes = this.serializer.serialize(value);
+      // A declared type is checked (and encoded, cheaply) at the put; general values at the flush.
+      bytes = this.deferred ? DEFERRED : this.serializer.serialize(value);
     } catch (cause) {
       throw this.failure('cannot write the value', found?.key ?? this.keyFor(fast, namespace, userKey), cause);
     }
@@ -267,6 +274,15 @@ export class LmdbTable implements StateTable {
       return this.serializer.deserialize(bytes);
     } catch (cause) {
       throw this.failure('cannot read the stored value', key, cause);
+    }
+  }
+
+  /** The bytes of a deferred put, at flush time; an error names the key. */
+  serializeForFlush(entry: CacheEntry<LmdbTable>): Uint8Array {
+    try {
+      return this.serializer.serialize(entry.value);
+    } catch (cause) {
+      throw this.failure('cannot write the value', entry.key, cause);
     }
   }
 
