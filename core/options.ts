@@ -80,7 +80,7 @@ export function defaultOptions(): JobOptions {
     ringCapacity: 256 * 1024,
     batchSize: 256,
     workDir: '.weir-work',
-    lmdbCacheBytes: 32 * 1024 * 1024,
+    lmdbCacheBytes: 16 * 1024 * 1024,
     workerHeapMb: undefined,
   };
 }
