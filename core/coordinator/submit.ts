@@ -56,6 +56,13 @@ export async function submit(job: URL | string, options: Partial<JobOptions> = {
   const { env, warnings } = buildGraph(definition, given);
   const resolved = env.resolvedOptions();
   const p = plan(env.graph, resolved);
+  // Accepted and validated so jobs written for what comes next run today; never silently.
+  if (resolved.fromSavepoint !== undefined) {
+    throw new WeirError(`option 'fromSavepoint': restoring savepoints is not supported yet (${resolved.fromSavepoint})`);
+  }
+  if (resolved.checkpointInterval > 0) {
+    warnings.push(`option 'checkpointInterval' is set, but checkpoints are not taken yet: this run has no fault tolerance`);
+  }
   for (const w of warnings) process.emitWarning(w, 'WeirWarning');
 
   const doorbells = Array.from({ length: p.slots + 1 }, () => new SharedArrayBuffer(DOORBELL_BYTES));

@@ -48,6 +48,7 @@ test('invalid options are refused before anything runs, naming the option', asyn
     [{ stateBackend: 'rocksdb' }, /option 'stateBackend' must be one of heap, lmdb, got "rocksdb"/],
     [{ paralelism: 2 }, /unknown option 'paralelism'/],
     [{ ringCapacity: 10 }, /option 'ringCapacity'/],
+    [{ fromSavepoint: './sp-1' }, /option 'fromSavepoint': restoring savepoints is not supported yet/],
   ] as const;
   for (const [options, message] of bad) {
     const err = await t.throwsAsync(submit(fixture('params.ts?mode=union'), options as never), { instanceOf: WeirError });
