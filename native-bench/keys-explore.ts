@@ -2,7 +2,7 @@
 //
 // Expect: numberKeyHash and stringKeyHash of short ASCII keys at tens of millions per second, and
 // several times the baseline murmur3(encodeKey(key)), which allocates the encoding per record.
-// Each case has its own loop so its call site stays monomorphic, as it is on a keyBy edge.
+// Each case's loop is compiled from its own source so its call site stays monomorphic, as on a keyBy edge.
 // Run: npm exec -- node native-bench/keys-explore.ts
 
 import { encodeKey } from '../core/keys/encoding.ts';
@@ -10,6 +10,7 @@ import { keyHash, numberKeyHash, stringKeyHash } from '../core/keys/hash.ts';
 import { keyGroupOf } from '../core/keys/key-groups.ts';
 import { keyId } from '../core/keys/key-id.ts';
 import { murmur3 } from '../core/keys/murmur3.ts';
+import { fresh } from '../actors/runtime/fresh.ts';
 
 const KEYS = 4096; // a working set that stays in cache, so the figure is the hash, not memory
 const MASK = KEYS - 1;
@@ -42,66 +43,27 @@ const medium = Array.from({ length: KEYS }, (_, i) => flat(`customer:eu-west:${i
 const accented = Array.from({ length: KEYS }, (_, i) => flat(`müller-straße-${i}`));
 const tuples = Array.from({ length: KEYS }, (_, i) => [flat(`user-${i}`), i] as const);
 
-const intFast = rate('numberKeyHash(int)', () => {
-  let x = 0;
-  for (let i = 0; i < CALLS; i++) x ^= numberKeyHash(ints[i & MASK]!);
-  return x;
-});
-const intBase = rate('  baseline murmur3(encodeKey(int))', () => {
-  let x = 0;
-  for (let i = 0; i < CALLS; i++) x ^= murmur3(encodeKey(ints[i & MASK]!));
-  return x;
-});
-rate('keyHash(int)', () => {
-  let x = 0;
-  for (let i = 0; i < CALLS; i++) x ^= keyHash(ints[i & MASK]!);
-  return x;
-});
-rate('numberKeyHash(double)', () => {
-  let x = 0;
-  for (let i = 0; i < CALLS; i++) x ^= numberKeyHash(doubles[i & MASK]!);
-  return x;
-});
-const strFast = rate("stringKeyHash('user-1234')", () => {
-  let x = 0;
-  for (let i = 0; i < CALLS; i++) x ^= stringKeyHash(short[i & MASK]!);
-  return x;
-});
-const strBase = rate("  baseline murmur3(encodeKey('user-1234'))", () => {
-  let x = 0;
-  for (let i = 0; i < CALLS; i++) x ^= murmur3(encodeKey(short[i & MASK]!));
-  return x;
-});
-rate("keyHash('user-1234')", () => {
-  let x = 0;
-  for (let i = 0; i < CALLS; i++) x ^= keyHash(short[i & MASK]!);
-  return x;
-});
-rate('stringKeyHash(33 ASCII chars)', () => {
-  let x = 0;
-  for (let i = 0; i < CALLS; i++) x ^= stringKeyHash(medium[i & MASK]!);
-  return x;
-});
-rate("stringKeyHash('müller-straße-1234')", () => {
-  let x = 0;
-  for (let i = 0; i < CALLS; i++) x ^= stringKeyHash(accented[i & MASK]!);
-  return x;
-});
-rate("keyHash(['user-1234', 1234])", () => {
-  let x = 0;
-  for (let i = 0; i < CALLS; i++) x ^= keyHash(tuples[i & MASK]!);
-  return x;
-});
-rate('keyGroupOf(int, 128)', () => {
-  let x = 0;
-  for (let i = 0; i < CALLS; i++) x ^= keyGroupOf(ints[i & MASK]!, 128);
-  return x;
-});
-rate("keyId(['user-1234', 1234])", () => {
-  let x = 0;
-  for (let i = 0; i < CALLS; i++) x ^= (keyId(tuples[i & MASK]!) as string).length;
-  return x;
-});
+/**
+ * A loop over `inputs` calling `f` CALLS times, compiled from its own source so that each case's
+ * call site stays monomorphic, as it is on a keyBy edge (one shared loop would see every f).
+ */
+function loopOf(f: (k: never) => unknown, inputs: readonly unknown[], use = 'f(inputs[i & MASK])'): () => number {
+  return fresh<() => number>(['f', 'inputs', 'MASK', 'CALLS'],
+    `return function loop() { let x = 0; for (let i = 0; i < CALLS; i++) x ^= ${use}; return x; };`, f, inputs, MASK, CALLS);
+}
+
+const intFast = rate('numberKeyHash(int)', loopOf(numberKeyHash, ints));
+const intBase = rate('  baseline murmur3(encodeKey(int))', loopOf((k: number) => murmur3(encodeKey(k)), ints));
+rate('keyHash(int)', loopOf(keyHash, ints));
+rate('numberKeyHash(double)', loopOf(numberKeyHash, doubles));
+const strFast = rate("stringKeyHash('user-1234')", loopOf(stringKeyHash, short));
+const strBase = rate("  baseline murmur3(encodeKey('user-1234'))", loopOf((k: string) => murmur3(encodeKey(k)), short));
+rate("keyHash('user-1234')", loopOf(keyHash, short));
+rate('stringKeyHash(33 ASCII chars)', loopOf(stringKeyHash, medium));
+rate("stringKeyHash('müller-straße-1234')", loopOf(stringKeyHash, accented));
+rate("keyHash(['user-1234', 1234])", loopOf(keyHash, tuples));
+rate('keyGroupOf(int, 128)', loopOf((k: number) => keyGroupOf(k, 128), ints));
+rate("keyId(['user-1234', 1234])", loopOf(keyId, tuples, '(f(inputs[i & MASK])).length'));
 console.log(`number keys: fast path ${(intFast / intBase).toFixed(1)}x the encode-then-hash baseline`);
 console.log(`string keys: fast path ${(strFast / strBase).toFixed(1)}x the encode-then-hash baseline`);
 console.log(`(checksum ${checksum}, so no loop is dead code)`);
