@@ -1,4 +1,5 @@
 // The public API of weir: everything a user or an actor author imports comes from here.
+import './node-check.ts';
 export { allocateRing, RingConsumer, RingProducer, before, RING_HEADER_BYTES } from './channel/ring.ts';
 export type { Announcement } from './channel/ring.ts';
 export { ChannelWriter } from './channel/channel-writer.ts';
@@ -15,6 +16,7 @@ export type { JobHandle, JobResult } from './coordinator/submit.ts';
 export { StreamExecutionEnvironment } from './api/environment.ts';
 export type { SourceOperator, SourceFactory, FileSourceOptions } from './api/environment.ts';
 export { DataStream, KeyedStream, SingleOutputStreamOperator, DataStreamSink, fileSink } from './api/datastream.ts';
+export type { FileSinkOptions } from './api/datastream.ts';
 export type { SinkDescriptor } from './api/datastream.ts';
 export { ProcessFunction } from './api/functions.ts';
 export type { MapFunction, FilterFunction, FlatMapFunction, KeySelector, ProcessContext } from './api/functions.ts';

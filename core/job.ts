@@ -1,4 +1,5 @@
 // Jobs are modules: defineJob wraps the builder that the coordinator and every worker run.
+import { fileURLToPath } from 'node:url';
 import { WeirError } from './errors.ts';
 import { StreamExecutionEnvironment } from './api/environment.ts';
 import { assignUids } from './graph/uids.ts';
@@ -23,24 +24,65 @@ function isJob(v: unknown): v is JobDefinition {
   return typeof v === 'object' && v !== null && (v as Record<symbol, unknown>)[JOB] === true;
 }
 
-/** Imports a job module and returns its job; errors name the module. */
+/** Imports a job module and returns its job; errors name the module, and the import or line that failed. */
 export async function loadJob(url: string): Promise<JobDefinition> {
   let mod: Record<string, unknown>;
   try {
     mod = await import(url);
   } catch (err) {
-    const e = err as { code?: string; url?: string };
-    // The module itself is missing (not one it imports): Node names the URL it could not find.
-    if (e.code === 'ERR_MODULE_NOT_FOUND' && (e.url === url || String((err as Error).message).includes(url.replace(/^file:\/\//, '')))) {
-      throw new WeirError(`job module not found: ${url}`, { cause: err });
-    }
-    throw new WeirError(`job module ${url} failed to load: ${(err as Error).message}`, { cause: err });
+    throw loadError(url, err);
   }
-  const job = mod['default'] ?? mod['job'];
+  const job = mod['default'];
   if (!isJob(job)) {
-    throw new WeirError(`job module ${url} exports no job: use \`export default defineJob((env) => { ... })\``);
+    const named = Object.entries(mod).find(([, v]) => isJob(v))?.[0];
+    throw new WeirError(`job module ${url} exports no default job${named ? ` (it exports '${named}', but only the default export is run)` : ''}: `
+      + 'use `export default defineJob((env) => { ... })`');
   }
   return job;
+}
+
+function loadError(url: string, err: unknown): WeirError {
+  const e = err as { code?: string; url?: string; message?: string; stack?: string };
+  const message = String(e.message ?? err);
+  if (e.code === 'ERR_MODULE_NOT_FOUND' || e.code === 'ERR_UNSUPPORTED_DIR_IMPORT') {
+    // Node names the importing file after 'imported from': the job itself is missing only
+    // when nothing imported it, that is when the URL it could not find is the job's own.
+    const missing = e.url ?? /Cannot find (?:module|package) '([^']+)'/.exec(message)?.[1];
+    const from = / imported from (.+)$/.exec(message)?.[1];
+    if (missing !== undefined && sameFile(missing, url)) return new WeirError(`job module not found: ${url}`, { cause: err });
+    const what = / package /.test(message) ? 'package' : 'module';
+    return new WeirError(`job module ${url} failed to load: ${what} '${/Cannot find (?:module|package) '([^']+)'/.exec(message)?.[1] ?? missing}' `
+      + `imported from ${from ?? url} was not found${what === 'package' ? ' (is it installed?)' : ''}`, { cause: err });
+  }
+  if (e.code === 'ERR_INVALID_TYPESCRIPT_SYNTAX' || e.code === 'ERR_UNSUPPORTED_TYPESCRIPT_SYNTAX' || err instanceof SyntaxError) {
+    const where = syntaxLocation(e.stack ?? '');
+    if (where !== undefined) {
+      return new WeirError(`job module ${url} failed to load: ${message.split('\n')[0]} at ${where.file}:${where.line}:${where.column}\n${where.excerpt}`,
+        { cause: err });
+    }
+  }
+  return new WeirError(`job module ${url} failed to load: ${message}`, { cause: err });
+}
+
+function sameFile(a: string, url: string): boolean {
+  const path = (s: string) => (s.startsWith('file:') ? fileURLToPath(s) : s);
+  try {
+    return path(a) === path(url);
+  } catch {
+    return a === url;
+  }
+}
+
+/** Node puts a syntax error's place at the top of its stack: `file:///job.ts:2`, lines around it, a caret line. */
+function syntaxLocation(stack: string): { file: string; line: number; column: number; excerpt: string } | undefined {
+  const lines = stack.split('\n');
+  const m = /^(file:\/\/\S+|\/\S+):(\d+)$/.exec(lines[0] ?? '');
+  const caret = lines.findIndex((l, i) => i > 1 && /^\s*\^+\s*$/.test(l));
+  if (m === null || caret < 0) return undefined;
+  return {
+    file: m[1]!.startsWith('file:') ? fileURLToPath(m[1]!) : m[1]!, line: Number(m[2]), column: lines[caret]!.indexOf('^') + 1,
+    excerpt: `  ${lines[caret - 1]}\n  ${lines[caret]}`,
+  };
 }
 
 /** Runs the builder and names the operators; the same in the coordinator and in every worker. */

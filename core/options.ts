@@ -10,7 +10,10 @@ export interface JobOptions {
   stateBackend: 'heap' | 'lmdb';
   /** Checkpoint interval in ms; 0 disables checkpointing. */
   checkpointInterval: number;
-  mode: 'aligned' | 'unaligned';
+  /** Flink's CheckpointingMode: aligned barriers block their channel ('exactly-once') or do not ('at-least-once'). */
+  checkpointingMode: 'exactly-once' | 'at-least-once';
+  /** Flink's enableUnalignedCheckpoints: barriers overtake in-flight records, which are persisted. */
+  unaligned: boolean;
   alignedCheckpointTimeout: number;
   checkpointTimeout: number;
   minPause: number;
@@ -33,29 +36,33 @@ export interface JobOptions {
   workerHeapMb: number | undefined;
 }
 
-type Spec = { kind: 'int'; min: number; max: number } | { kind: 'enum'; values: readonly string[] } | { kind: 'string' };
+type Spec = ({ kind: 'int'; min: number; max: number } | { kind: 'size'; min: number; max: number }
+  | { kind: 'enum'; values: readonly string[] } | { kind: 'string' } | { kind: 'bool' }) & { doc: string };
+
+const MS = { kind: 'int', min: 0, max: 2 ** 31 } as const;
 
 const SPECS: { [K in keyof JobOptions]: Spec } = {
-  parallelism: { kind: 'int', min: 1, max: 32768 },
-  maxParallelism: { kind: 'int', min: 1, max: 32768 },
-  stateBackend: { kind: 'enum', values: ['heap', 'lmdb'] },
-  checkpointInterval: { kind: 'int', min: 0, max: 2 ** 31 },
-  mode: { kind: 'enum', values: ['aligned', 'unaligned'] },
-  alignedCheckpointTimeout: { kind: 'int', min: 0, max: 2 ** 31 },
-  checkpointTimeout: { kind: 'int', min: 1, max: 2 ** 31 },
-  minPause: { kind: 'int', min: 0, max: 2 ** 31 },
-  tolerableFailedCheckpoints: { kind: 'int', min: 0, max: 2 ** 31 },
-  retainedCheckpoints: { kind: 'int', min: 1, max: 1000 },
-  restartStrategy: { kind: 'enum', values: ['none', 'fixed-delay', 'exponential-delay'] },
-  restartAttempts: { kind: 'int', min: 0, max: 2 ** 31 },
-  restartDelay: { kind: 'int', min: 0, max: 2 ** 31 },
-  checkpointDir: { kind: 'string' },
-  fromSavepoint: { kind: 'string' },
-  ringCapacity: { kind: 'int', min: 64, max: 1 << 30 },
-  batchSize: { kind: 'int', min: 1, max: 0xff_ffff },
-  workDir: { kind: 'string' },
-  lmdbCacheBytes: { kind: 'int', min: 4096, max: 2 ** 40 },
-  workerHeapMb: { kind: 'int', min: 16, max: 1 << 20 },
+  parallelism: { kind: 'int', min: 1, max: 32768, doc: 'default parallelism of operators that set none' },
+  maxParallelism: { kind: 'int', min: 1, max: 32768, doc: 'number of key groups (fixed at a job\'s first run)' },
+  stateBackend: { kind: 'enum', values: ['heap', 'lmdb'], doc: 'where keyed state lives' },
+  checkpointInterval: { ...MS, doc: 'ms between checkpoints; 0 disables checkpointing' },
+  checkpointingMode: { kind: 'enum', values: ['exactly-once', 'at-least-once'], doc: 'whether aligned barriers block their channel' },
+  unaligned: { kind: 'bool', doc: 'unaligned checkpoints: barriers overtake in-flight records' },
+  alignedCheckpointTimeout: { ...MS, doc: 'with unaligned: ms to try aligned before switching; 0 starts unaligned' },
+  checkpointTimeout: { kind: 'int', min: 1, max: 2 ** 31, doc: 'ms before a checkpoint in progress is aborted' },
+  minPause: { ...MS, doc: 'least ms between the end of one checkpoint and the start of the next' },
+  tolerableFailedCheckpoints: { ...MS, doc: 'failed checkpoints in a row before the job fails over' },
+  retainedCheckpoints: { kind: 'int', min: 1, max: 1000, doc: 'complete checkpoints kept on disk' },
+  restartStrategy: { kind: 'enum', values: ['none', 'fixed-delay', 'exponential-delay'], doc: 'what happens after a failure' },
+  restartAttempts: { ...MS, doc: 'fixed-delay: restarts before the job fails' },
+  restartDelay: { ...MS, doc: 'ms before a restart (the first one, for exponential-delay)' },
+  checkpointDir: { kind: 'string', doc: 'directory of checkpoints (relative paths: to the working directory)' },
+  fromSavepoint: { kind: 'string', doc: 'savepoint or retained checkpoint directory to start from' },
+  ringCapacity: { kind: 'size', min: 64, max: 1 << 30, doc: 'bytes of each channel\'s ring' },
+  batchSize: { kind: 'int', min: 1, max: 0xff_ffff, doc: 'records per DATA frame' },
+  workDir: { kind: 'string', doc: 'working files (LMDB environments); removed when the job ends' },
+  lmdbCacheBytes: { kind: 'size', min: 4096, max: 2 ** 40, doc: 'LMDB write-back cache per keyed operator subtask' },
+  workerHeapMb: { kind: 'int', min: 16, max: 1 << 20, doc: 'old-generation heap limit of each worker thread, in MB' },
 };
 
 export const OPTION_NAMES = Object.keys(SPECS) as (keyof JobOptions)[];
@@ -66,7 +73,8 @@ export function defaultOptions(): JobOptions {
     maxParallelism: undefined,
     stateBackend: 'heap',
     checkpointInterval: 0,
-    mode: 'aligned',
+    checkpointingMode: 'exactly-once',
+    unaligned: false,
     alignedCheckpointTimeout: 0,
     checkpointTimeout: 600_000,
     minPause: 0,
@@ -92,7 +100,7 @@ export function validateOptions(given: Record<string, unknown>, origin = 'option
     if (value === undefined) continue;
     const spec = (SPECS as Record<string, Spec>)[name];
     if (spec === undefined) {
-      const near = OPTION_NAMES.find((n) => n.toLowerCase() === name.toLowerCase().replace(/-/g, ''));
+      const near = nearest(name, OPTION_NAMES);
       throw new WeirError(`unknown ${origin} '${name}'${near ? `; did you mean '${near}'?` : ''}`);
     }
     out[name] = check(name, spec, value, origin);
@@ -102,25 +110,39 @@ export function validateOptions(given: Record<string, unknown>, origin = 'option
 
 function check(name: string, spec: Spec, value: unknown, origin: string): unknown {
   const bad = (want: string) => new WeirError(`${origin} '${name}' must be ${want}, got ${JSON.stringify(value)}`);
-  if (spec.kind === 'int') {
-    if (typeof value !== 'number' || !Number.isInteger(value) || value < spec.min || value > spec.max) {
-      throw bad(`an integer in [${spec.min}, ${spec.max}]`);
-    }
-    return value;
+  switch (spec.kind) {
+    case 'int': case 'size':
+      if (typeof value !== 'number' || !Number.isInteger(value) || value < spec.min || value > spec.max) {
+        throw bad(`an integer in [${spec.min}, ${spec.max}]${spec.kind === 'size' ? ' (bytes)' : ''}`);
+      }
+      return value;
+    case 'enum':
+      if (typeof value !== 'string' || !spec.values.includes(value)) throw bad(`one of ${spec.values.join(', ')}`);
+      return value;
+    case 'bool':
+      if (typeof value !== 'boolean') throw bad('true or false');
+      return value;
+    case 'string':
+      if (typeof value !== 'string' || value === '') throw bad('a non-empty string');
+      return value;
   }
-  if (spec.kind === 'enum') {
-    if (typeof value !== 'string' || !spec.values.includes(value)) throw bad(`one of ${spec.values.join(', ')}`);
-    return value;
-  }
-  if (typeof value !== 'string' || value === '') throw bad('a non-empty string');
-  return value;
 }
 
 export function kebab(name: string): string {
   return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
-/** Parses `--kebab-case value` pairs into options, converting numbers where the option is numeric. */
+const UNITS: Record<string, number> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2,
+  mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
+
+/** A byte size as Flink's MemorySize reads it: `65536`, `64k`, `16MiB`, `1g` (every unit is binary). */
+export function parseSize(text: string): number | undefined {
+  const m = /^(\d+)\s*([a-z]*)$/i.exec(text.trim());
+  const unit = m === null ? undefined : UNITS[m[2]!.toLowerCase()];
+  return unit === undefined ? undefined : Number(m![1]) * unit;
+}
+
+/** Parses `--kebab-case value` pairs into options: numbers, sizes with units, booleans (`--unaligned`). */
 export function parseCliOptions(args: readonly string[]): Partial<JobOptions> {
   const out: Record<string, unknown> = {};
   for (let i = 0; i < args.length; i++) {
@@ -129,10 +151,70 @@ export function parseCliOptions(args: readonly string[]): Partial<JobOptions> {
     const [flag, inline] = arg.slice(2).split('=', 2) as [string, string | undefined];
     const name = flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
     const spec = (SPECS as Record<string, Spec>)[name];
-    if (spec === undefined) throw new WeirError(`unknown option '--${flag}'`);
+    if (spec === undefined) {
+      const near = nearest(flag, OPTION_NAMES.map(kebab));
+      throw new WeirError(`unknown option '--${flag}'${near ? `; did you mean '--${near}'?` : ''} (weir run --help lists them)`);
+    }
+    if (spec.kind === 'bool' && inline === undefined && (args[i + 1] === undefined || args[i + 1]!.startsWith('--'))) {
+      out[name] = true;
+      continue;
+    }
     const raw = inline ?? args[++i];
     if (raw === undefined) throw new WeirError(`option '--${flag}' needs a value`);
-    out[name] = spec.kind === 'int' && /^-?\d+$/.test(raw) ? Number(raw) : raw;
+    out[name] = spec.kind === 'int' && /^-?\d+$/.test(raw) ? Number(raw)
+      : spec.kind === 'size' ? parseSize(raw) ?? raw
+      : spec.kind === 'bool' && (raw === 'true' || raw === 'false') ? raw === 'true'
+      : raw;
   }
   return validateOptions(out, 'option');
+}
+
+/** One line per option for `--help`: the flag, what it does, its default. */
+export function optionsHelp(): string {
+  const defaults = defaultOptions() as unknown as Record<string, unknown>;
+  const rows = OPTION_NAMES.map((n) => {
+    const spec = SPECS[n];
+    const arg = spec.kind === 'bool' ? '' : spec.kind === 'enum' ? ` <${spec.values.join('|')}>`
+      : spec.kind === 'size' ? ' <bytes>' : spec.kind === 'int' ? ' <n>' : ' <path>';
+    const d = n === 'parallelism' ? `available cores (${defaults[n]})` : showDefault(spec, defaults[n]);
+    return { flag: `--${kebab(n)}${arg}`, text: `${spec.doc}${d === undefined ? '' : ` [default: ${d}]`}` };
+  });
+  // Flags longer than the column put their text on the next line, so the column stays narrow.
+  const width = 30;
+  return rows.map((r) => (r.flag.length <= width ? `  ${r.flag.padEnd(width)}  ${r.text}` : `  ${r.flag}\n  ${''.padEnd(width)}  ${r.text}`))
+    .join('\n');
+}
+
+function showDefault(spec: Spec, value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (spec.kind === 'size' && typeof value === 'number') {
+    for (const [u, f] of [['GiB', 1024 ** 3], ['MiB', 1024 ** 2], ['KiB', 1024]] as const) {
+      if (value % f === 0) return `${value / f}${u}`;
+    }
+  }
+  return String(value);
+}
+
+/** The closest name by edit distance, if it is close enough to be a typo. */
+export function nearest(word: string, names: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  const w = word.toLowerCase();
+  for (const n of names) {
+    const d = editDistance(w, n.toLowerCase());
+    if (d < bestDistance) { best = n; bestDistance = d; }
+  }
+  return bestDistance <= Math.max(2, Math.floor(w.length / 3)) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = row;
+  }
+  return prev[b.length]!;
 }

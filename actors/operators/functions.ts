@@ -2,6 +2,7 @@
 import type { Collector, Output, StreamOperator } from '../../core/api/operator.ts';
 import type { ProcessContext, ProcessFunction } from '../../core/api/functions.ts';
 import type { OperatorContext } from '../../core/api/operator.ts';
+import { WeirError } from '../../core/errors.ts';
 import { fresh } from '../runtime/fresh.ts';
 
 
@@ -13,8 +14,26 @@ export function filterOperator(fn: (v: unknown) => boolean): StreamOperator<unkn
   return { processElement: fresh(['fn'], 'return function filter(v, out) { if (fn(v)) out.collect(v); };', fn) };
 }
 
-export function flatMapOperator(fn: (v: unknown, out: Collector<unknown>) => void): StreamOperator<unknown, unknown> {
-  return { processElement: (v, out) => fn(v, out) };
+/** The function emits through the collector or returns an iterable of what it emits; anything else is a mistake. */
+// The subtask's entry adds the operator uid, subtask and input record to the refusal.
+export function flatMapOperator(fn: (v: unknown, out: Collector<unknown>) => unknown): StreamOperator<unknown, unknown> {
+  const refuse = (r: unknown): never => {
+    const what = typeof r === 'string' ? 'a string (return [s] to emit it as one record)' : `a ${r === null ? 'null' : typeof r}`;
+    throw new WeirError(`flatMap's function returned ${what}; emit with out.collect(...) or return an array or other iterable`);
+  };
+  return {
+    processElement(v, out) {
+      const r = fn(v, out);
+      if (r === undefined) return;
+      if (Array.isArray(r)) {
+        for (let i = 0; i < r.length; i++) out.collect(r[i]);
+      } else if (typeof r === 'object' && r !== null && typeof (r as Iterable<unknown>)[Symbol.iterator] === 'function') {
+        for (const x of r as Iterable<unknown>) out.collect(x);
+      } else {
+        refuse(r);
+      }
+    },
+  };
 }
 
 /** Hosts a user ProcessFunction; module-level state in it is per worker, never checkpointed. */

@@ -1,4 +1,5 @@
 // Hosts a KeyedProcessFunction: sets the current key per record, serves keyed state and fires timers.
+import { inspect } from 'node:util';
 import type { KeyedContext, KeyedProcessFunction, OnTimerContext, TimeDomain, TimerService } from '../../core/api/keyed-process-function.ts';
 import type { OperatorContext, Output, StreamOperator } from '../../core/api/operator.ts';
 import { WeirError } from '../../core/errors.ts';
@@ -48,7 +49,15 @@ export function keyedProcessOperator(fn: Fn, keySelector: (v: unknown) => unknow
   };
   const fire = (t: Timer) => {
     backend.setCurrentKey({ key: t.key, keyGroup: t.keyGroup });
-    fn.onTimer?.(t.timestamp, kctx, out!);
+    try {
+      fn.onTimer?.(t.timestamp, kctx, out!);
+    } catch (err) {
+      if (err instanceof WeirError && err.uid !== undefined) throw err;
+      throw new WeirError(`user code failed in onTimer: ${(err as Error)?.message ?? String(err)}`, {
+        uid: ctx.uid, subtask: ctx.subtask, cause: err,
+        position: `${domain === 'EVENT_TIME' ? 'event' : 'processing'}-time timer ${t.timestamp} of key ${inspect(t.key)}`,
+      });
+    }
   };
 
   return {

@@ -3,6 +3,7 @@ import { closeSync, mkdirSync, openSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import type { OperatorContext, StreamOperator } from '../../core/api/operator.ts';
+import { partFileName } from '../../core/sinks/part-files.ts';
 import type { RecordWriter } from '../runtime/record-writer.ts';
 
 const FLUSH_BYTES = 64 * 1024;
@@ -33,12 +34,12 @@ export function collectSink(writer: RecordWriter): StreamOperator<unknown, never
 }
 
 /**
- * One part file per subtask and attempt. It is written as `<name>.inprogress` and renamed
+ * One part file per subtask and run (the coordinator cleared the directory of what earlier
+ * runs left, see core/sinks/part-files.ts). It is written as `<name>.inprogress` and renamed
  * when the subtask finishes, so a reader can tell finished files from files being written.
  */
 export function fileSinkOperator(dir: string, ctx: OperatorContext): StreamOperator<unknown, never> {
-  const name = `part-${ctx.uid}-${ctx.subtask}-${ctx.attempt}.jsonl`;
-  const final = join(dir, name);
+  const final = join(dir, partFileName(ctx.uid, ctx.runId, ctx.subtask));
   const inprogress = `${final}.inprogress`;
   let fd = -1;
   let buf = '';

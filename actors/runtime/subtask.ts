@@ -3,6 +3,9 @@ import type { SourceOperator } from '../../core/api/environment.ts';
 import type { Output, OperatorContext, OutputTag, StreamOperator } from '../../core/api/operator.ts';
 import { EMPTY_PAYLOAD, FrameKind, encodeWatermark } from '../../core/channel/frames.ts';
 import type { OperatorCounts } from '../../core/coordinator/deploy.ts';
+import { CodecError } from '../../core/codec/errors.ts';
+import { codecFor } from '../../core/codec/schema.ts';
+import type { TypeInfo } from '../../core/codec/types.ts';
 import { WeirError } from '../../core/errors.ts';
 import type { Task } from '../../core/graph/plan.ts';
 import type { StreamNode } from '../../core/graph/stream-graph.ts';
@@ -121,10 +124,13 @@ export class Subtask {
     for (const w of allWriters) this.track(w);
     const watermarkTargets = chained.map(({ j }) => watermarkEntries[j]!);
     const only = main.length === 1 ? main[0]! : null;
+    const fanOut: Entry = only !== null
+      ? fresh<Entry>(['counts', 'only'], 'return function collect(v) { counts.recordsOut++; only(v); };', counts, only)
+      : (v) => { counts.recordsOut++; for (const t of main) t(v); };
+    const check = node.outType === undefined ? null : this.typeCheck(i, node.outType as TypeInfo);
     return {
-      collect: only !== null
-        ? fresh<Entry>(['counts', 'only'], 'return function collect(v) { counts.recordsOut++; only(v); };', counts, only)
-        : (v) => { counts.recordsOut++; for (const t of main) t(v); },
+      collect: check === null ? fanOut
+        : fresh<Entry>(['check', 'fanOut'], 'return function collect(v) { check(v); fanOut(v); };', check, fanOut),
       output<S>(tag: OutputTag<S>, value: S) {
         const targets = sides.get(tag.id);
         if (targets === undefined) {
@@ -137,6 +143,30 @@ export class Subtask {
         const payload = encodeWatermark(ts);
         for (const w of allWriters) w.broadcastFrame(FrameKind.WATERMARK, payload);
       },
+    };
+  }
+
+  /**
+   * What `.returns(...)` declared is checked where the record is emitted, whether the edge is
+   * chained (no encoder would see it) or crosses a ring, so the error names the emitting
+   * operator's own input record rather than an index in a batch.
+   */
+  private typeCheck(i: number, type: TypeInfo): Entry {
+    const codec = codecFor(type);
+    const one: unknown[] = [undefined];
+    const node = this.task.nodes[i]!;
+    const counts = this.counts[node.uid]!;
+    const isSourceHead = i === 0 && this.source !== null;
+    return (v) => {
+      one[0] = v;
+      try {
+        codec.encode(one, 0, 1);
+      } catch (err) {
+        if (!(err instanceof CodecError)) throw err;
+        throw new WeirError(`a record does not match the type declared with .returns(): ${err.descriptor}${err.path}: `
+          + err.message.slice(err.message.indexOf(': expected ') + 2),
+          { uid: node.uid, subtask: this.index, position: isSourceHead ? `output record ${counts.recordsOut}` : `input record ${counts.recordsIn - 1}`, cause: err });
+      }
     };
   }
 

@@ -114,7 +114,7 @@ function wire(deploy: DeployMessage, p: JobPlan, control: Int32Array,
         };
         return {
           uid: node.uid, name: node.name, subtask: slot, parallelism, maxParallelism: task.maxParallelism,
-          attempt: deploy.attempt, options: { ...options }, clock: systemClock,
+          attempt: deploy.attempt, runId: deploy.runId, options: { ...options }, clock: systemClock,
           keyedBackend: () => makeBackend(backendContext),
         };
       },

@@ -1,6 +1,8 @@
 // DataStream, its keyed and single-operator forms, and sinks: the fluent API that builds the stream graph.
 import { WeirError } from '../errors.ts';
 import type { DeclaredType, NodeInput, Partitioning, StreamGraph, StreamNode } from '../graph/stream-graph.ts';
+import { EXISTING_FILES } from '../sinks/part-files.ts';
+import type { ExistingFiles } from '../sinks/part-files.ts';
 import type { FilterFunction, FlatMapFunction, KeySelector, MapFunction, ProcessFunction } from './functions.ts';
 import type { OperatorFactory, OutputTag } from './operator.ts';
 import { FieldAggregation, ReduceProcess } from './keyed-aggregations.ts';
@@ -181,10 +183,27 @@ export class DataStreamSink {
   }
 }
 
-/** Writes JSON lines as part files in `dir`, one per subtask; in-progress files end in `.inprogress`. */
-export function fileSink(dir: string): SinkDescriptor {
+export interface FileSinkOptions {
+  /**
+   * Finished part files of an earlier run in the directory: 'fail' (the default) refuses to
+   * start, 'overwrite' removes them first, 'keep' writes beside them. In-progress files of
+   * a crashed run are always removed: they were never output.
+   */
+  existing?: ExistingFiles;
+}
+
+/**
+ * Writes JSON lines as part files in `dir` (relative paths resolve against the working
+ * directory of the process that runs the job), one per subtask and run; in-progress files
+ * end in `.inprogress`.
+ */
+export function fileSink(dir: string, options: FileSinkOptions = {}): SinkDescriptor {
   if (typeof dir !== 'string' || dir === '') throw new WeirError('fileSink() needs a directory path');
-  return { kind: 'sink:file', name: 'FileSink', params: { dir } };
+  const existing = options.existing ?? 'fail';
+  if (!EXISTING_FILES.includes(existing)) {
+    throw new WeirError(`fileSink option 'existing' must be one of ${EXISTING_FILES.join(', ')}, got ${JSON.stringify(existing)}`);
+  }
+  return { kind: 'sink:file', name: 'FileSink', params: { dir, existing } };
 }
 
 function checkFn<F>(fn: F, what: string): F {

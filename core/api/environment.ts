@@ -35,7 +35,7 @@ export class StreamExecutionEnvironment {
   setMaxParallelism(p: number): this { return this.set({ maxParallelism: p }); }
   setStateBackend(backend: 'heap' | 'lmdb'): this { return this.set({ stateBackend: backend }); }
 
-  enableCheckpointing(interval: number, opts: Partial<Pick<JobOptions, 'mode' | 'alignedCheckpointTimeout' |
+  enableCheckpointing(interval: number, opts: Partial<Pick<JobOptions, 'checkpointingMode' | 'unaligned' | 'alignedCheckpointTimeout' |
     'checkpointTimeout' | 'minPause' | 'tolerableFailedCheckpoints' | 'checkpointDir'>> = {}): this {
     return this.set({ checkpointInterval: interval, ...opts });
   }

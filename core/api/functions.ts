@@ -3,7 +3,8 @@ import type { Collector, OperatorContext, OutputTag } from './operator.ts';
 
 export type MapFunction<I, O> = (value: I) => O;
 export type FilterFunction<I> = (value: I) => boolean;
-export type FlatMapFunction<I, O> = (value: I, out: Collector<O>) => void;
+/** Emits through `out`, or returns what it emits (an array or any other iterable), as JavaScript habit has it. */
+export type FlatMapFunction<I, O> = (value: I, out: Collector<O>) => Iterable<O> | void;
 export type KeySelector<I, K> = (value: I) => K;
 export type ReduceFunction<T> = (a: T, b: T) => T;
 

@@ -30,6 +30,8 @@ export interface OperatorContext {
   readonly parallelism: number;
   readonly maxParallelism: number;
   readonly attempt: number;
+  /** Names this run of the job (and the process that runs it) in the files it writes. */
+  readonly runId: string;
   /** The resolved job options, as the coordinator shipped them. */
   readonly options: Readonly<Record<string, unknown>>;
   /** Processing time; injected so that tests run on virtual time. */

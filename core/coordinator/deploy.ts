@@ -7,6 +7,7 @@ export interface DeployMessage {
   readonly options: JobOptions;
   readonly slot: number;
   readonly attempt: number;
+  readonly runId: string;
   /** The coordinator's plan signatures; each worker compares its own. */
   readonly signatures: readonly string[];
   /** One doorbell per slot, then the coordinator's. */

@@ -1,5 +1,5 @@
 // submit(): the coordinator on the calling thread: plans the job, deploys one task per slot, gathers results.
-import { rm } from 'node:fs/promises';
+import { rm, rmdir } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { MessageChannel } from 'node:worker_threads';
@@ -11,6 +11,8 @@ import { collectRingKey, ringKeysOf } from '../graph/channels.ts';
 import { plan } from '../graph/plan.ts';
 import { buildGraph, loadJob } from '../job.ts';
 import { validateOptions } from '../options.ts';
+import { finishedParts, newRunId, prepareSinkDirectory } from '../sinks/part-files.ts';
+import type { ExistingFiles } from '../sinks/part-files.ts';
 import type { JobOptions } from '../options.ts';
 import { CollectReader } from './collect.ts';
 import { CONTROL_BYTES, STOP, STOP_CANCEL, STOP_GRACEFUL, STOP_RUN } from './deploy.ts';
@@ -24,6 +26,8 @@ export interface JobResult {
   readonly durationMs: number;
   /** The largest overdraft any channel held, in bytes: the memory bound under backpressure, metered. */
   readonly peakOverdraftBytes: number;
+  /** Where each file sink wrote (absolute), and the part files this run finished there, by uid. */
+  readonly fileSinks: Record<string, { dir: string; files: string[] }>;
 }
 
 export interface JobHandle {
@@ -64,6 +68,10 @@ export async function submit(job: URL | string, options: Partial<JobOptions> = {
     warnings.push(`option 'checkpointInterval' is set, but checkpoints are not taken yet: this run has no fault tolerance`);
   }
   for (const w of warnings) process.emitWarning(w, 'WeirWarning');
+  const runId = newRunId();
+  const fileSinks = env.graph.nodes.filter((n) => n.kind === 'sink:file')
+    .map((n) => ({ uid: n.uid, dir: resolve(n.params['dir'] as string), existing: n.params['existing'] as ExistingFiles }));
+  for (const s of fileSinks) prepareSinkDirectory(s.dir, s.uid, s.existing);
 
   const doorbells = Array.from({ length: p.slots + 1 }, () => new SharedArrayBuffer(DOORBELL_BYTES));
   const control = new SharedArrayBuffer(CONTROL_BYTES);
@@ -111,7 +119,7 @@ export async function submit(job: URL | string, options: Partial<JobOptions> = {
       if (m.type === 'warning') process.emitWarning(m.message, 'WeirWarning');
     });
     const deploy: DeployMessage = {
-      jobUrl, options: resolved, slot, attempt: 0, signatures: p.signatures, doorbells, control, rings, port: port2, runDir,
+      jobUrl, options: resolved, slot, attempt: 0, runId, signatures: p.signatures, doorbells, control, rings, port: port2, runDir,
     };
     return pool.run(deploy, { transferList: [port2] })
       .then((m: SlotResult) => {
@@ -138,8 +146,13 @@ export async function submit(job: URL | string, options: Partial<JobOptions> = {
     // Workers that did not answer a cancel (a user function that never returns) are killed.
     await pool.destroy();
     await rm(runDir, { recursive: true, force: true });
+    // The working directory itself goes too when this run was all it held.
+    await rmdir(resolve(resolved.workDir)).catch(() => {});
     if (failure !== null) throw failure;
-    return { operators: counts, collected: collect.records, durationMs: performance.now() - started, peakOverdraftBytes };
+    return {
+      operators: counts, collected: collect.records, durationMs: performance.now() - started, peakOverdraftBytes,
+      fileSinks: Object.fromEntries(fileSinks.map((s) => [s.uid, { dir: s.dir, files: finishedParts(s.dir, s.uid, runId) }])),
+    };
   })();
   done.catch(() => {});
 

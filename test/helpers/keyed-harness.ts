@@ -29,7 +29,7 @@ export class KeyedHarness<I, O> {
 
   private constructor(fn: KeyedProcessFunction<unknown, I, O>, keyBy: (v: I) => unknown, backend: KeyedStateBackend) {
     const ctx = {
-      uid: 'op', name: 'op', subtask: 0, parallelism: 1, maxParallelism: 128, attempt: 0, options: {}, clock: this.clock,
+      uid: 'op', name: 'op', subtask: 0, parallelism: 1, maxParallelism: 128, attempt: 0, runId: 'test', options: {}, clock: this.clock,
     };
     this.op = keyedProcessOperator(fn as never, keyBy as never, ctx, backend);
     this.out = {

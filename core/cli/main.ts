@@ -1,0 +1,142 @@
+// The weir command: run a job module, create a project, print help; exit statuses as a shell expects them.
+import { WeirError } from '../errors.ts';
+import { optionsHelp, parseCliOptions } from '../options.ts';
+import { submit } from '../coordinator/submit.ts';
+import type { JobResult } from '../coordinator/submit.ts';
+import { init, INIT_HELP } from './init.ts';
+import { packageInfo } from './package-info.ts';
+
+const USAGE = `usage: weir <command>
+
+  weir run <job-module> [options]   run a job module (export default defineJob(...)) until its
+                                    bounded input ends, or until Ctrl-C / SIGTERM stops it
+  weir init [dir]                   create a project with an example job and its test
+  weir help [command]               this text, or one command's options
+  weir --version`;
+
+const RUN_HELP = `usage: weir run <job-module> [options]
+
+Runs a job module on worker threads until its bounded input ends. Options are the job
+options in kebab case and override what the module sets; sizes take units (64k, 16MiB).
+Relative paths (the module, --work-dir, --checkpoint-dir, file sinks and sources) resolve
+against the current directory. The first Ctrl-C or SIGTERM stops the job (sources end
+their input, everything in flight is processed), a second one cancels it.
+
+Options:
+${optionsHelp()}`;
+
+const HELP: Record<string, string> = { run: RUN_HELP, init: INIT_HELP };
+
+/** Exit statuses: 0 done, 1 the job failed, 2 the command line was wrong, 128 + n stopped by signal n. */
+const SIGNAL_STATUS: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+
+export async function main(argv: string[]): Promise<void> {
+  try {
+    process.exitCode = await command(argv);
+  } catch (err) {
+    report(err);
+    process.exitCode = err instanceof UsageError ? 2 : 1;
+  }
+}
+
+class UsageError extends WeirError {}
+
+async function command(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv;
+  if (cmd === '--version' || cmd === '-v' || cmd === 'version') {
+    const pkg = packageInfo();
+    console.log(`${pkg.name} ${pkg.version} (weir, Node.js ${process.version})`);
+    return 0;
+  }
+  if (cmd === undefined || cmd === '--help' || cmd === '-h') {
+    console.log(USAGE);
+    return cmd === undefined ? 2 : 0;
+  }
+  if (cmd === 'help') {
+    const topic = rest[0];
+    if (topic !== undefined && HELP[topic] === undefined) throw new UsageError(`no command '${topic}'\n${USAGE}`);
+    console.log(topic === undefined ? USAGE : HELP[topic]);
+    return 0;
+  }
+  if (HELP[cmd] !== undefined && (rest.includes('--help') || rest.includes('-h'))) {
+    console.log(HELP[cmd]);
+    return 0;
+  }
+  if (cmd === 'init') return init(rest);
+  if (cmd !== 'run') throw new UsageError(`unknown command '${cmd}'\n${USAGE}`);
+  const [jobPath, ...flags] = rest;
+  if (jobPath === undefined || jobPath.startsWith('--')) throw new UsageError(`weir run needs a job module\n\n${RUN_HELP}`);
+  let options;
+  try {
+    options = parseCliOptions(flags);
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+  return run(jobPath, options);
+}
+
+async function run(jobPath: string, options: ReturnType<typeof parseCliOptions>): Promise<number> {
+  const job = await submit(jobPath, options);
+  let stoppedBy: string | null = null;
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (stoppedBy === null) {
+      stoppedBy = signal;
+      console.error(`weir: ${signal}: stopping the job (sources end their input, records in flight are processed); again to cancel`);
+      void job.stop().catch(() => {});
+    } else {
+      console.error(`weir: ${signal} again: cancelling the job`);
+      void job.cancel();
+    }
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const result = await job.done;
+    summarize(result);
+    if (stoppedBy !== null) {
+      console.error(`stopped by ${stoppedBy} after ${(result.durationMs / 1000).toFixed(2)} s`);
+      return SIGNAL_STATUS[stoppedBy] ?? 1;
+    }
+    console.error(`finished in ${(result.durationMs / 1000).toFixed(2)} s`);
+    return 0;
+  } catch (err) {
+    if (stoppedBy !== null) {
+      report(err);
+      console.error(`cancelled after ${stoppedBy}`);
+      return SIGNAL_STATUS[stoppedBy] ?? 1;
+    }
+    throw err;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+function summarize(result: JobResult): void {
+  const rows = Object.entries(result.operators).map(([uid, c]) => [uid, c.name, String(c.recordsIn), String(c.recordsOut)]);
+  const head = ['operator', 'kind', 'records in', 'records out'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  console.error(line(head));
+  for (const r of rows) console.error(line(r));
+  for (const [uid, records] of Object.entries(result.collected)) {
+    // A job run from the command line has no caller to hand collect()'s records to: they are printed.
+    for (const r of records) process.stdout.write(`${JSON.stringify(r) ?? String(r)}\n`);
+    console.error(`collect '${uid}': ${records.length} record(s), printed to standard output as JSON lines`);
+  }
+  for (const [uid, s] of Object.entries(result.fileSinks)) {
+    console.error(`file sink '${uid}' wrote ${s.files.length} part file(s) in ${s.dir}`);
+  }
+}
+
+/** The error, then the user's own frames where the failure began in user code. */
+function report(err: unknown): void {
+  console.error(`weir: ${err instanceof Error ? err.message : String(err)}`);
+  const cause = err instanceof Error ? err.cause : undefined;
+  if (!(cause instanceof Error) || cause.stack === undefined) return;
+  const root = packageInfo().root;
+  const weirs = ['core/', 'actors/', 'dist/'].map((d) => `${root}${d}`);
+  const frames = cause.stack.split('\n')
+    .filter((l) => /^\s+at /.test(l) && !/[( ]node:/.test(l) && !weirs.some((w) => l.includes(w)));
+  if (frames.length > 0) console.error(`caused by ${cause.stack.split('\n')[0]}\n${frames.join('\n')}`);
+}
