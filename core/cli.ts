@@ -1,12 +1,16 @@
 #!/usr/bin/env node
-// The weir command's entry: checks the Node version before anything that needs Node 24 is loaded.
+// The weir command's entry: `init` runs on any Node (the project it writes brings Node 24); the rest checks first.
 import { nodeVersionProblem } from './node-version.ts';
 
+const argv = process.argv.slice(2);
 const problem = nodeVersionProblem();
-if (problem !== null) {
+if (argv[0] === 'init') {
+  const { initCommand } = await import('./cli/init.ts');
+  process.exitCode = initCommand(argv.slice(1));
+} else if (problem !== null) {
   console.error(problem);
   process.exitCode = 1;
 } else {
   const { main } = await import('./cli/main.ts');
-  await main(process.argv.slice(2));
+  await main(argv);
 }

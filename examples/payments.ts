@@ -20,5 +20,5 @@ export default defineJob((env) => {
     .keyBy((p) => p.user)
     .process(new FlagLarge()).uid('flag');
   payments.filter((p) => p.currency === 'EUR').uid('eur').discard().uid('eur-sink');
-  payments.getSideOutput(large).sinkTo(fileSink('out/large-payments')).uid('large-out');
+  payments.getSideOutput(large).sinkTo(fileSink('out/large-payments', { existing: 'overwrite' })).uid('large-out');
 });

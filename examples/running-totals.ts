@@ -20,5 +20,5 @@ export default defineJob((env) => {
     .map((n): Payment => ({ user: n % 1000, amount: n })).uid('payments')
     .keyBy((p) => p.user)
     .process(new RunningTotal()).uid('totals')
-    .sinkTo(fileSink('out/totals')).uid('out');
+    .sinkTo(fileSink('out/totals', { existing: 'overwrite' })).uid('out');
 });

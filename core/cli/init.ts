@@ -63,6 +63,16 @@ const TSCONFIG = {
   include: ['*.ts', 'test'],
 };
 
+/** `weir init` as a command: errors are printed, not thrown (it runs before the rest of the CLI loads). */
+export function initCommand(args: readonly string[]): number {
+  try {
+    return init(args);
+  } catch (err) {
+    console.error(`weir: ${(err as Error).message}`);
+    return err instanceof WeirError ? 2 : 1;
+  }
+}
+
 export function init(args: readonly string[]): number {
   let dir: string | undefined;
   let spec: string | undefined;
@@ -76,6 +86,10 @@ export function init(args: readonly string[]): number {
   if (spec === '' || (spec === undefined && args.includes('--package'))) throw new WeirError('weir init: --package needs a value');
   const pkg = packageInfo();
   const target = resolve(dir ?? '.');
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(INIT_HELP);
+    return 0;
+  }
   if (existsSync(join(target, 'package.json'))) throw new WeirError(`weir init: ${join(target, 'package.json')} exists; choose an empty directory`);
   if (existsSync(target) && readdirSync(target).some((n) => n !== '.git')) {
     throw new WeirError(`weir init: ${target} is not empty; choose an empty directory or a new one`);

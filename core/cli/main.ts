@@ -3,7 +3,7 @@ import { WeirError } from '../errors.ts';
 import { optionsHelp, parseCliOptions } from '../options.ts';
 import { submit } from '../coordinator/submit.ts';
 import type { JobResult } from '../coordinator/submit.ts';
-import { init, INIT_HELP } from './init.ts';
+import { INIT_HELP } from './init.ts';
 import { packageInfo } from './package-info.ts';
 
 const USAGE = `usage: weir <command>
@@ -62,7 +62,6 @@ async function command(argv: string[]): Promise<number> {
     console.log(HELP[cmd]);
     return 0;
   }
-  if (cmd === 'init') return init(rest);
   if (cmd !== 'run') throw new UsageError(`unknown command '${cmd}'\n${USAGE}`);
   const [jobPath, ...flags] = rest;
   if (jobPath === undefined || jobPath.startsWith('--')) throw new UsageError(`weir run needs a job module\n\n${RUN_HELP}`);
