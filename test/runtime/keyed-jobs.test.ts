@@ -34,6 +34,11 @@ for (const backend of ['heap', 'lmdb'] as const) {
     t.deepEqual(sorted(r.collected['out']!), sorted(Array.from({ length: 30 }, (_, i) => [`user-${i}`, 100])));
   });
 
+  test(`${backend}: at the end of input event-time timers fire and pending processing-time timers are dropped, as in Flink`, async (t) => {
+    const r = await (await submit(job(`mode=both-timers&n=400&keys=20&b=${backend}`), { parallelism: 2, stateBackend: backend })).done;
+    t.deepEqual(sorted(r.collected['out']!), sorted(Array.from({ length: 20 }, (_, i) => [`user-${i}`, 'EVENT_TIME'])));
+  });
+
   test(`${backend}: sum, min, maxBy and reduce are running aggregates, one output per input`, async (t) => {
     const r = await (await submit(job(`mode=aggs&n=700&b=${backend}`), { parallelism: 2, stateBackend: backend })).done;
     const last = (uid: string) => {
