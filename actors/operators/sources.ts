@@ -57,7 +57,13 @@ export function fileSource(path: string, format: 'lines' | 'jsonl', ctx: Operato
         const nl = pending.indexOf(10);
         if (nl < 0) {
           if (eof) {
-            if (pending.length > 0) { emitLine(pending, emit); pending = Buffer.alloc(0); }
+            if (pending.length > 0) {
+              const last = pending;
+              pending = Buffer.alloc(0);
+              emitLine(last, emit);
+              // Past the last line too, so a position recorded after it does not emit it again.
+              state.offset += last.length;
+            }
             return false;
           }
           const chunk = Buffer.allocUnsafe(CHUNK);

@@ -4,7 +4,7 @@ import type { Output, OperatorContext, OutputTag, StreamOperator } from '../../c
 import { EMPTY_PAYLOAD, FrameKind, encodeWatermark } from '../../core/channel/frames.ts';
 import type { OperatorCounts } from '../../core/coordinator/deploy.ts';
 import { CodecError } from '../../core/codec/errors.ts';
-import { codecFor } from '../../core/codec/schema.ts';
+import { checkerFor } from '../../core/codec/schema.ts';
 import type { TypeInfo } from '../../core/codec/types.ts';
 import { WeirError } from '../../core/errors.ts';
 import type { Task } from '../../core/graph/plan.ts';
@@ -152,15 +152,13 @@ export class Subtask {
    * operator's own input record rather than an index in a batch.
    */
   private typeCheck(i: number, type: TypeInfo): Entry {
-    const codec = codecFor(type);
-    const one: unknown[] = [undefined];
+    const checker = checkerFor(type);
     const node = this.task.nodes[i]!;
     const counts = this.counts[node.uid]!;
     const isSourceHead = i === 0 && this.source !== null;
     return (v) => {
-      one[0] = v;
       try {
-        codec.encode(one, 0, 1);
+        checker(v);
       } catch (err) {
         if (!(err instanceof CodecError)) throw err;
         throw new WeirError(`a record does not match the type declared with .returns(): ${err.descriptor}${err.path}: `

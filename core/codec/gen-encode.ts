@@ -53,37 +53,110 @@ function check(e: Emitter, failed: string, path: Path, expected: string, v: stri
   e.push(`if (${failed}) fail(i, ${pathExpr(path)}, ${JSON.stringify(expected)}, ${v});`);
 }
 
+/** The test that rejects a value at `v` for type `t` (before its parts), and what was expected: one place for both generators. */
+function mismatch(t: TypeInfo, v: string): { failed: string; expected: string } | null {
+  switch (t.kind) {
+    case 'int8': case 'uint8': case 'int16': case 'uint16': case 'int32': case 'uint32': {
+      const int = INTEGERS[t.kind];
+      return { failed: int.test(v), expected: `${t.kind} (an integer ${int.range})` };
+    }
+    case 'float32': case 'float64': return { failed: `typeof ${v} !== "number"`, expected: `${t.kind} (a number)` };
+    case 'bigint64': return {
+      failed: `typeof ${v} !== "bigint" || ${v} < -0x8000000000000000n || ${v} > 0x7fffffffffffffffn`,
+      expected: 'bigint64 (a bigint from -(2n ** 63n) to 2n ** 63n - 1n)',
+    };
+    case 'boolean': return { failed: `typeof ${v} !== "boolean"`, expected: 'boolean' };
+    case 'string': return { failed: `typeof ${v} !== "string"`, expected: 'string' };
+    case 'tuple': return { failed: `!Array.isArray(${v}) || ${v}.length !== ${t.elements.length}`, expected: `an array of ${t.elements.length} for ${t.descriptor}` };
+    case 'row': return { failed: `typeof ${v} !== "object" || ${v} === null`, expected: `an object for ${t.descriptor}` };
+    case 'array': return { failed: `!Array.isArray(${v})`, expected: `an array for ${t.descriptor}` };
+    case 'nullable': return null;
+  }
+}
+
+function checkOf(e: Emitter, t: TypeInfo, v: string, path: Path): void {
+  const m = mismatch(t, v);
+  if (m !== null) check(e, m.failed, path, m.expected, v);
+}
+
+/**
+ * Body of `function (h)` returning `check(v)`: the encoder's tests alone, no bytes written,
+ * for records emitted on edges that no encoder sees (chained operators).
+ */
+export function checkerSource(type: TypeInfo): string {
+  const e = new Emitter(() => '');
+  e.unguarded = true;
+  checkValue(e, type, 'v', []);
+  return `"use strict";
+const fail = h.fail, i = 0;
+return function check(v) {
+${e.source()}
+};`;
+}
+
+function checkValue(e: Emitter, t: TypeInfo, v: string, path: Path): void {
+  checkOf(e, t, v, path);
+  switch (t.kind) {
+    case 'tuple':
+      t.elements.forEach((element, index) => {
+        const item = e.temp('t');
+        e.push(`const ${item} = ${v}[${index}];`);
+        checkValue(e, element, item, [...path, `[${index}]`]);
+      });
+      return;
+    case 'row':
+      for (const field of t.fields) {
+        const item = e.temp('f');
+        e.push(`const ${item} = ${v}[${JSON.stringify(field.name)}];`);
+        checkValue(e, field.type, item, [...path, fieldStep(field.name)]);
+      }
+      return;
+    case 'nullable':
+      e.block(`if (${v} !== null && ${v} !== undefined) {`, () => checkValue(e, t.inner, v, path));
+      return;
+    case 'array': {
+      const j = e.temp('j');
+      e.block(`for (let ${j} = 0; ${j} < ${v}.length; ${j}++) {`, () => {
+        const item = e.temp('a');
+        e.push(`const ${item} = ${v}[${j}];`);
+        checkValue(e, t.element, item, [...path, { index: j }]);
+      });
+      return;
+    }
+    default:
+      return;
+  }
+}
+
 function encodeValue(e: Emitter, t: TypeInfo, v: string, path: Path): void {
   switch (t.kind) {
     case 'int8': case 'uint8': case 'int16': case 'uint16': case 'int32': case 'uint32': {
       const int = INTEGERS[t.kind];
-      check(e, int.test(v), path, `${t.kind} (an integer ${int.range})`, v);
+      checkOf(e, t, v, path);
       const at = e.fixed(int.bytes);
       e.push(int.bytes === 1 ? `u8[${at}] = ${v};` : `dv.${int.set}(${at}, ${v}, true);`);
       return;
     }
     case 'float32': case 'float64':
-      check(e, `typeof ${v} !== "number"`, path, `${t.kind} (a number)`, v);
+      checkOf(e, t, v, path);
       e.push(`dv.${t.kind === 'float32' ? 'setFloat32' : 'setFloat64'}(${e.fixed(t.kind === 'float32' ? 4 : 8)}, ${v}, true);`);
       return;
     case 'bigint64':
-      check(e, `typeof ${v} !== "bigint" || ${v} < -0x8000000000000000n || ${v} > 0x7fffffffffffffffn`, path,
-        'bigint64 (a bigint from -(2n ** 63n) to 2n ** 63n - 1n)', v);
+      checkOf(e, t, v, path);
       e.push(`dv.setBigInt64(${e.fixed(8)}, ${v}, true);`);
       return;
     case 'boolean':
-      check(e, `typeof ${v} !== "boolean"`, path, 'boolean', v);
+      checkOf(e, t, v, path);
       e.push(`u8[${e.fixed(1)}] = ${v} ? 1 : 0;`);
       return;
     case 'string':
-      check(e, `typeof ${v} !== "string"`, path, 'string', v);
+      checkOf(e, t, v, path);
       e.flush();
       e.push(`if (p + 4 + 3 * ${v}.length > u8.length) grow(p, p + 4 + 3 * ${v}.length);`);
       e.push(`p = writeString(u8, p, ${v});`);
       return;
     case 'tuple':
-      check(e, `!Array.isArray(${v}) || ${v}.length !== ${t.elements.length}`, path,
-        `an array of ${t.elements.length} for ${t.descriptor}`, v);
+      checkOf(e, t, v, path);
       t.elements.forEach((element, index) => {
         const item = e.temp('t');
         e.push(`const ${item} = ${v}[${index}];`);
@@ -91,7 +164,7 @@ function encodeValue(e: Emitter, t: TypeInfo, v: string, path: Path): void {
       });
       return;
     case 'row':
-      check(e, `typeof ${v} !== "object" || ${v} === null`, path, `an object for ${t.descriptor}`, v);
+      checkOf(e, t, v, path);
       for (const field of t.fields) {
         const item = e.temp('f');
         e.push(`const ${item} = ${v}[${JSON.stringify(field.name)}];`);
@@ -108,7 +181,7 @@ function encodeValue(e: Emitter, t: TypeInfo, v: string, path: Path): void {
       });
       return;
     case 'array': {
-      check(e, `!Array.isArray(${v})`, path, `an array for ${t.descriptor}`, v);
+      checkOf(e, t, v, path);
       const n = e.temp('n');
       const j = e.temp('j');
       const elementSize = fixedSize(t.element);

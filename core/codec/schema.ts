@@ -3,7 +3,7 @@
 import type { Codec } from './codec.ts';
 import { CodecError } from './errors.ts';
 import { decoderSource } from './gen-decode.ts';
-import { encoderSource } from './gen-encode.ts';
+import { checkerSource, encoderSource } from './gen-encode.ts';
 import { isTypeInfo } from './types.ts';
 import type { RecordOf, TypeInfo } from './types.ts';
 import { readString, writeString } from './utf8.ts';
@@ -57,4 +57,25 @@ export function codecFor<const I extends TypeInfo>(type: I): Codec<RecordOf<I>> 
     },
   });
   return { descriptor: `schema:${descriptor}`, encode, decode } as Codec<RecordOf<I>>;
+}
+
+const checkers = new Map<string, (h: object) => (v: unknown) => void>();
+
+/**
+ * The encoder's type tests alone, for one record: throws the CodecError encode would,
+ * with record index 0, and writes nothing. Records on chained edges never meet an encoder.
+ */
+export function checkerFor(type: TypeInfo): (value: unknown) => void {
+  if (!isTypeInfo(type)) throw new TypeError(`checkerFor needs a type from Types, got ${String(type)}`);
+  const descriptor = type.descriptor;
+  let factory = checkers.get(descriptor);
+  if (factory === undefined) {
+    factory = new Function('h', checkerSource(type)) as (h: object) => (v: unknown) => void;
+    checkers.set(descriptor, factory);
+  }
+  return factory({
+    fail(recordIndex: number, path: string, expected: string, value: unknown): never {
+      throw CodecError.mismatch(descriptor, recordIndex, path, expected, value);
+    },
+  });
 }

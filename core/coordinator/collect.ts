@@ -1,6 +1,6 @@
 // The coordinator's end of collect() sinks: reads their rings on the submitting thread while the job runs.
 import { Doorbell } from '../channel/doorbell.ts';
-import { FrameKind } from '../channel/frames.ts';
+import { decodeBarrier, FrameKind } from '../channel/frames.ts';
 import { RingConsumer } from '../channel/ring.ts';
 import type { Codec } from '../codec/codec.ts';
 import { generalCodec } from '../codec/general.ts';
@@ -35,8 +35,12 @@ export class CollectReader {
       const out = this.records[s.uid]!;
       const push = (r: unknown) => { out.push(r); };
       while (s.consumer.next()) {
-        if (s.consumer.kind === FrameKind.DATA) this.codec.decode(s.consumer.payload(), s.consumer.count, push);
-        s.consumer.consume();
+        const c = s.consumer;
+        if (c.kind === FrameKind.DATA) this.codec.decode(c.payload(), c.count, push);
+        // Marked handled before it is consumed: a consumer past an announced barrier it has
+        // not handled breaks the ring's invariant (ring.ts, poll).
+        else if (c.kind === FrameKind.BARRIER) c.markHandled(decodeBarrier(c.payload()).checkpointId);
+        c.consume();
         any = true;
       }
     }

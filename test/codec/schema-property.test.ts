@@ -3,7 +3,7 @@
 import { deepStrictEqual } from 'node:assert/strict';
 import test from 'ava';
 import fc from 'fast-check';
-import { codecFor } from '../../core/codec/schema.ts';
+import { checkerFor, codecFor } from '../../core/codec/schema.ts';
 import { Types } from '../../core/codec/types.ts';
 import type { TypeInfo } from '../../core/codec/types.ts';
 import { roundTrip } from './helpers.ts';
@@ -71,4 +71,17 @@ test('any sub-range of a batch round-trips, with one codec reused across batches
     deepStrictEqual(roundTrip(codec, records, start, end), records.slice(start, end).map((r) => expected(type, r)));
     deepStrictEqual(roundTrip(codec, records), records.map((r) => expected(type, r)));
   }), { numRuns: 200 }));
+});
+
+/** A value of the type, or any JSON-ish value in its place: about half of them do not match. */
+const maybeMatching = (t: TypeInfo) => fc.oneof(valueOf(t), fc.anything({ maxDepth: 2 }));
+
+test('the emit-time checker accepts and rejects exactly what the encoder does, with the same message', (t) => {
+  fc.assert(fc.property(type.chain((ty) => fc.tuple(fc.constant(ty), maybeMatching(ty))), ([ty, value]) => {
+    const message = (f: () => unknown) => { try { f(); return null; } catch (err) { return (err as Error).message; } };
+    const byEncoder = message(() => codecFor(ty).encode([value], 0, 1));
+    const byChecker = message(() => checkerFor(ty)(value));
+    deepStrictEqual(byChecker, byEncoder);
+  }), { numRuns: 2000 });
+  t.pass();
 });
