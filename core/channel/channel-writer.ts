@@ -1,5 +1,6 @@
 // The producing side of a channel: a ring plus the overdraft that takes frames while the ring is full.
 
+import { copyBytes } from '../bytes.ts';
 import { FrameKind } from './frames.ts';
 import type { RingProducer } from './ring.ts';
 
@@ -41,12 +42,12 @@ export class ChannelWriter {
   /** Writes a frame, or holds a copy of it behind any frames already held: order is kept. */
   write(kind: number, count: number, payload: Uint8Array): void {
     if (!this.hasOverdraft && this.ring.tryWrite(kind, count, payload)) return;
-    this.hold({ kind, count, payload: payload.slice(), checkpointId: 0, unaligned: false });
+    this.hold({ kind, count, payload: copyBytes(payload), checkpointId: 0, unaligned: false });
   }
 
   writeBarrier(kind: number, checkpointId: number, unaligned: boolean, payload: Uint8Array): void {
     if (!this.hasOverdraft && this.ring.tryWriteBarrier(checkpointId, unaligned, payload, kind)) return;
-    this.hold({ kind, count: 0, payload: payload.slice(), checkpointId, unaligned });
+    this.hold({ kind, count: 0, payload: copyBytes(payload), checkpointId, unaligned });
   }
 
   private hold(frame: HeldFrame): void {
@@ -85,6 +86,6 @@ export class ChannelWriter {
 
   /** Copies of the held frames' payloads and kinds, in order: a producer persists its own overdraft. */
   heldFrames(): readonly { kind: number; count: number; payload: Uint8Array }[] {
-    return this.held.slice(this.head).map((f) => ({ kind: f.kind, count: f.count, payload: f.payload.slice() }));
+    return this.held.slice(this.head).map((f) => ({ kind: f.kind, count: f.count, payload: copyBytes(f.payload) }));
   }
 }

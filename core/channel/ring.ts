@@ -41,6 +41,10 @@ const SLOT_FLAGS = 35;
 const WAITING = 48;
 const CAPACITY = 49;
 export const RING_HEADER_BYTES = 256;
+/** Reads of the slot before a consumer treats it as not announced yet (see announcement()). */
+const SEQLOCK_TRIES = 64;
+/** Word index of SLOT_SEQ in the header, for tests that play a producer stopped mid-write. */
+export const SLOT_SEQ_WORD = SLOT_SEQ;
 export const MIN_RING_CAPACITY = 64;
 export const MAX_RING_CAPACITY = 1 << 30;
 
@@ -272,10 +276,16 @@ export class RingConsumer extends RingView {
 
   /**
    * Reads the announcement in the priority slot under its seqlock; null when none is
-   * pending (never announced, or already handled).
+   * pending (never announced, or already handled), or while the producer is writing it.
+   *
+   * The retries are bounded: a producer terminated between its two SLOT_SEQ stores would
+   * otherwise hold this thread forever, out of reach of the cancel word. Answering null
+   * then is safe: the producer stores the slot before any WRITE_POS past the barrier
+   * (publish), and poll() loads WRITE_POS first, so with no announcement seen the consumer
+   * stops at the write position it loaded, which is not past the barrier.
    */
   announcement(): Announcement | null {
-    for (;;) {
+    for (let tries = 0; tries < SEQLOCK_TRIES; tries++) {
       const s1 = Atomics.load(this.header, SLOT_SEQ);
       if ((s1 & 1) !== 0) continue;
       const id = Atomics.load(this.header, SLOT_ID);
@@ -285,6 +295,7 @@ export class RingConsumer extends RingView {
       if (id <= this.handled) return null;
       return { checkpointId: id, position: pos, unaligned: (flags & 1) !== 0 };
     }
+    return null;
   }
 
   /**

@@ -7,7 +7,7 @@ import type {
   AggregatingStateDescriptor, ListStateDescriptor, MapStateDescriptor, ReducingStateDescriptor, StateDescriptor,
   ValueStateDescriptor,
 } from './descriptors.ts';
-import { serializerFor } from './serializers.ts';
+import { serializerFor, ttlSerializer } from './serializers.ts';
 
 export interface ValueState<T> { value(): T; update(value: T): void; clear(): void }
 export interface ListState<T> { get(): readonly T[]; add(value: T): void; addAll(values: readonly T[]): void; update(values: readonly T[]): void; clear(): void }
@@ -64,7 +64,8 @@ export class KeyedStateStore {
 
   private create(d: AnyDescriptor): unknown {
     const serializer = serializerFor(d.type);
-    const cell = new Cell(this.backend.table(d.name, serializer), serializer, d, this.clock, this.uid, this.backend);
+    const stored = d.ttl === undefined ? serializer : ttlSerializer(serializer);
+    const cell = new Cell(this.backend.table(d.name, stored), serializer, d, this.clock, this.uid, this.backend);
     switch (d.kind) {
       case 'value': return valueState(cell, (d as ValueStateDescriptor<unknown>).defaultValue);
       case 'list': return listState(cell);

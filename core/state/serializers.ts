@@ -1,4 +1,5 @@
 // Value serializers for state tables: a record codec used for one value at a time.
+import { copyBytes } from '../bytes.ts';
 import type { Codec } from '../codec/codec.ts';
 import { generalCodec } from '../codec/general.ts';
 import { codecFor } from '../codec/schema.ts';
@@ -13,9 +14,8 @@ function fromCodec(codec: Codec): ValueSerializer {
     descriptor: codec.descriptor,
     serialize(value) {
       one[0] = value;
-      // The codec's result is a view of its scratch buffer: the caller keeps a copy. Not
-      // `.slice()`: on a Buffer (msgpackr returns one) that is a view too.
-      return Uint8Array.prototype.slice.call(codec.encode(one, 0, 1));
+      // The codec's result is a view of its scratch buffer: the caller keeps a copy.
+      return copyBytes(codec.encode(one, 0, 1));
     },
     deserialize(bytes) {
       codec.decode(bytes, 1, take);
@@ -29,4 +29,27 @@ function fromCodec(codec: Codec): ValueSerializer {
 /** The general codec (msgpackr), or the schema codec of a declared type. */
 export function serializerFor(type: TypeInfo | undefined): ValueSerializer {
   return fromCodec(type === undefined ? generalCodec() : (codecFor(type) as Codec));
+}
+
+/**
+ * The TTL envelope: a value with TTL is stored as `[writtenAt, value]`, serialized as the
+ * write time (float64, little-endian) followed by the value's own bytes, so a declared
+ * value type keeps its schema codec and the format is the same whatever the codec.
+ */
+export function ttlSerializer(inner: ValueSerializer): ValueSerializer {
+  return {
+    descriptor: `ttl(${inner.descriptor})`,
+    serialize(stored) {
+      const [at, value] = stored as [number, unknown];
+      const bytes = inner.serialize(value);
+      const out = new Uint8Array(8 + bytes.byteLength);
+      new DataView(out.buffer).setFloat64(0, at, true);
+      out.set(bytes, 8);
+      return out;
+    },
+    deserialize(bytes) {
+      const at = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getFloat64(0, true);
+      return [at, inner.deserialize(bytes.subarray(8))];
+    },
+  };
 }

@@ -1,7 +1,7 @@
 // The priority barrier slot: whatever the interleaving, a consumer never passes an announced barrier.
 import test from 'ava';
 import fc from 'fast-check';
-import { allocateRing, RingConsumer, RingProducer } from '../../core/channel/ring.ts';
+import { allocateRing, RingConsumer, RingProducer, SLOT_SEQ_WORD } from '../../core/channel/ring.ts';
 import { ChannelWriter } from '../../core/channel/channel-writer.ts';
 import { FrameKind, decodeBarrier, encodeBarrier, frameSpan, kindOf } from '../../core/channel/frames.ts';
 
@@ -121,4 +121,19 @@ test('the consumer refuses to go on once it finds itself past an announced barri
   consumer.consume();            // consumed the barrier without handling it: a broken actor
   const err = t.throws(() => consumer.next());
   t.regex(err!.message, /passed announced barrier 1/);
+});
+
+test('a producer stopped in the middle of writing the slot leaves it unannounced, never a consumer spinning', (t) => {
+  const sab = allocateRing(256);
+  const producer = new RingProducer(sab);
+  const consumer = new RingConsumer(sab);
+  t.true(producer.tryWrite(FrameKind.DATA, 1, new Uint8Array(8)));
+  // What a producer terminated between its two SLOT_SEQ stores leaves behind: an odd sequence.
+  const header = new Int32Array(sab, 0, 64);
+  Atomics.store(header, SLOT_SEQ_WORD, 1);
+  t.is(consumer.announcement(), null);
+  t.true(consumer.next(), 'the frame published before the slot write is still read');
+  t.is(consumer.kind, FrameKind.DATA);
+  consumer.consume();
+  t.false(consumer.next());
 });

@@ -162,3 +162,19 @@ test('peekBytes copies unconsumed frames as they lie in the ring, across the wra
   t.deepEqual(seen, [24, 8, 30]);
   for (let i = 0; i < 3; i++) { t.true(consumer.next()); t.true(checkPayload(10 + i, consumer.payload())); consumer.consume(); }
 });
+
+test('a frame held in overdraft is a copy: a Buffer payload reused by its encoder does not change it', (t) => {
+  const sab = allocateRing(64);
+  const writer = new ChannelWriter(new RingProducer(sab));
+  const consumer = new RingConsumer(sab);
+  const scratch = Buffer.alloc(48, 1);
+  writer.write(FrameKind.DATA, 1, scratch);          // fills the ring
+  writer.write(FrameKind.DATA, 1, scratch);          // held
+  t.true(writer.hasOverdraft);
+  scratch.fill(9);                                   // the encoder writes its next frame
+  t.true(consumer.next());
+  consumer.consume();
+  t.true(writer.drain());
+  t.true(consumer.next());
+  t.deepEqual([...consumer.payload()], Array(48).fill(1));
+});

@@ -26,8 +26,10 @@ export class KeyedHarness<I, O> {
   readonly watermarks: number[] = [];
   private readonly op;
   private readonly out: Output<O>;
+  private readonly backend: KeyedStateBackend;
 
   private constructor(fn: KeyedProcessFunction<unknown, I, O>, keyBy: (v: I) => unknown, backend: KeyedStateBackend) {
+    this.backend = backend;
     const ctx = {
       uid: 'op', name: 'op', subtask: 0, parallelism: 1, maxParallelism: 128, attempt: 0, runId: 'test', options: {}, clock: this.clock,
     };
@@ -51,5 +53,7 @@ export class KeyedHarness<I, O> {
     this.clock.set(t);
     if (this.op.nextProcessingTime!() <= t) this.op.onProcessingTime!(t, this.out as Output<unknown>);
   }
+  /** Writes pending state through (LMDB's write-back cache), as a checkpoint would. */
+  flush(): void { this.backend.flush(); }
   close(): void { this.op.close?.(); }
 }

@@ -6,6 +6,7 @@ import {
 } from '../../core/index.ts';
 import type { Collector, KeyedContext, OnTimerContext } from '../../core/index.ts';
 import { BACKENDS, KeyedHarness } from '../helpers/keyed-harness.ts';
+import { serializerFor, ttlSerializer } from '../../core/state/serializers.ts';
 
 type Ev = { k: string | number; v: number };
 const byK = (e: Ev) => e.k;
@@ -82,6 +83,26 @@ for (const backend of BACKENDS) {
     h.advanceTo(160);
     h.process({ k: 'a', v: 0 });          // t=160: expired, never returned
     t.deepEqual(h.output, [null, 1, 2, null]);
+    h.close();
+  });
+
+  test(`${backend}: a declared value type with TTL is stored and read back, and still checked`, async (t) => {
+    const d = new ValueStateDescriptor<number>('typed', 0, Types.INT32).enableTimeToLive(100);
+    const h = await KeyedHarness.create(backend, new (class extends KeyedProcessFunction<unknown, Ev, unknown> {
+      processElement(e: Ev, ctx: KeyedContext<unknown>, out: Collector<unknown>) {
+        const s = ctx.state(d);
+        out.collect(s.value());
+        s.update(e.v === 3 ? 1.5 : s.value() + e.v);
+      }
+    })(), byK);
+    h.process({ k: 'a', v: 1 });
+    h.process({ k: 'a', v: 2 });
+    h.flush();
+    h.process({ k: 'a', v: 0 });
+    h.advanceTo(500);
+    h.process({ k: 'a', v: 0 });
+    t.deepEqual(h.output, [0, 1, 3, 0], 'read back through the envelope, then expired');
+    t.throws(() => { h.process({ k: 'a', v: 3 }); h.flush(); }, { message: /expected int32/ });
     h.close();
   });
 
@@ -164,3 +185,11 @@ for (const backend of BACKENDS) {
     h.close();
   });
 }
+
+test('the TTL envelope keeps the write time and the value in its declared codec', (t) => {
+  const s = ttlSerializer(serializerFor(Types.INT32));
+  const bytes = s.serialize([1234.5, -7]);
+  t.is(bytes.byteLength, 12, '8 bytes of time, 4 of int32');
+  t.deepEqual(s.deserialize(bytes), [1234.5, -7]);
+  t.throws(() => s.serialize([0, 'x']), { message: /expected int32/ });
+});
