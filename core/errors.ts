@@ -1,11 +1,12 @@
-// The one error type of weir: what went wrong, where (operator uid, subtask, position) and whether a retry can help.
+// The one error type of weir: what went wrong, where (operator uid, subtask, position) and whether a restart can help.
 
 export interface WeirErrorOptions {
   uid?: string;
   subtask?: number;
   /** Where in the input: a record index, a file and line, an SQL line and column. */
   position?: string;
-  retriable?: boolean;
+  /** A restart cannot help (bad options, a graph that differs between threads, a module that does not load). */
+  unrecoverable?: boolean;
   cause?: unknown;
 }
 
@@ -13,7 +14,8 @@ export class WeirError extends Error {
   readonly uid: string | undefined;
   readonly subtask: number | undefined;
   readonly position: string | undefined;
-  readonly retriable: boolean;
+  /** As in Flink, every failure is restarted (if a restart strategy allows) unless marked so. */
+  readonly unrecoverable: boolean;
 
   constructor(message: string, options: WeirErrorOptions = {}) {
     const where = [
@@ -26,7 +28,7 @@ export class WeirError extends Error {
     this.uid = options.uid;
     this.subtask = options.subtask;
     this.position = options.position;
-    this.retriable = options.retriable ?? false;
+    this.unrecoverable = options.unrecoverable ?? false;
   }
 }
 
@@ -37,7 +39,7 @@ export interface ErrorReport {
   uid?: string;
   subtask?: number;
   position?: string;
-  retriable?: boolean;
+  unrecoverable?: boolean;
   causeMessage?: string;
   /** The user's own stack, where the failure began: a WeirError's stack starts in weir. */
   causeStack?: string;
@@ -48,7 +50,7 @@ export function reportOf(err: unknown, where: { uid?: string; subtask?: number }
     const cause = err.cause instanceof Error ? err.cause : undefined;
     return {
       message: err.message, stack: err.stack, uid: err.uid ?? where.uid, subtask: err.subtask ?? where.subtask,
-      position: err.position, retriable: err.retriable,
+      position: err.position, unrecoverable: err.unrecoverable,
       ...(cause !== undefined ? { causeStack: cause.stack ?? `${cause.name}: ${cause.message}` } : {}),
     };
   }
@@ -64,7 +66,7 @@ export function errorFromReport(r: ErrorReport): WeirError {
     cause.stack = r.causeStack;
   }
   const err = new WeirError(r.causeMessage !== undefined ? message : stripWhere(message), {
-    uid: r.uid, subtask: r.subtask, position: r.position, retriable: r.retriable, ...(cause !== undefined ? { cause } : {}),
+    uid: r.uid, subtask: r.subtask, position: r.position, unrecoverable: r.unrecoverable, ...(cause !== undefined ? { cause } : {}),
   });
   if (r.stack !== undefined) err.stack = `${err.name}: ${err.message}\n    [worker] ${r.stack}`;
   return err;

@@ -1,5 +1,6 @@
 // Job options: Flink's names, their defaults, validation naming the option, and the kebab-case CLI form.
 import { availableParallelism } from 'node:os';
+import type { RestartPolicy } from './checkpoint/restart-strategy.ts';
 import { WeirError } from './errors.ts';
 
 export interface JobOptions {
@@ -19,9 +20,15 @@ export interface JobOptions {
   minPause: number;
   tolerableFailedCheckpoints: number;
   retainedCheckpoints: number;
-  restartStrategy: 'none' | 'fixed-delay' | 'exponential-delay';
-  restartAttempts: number;
+  /** Unset: as Flink, exponential-delay when checkpointing is on, none otherwise. */
+  restartStrategy: 'none' | 'fixed-delay' | 'exponential-delay' | undefined;
+  /** Unset: 1 for fixed-delay, unlimited for exponential-delay (Flink's defaults). */
+  restartAttempts: number | undefined;
   restartDelay: number;
+  restartMaxDelay: number;
+  restartMultiplier: number;
+  restartResetAfter: number;
+  restartJitter: number;
   checkpointDir: string | undefined;
   fromSavepoint: string | undefined;
   /** Bytes of each channel's ring. */
@@ -36,7 +43,7 @@ export interface JobOptions {
   workerHeapMb: number | undefined;
 }
 
-type Spec = ({ kind: 'int'; min: number; max: number } | { kind: 'size'; min: number; max: number }
+type Spec = ({ kind: 'int'; min: number; max: number } | { kind: 'size'; min: number; max: number } | { kind: 'number'; min: number; max: number }
   | { kind: 'enum'; values: readonly string[] } | { kind: 'string' } | { kind: 'bool' }) & { doc: string };
 
 const MS = { kind: 'int', min: 0, max: 2 ** 31 } as const;
@@ -53,9 +60,14 @@ const SPECS: { [K in keyof JobOptions]: Spec } = {
   minPause: { ...MS, doc: 'least ms between the end of one checkpoint and the start of the next' },
   tolerableFailedCheckpoints: { ...MS, doc: 'failed checkpoints in a row before the job fails over' },
   retainedCheckpoints: { kind: 'int', min: 1, max: 1000, doc: 'complete checkpoints kept on disk' },
-  restartStrategy: { kind: 'enum', values: ['none', 'fixed-delay', 'exponential-delay'], doc: 'what happens after a failure' },
-  restartAttempts: { ...MS, doc: 'fixed-delay: restarts before the job fails' },
+  restartStrategy: { kind: 'enum', values: ['none', 'fixed-delay', 'exponential-delay'],
+    doc: 'what happens after a failure; unset: exponential-delay with checkpointing, else none' },
+  restartAttempts: { ...MS, doc: 'restarts before the job fails (exponential-delay: before the backoff resets); unset: 1, or unlimited' },
   restartDelay: { ...MS, doc: 'ms before a restart (the first one, for exponential-delay)' },
+  restartMaxDelay: { ...MS, doc: 'exponential-delay: the longest delay, in ms' },
+  restartMultiplier: { kind: 'number', min: 1, max: 1000, doc: 'exponential-delay: each delay is the previous one times this' },
+  restartResetAfter: { kind: 'int', min: 1, max: 2 ** 31, doc: 'exponential-delay: ms without a failure after which delays start over' },
+  restartJitter: { kind: 'number', min: 0, max: 1, doc: 'exponential-delay: each delay moves by up to this share of itself' },
   checkpointDir: { kind: 'string', doc: 'directory of checkpoints (relative paths: to the working directory)' },
   fromSavepoint: { kind: 'string', doc: 'savepoint or retained checkpoint directory to start from' },
   ringCapacity: { kind: 'size', min: 64, max: 1 << 30, doc: 'bytes of each channel\'s ring' },
@@ -80,9 +92,13 @@ export function defaultOptions(): JobOptions {
     minPause: 0,
     tolerableFailedCheckpoints: 0,
     retainedCheckpoints: 1,
-    restartStrategy: 'none',
-    restartAttempts: 3,
+    restartStrategy: undefined,
+    restartAttempts: undefined,
     restartDelay: 1000,
+    restartMaxDelay: 60_000,
+    restartMultiplier: 1.5,
+    restartResetAfter: 3_600_000,
+    restartJitter: 0.1,
     checkpointDir: undefined,
     fromSavepoint: undefined,
     ringCapacity: 256 * 1024,
@@ -114,6 +130,11 @@ function check(name: string, spec: Spec, value: unknown, origin: string): unknow
     case 'int': case 'size':
       if (typeof value !== 'number' || !Number.isInteger(value) || value < spec.min || value > spec.max) {
         throw bad(`an integer in [${spec.min}, ${spec.max}]${spec.kind === 'size' ? ' (bytes)' : ''}`);
+      }
+      return value;
+    case 'number':
+      if (typeof value !== 'number' || !Number.isFinite(value) || value < spec.min || value > spec.max) {
+        throw bad(`a number in [${spec.min}, ${spec.max}]`);
       }
       return value;
     case 'enum':
@@ -162,6 +183,7 @@ export function parseCliOptions(args: readonly string[]): Partial<JobOptions> {
     const raw = inline ?? args[++i];
     if (raw === undefined) throw new WeirError(`option '--${flag}' needs a value`);
     out[name] = spec.kind === 'int' && /^-?\d+$/.test(raw) ? Number(raw)
+      : spec.kind === 'number' && raw.trim() !== '' && Number.isFinite(Number(raw)) ? Number(raw)
       : spec.kind === 'size' ? parseSize(raw) ?? raw
       : spec.kind === 'bool' && (raw === 'true' || raw === 'false') ? raw === 'true'
       : raw;
@@ -175,7 +197,7 @@ export function optionsHelp(): string {
   const rows = OPTION_NAMES.map((n) => {
     const spec = SPECS[n];
     const arg = spec.kind === 'bool' ? '' : spec.kind === 'enum' ? ` <${spec.values.join('|')}>`
-      : spec.kind === 'size' ? ' <bytes>' : spec.kind === 'int' ? ' <n>' : ' <path>';
+      : spec.kind === 'size' ? ' <bytes>' : spec.kind === 'int' || spec.kind === 'number' ? ' <n>' : ' <path>';
     const d = n === 'parallelism' ? `available cores (${defaults[n]})` : showDefault(spec, defaults[n]);
     return { flag: `--${kebab(n)}${arg}`, text: `${spec.doc}${d === undefined ? '' : ` [default: ${d}]`}` };
   });
@@ -217,4 +239,15 @@ function editDistance(a: string, b: string): number {
     prev = row;
   }
   return prev[b.length]!;
+}
+
+/** The restart policy the options describe, with Flink's defaults for what they leave unset. */
+export function restartPolicyOf(o: JobOptions): RestartPolicy {
+  const strategy = o.restartStrategy ?? (o.checkpointInterval > 0 ? 'exponential-delay' : 'none');
+  return {
+    strategy,
+    attempts: o.restartAttempts ?? (strategy === 'fixed-delay' ? 1 : Infinity),
+    delayMs: o.restartDelay, maxDelayMs: o.restartMaxDelay, multiplier: o.restartMultiplier,
+    resetAfterMs: o.restartResetAfter, jitter: o.restartJitter,
+  };
 }

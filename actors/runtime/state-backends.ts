@@ -5,8 +5,8 @@ import type { BackendContext, KeyedStateBackend } from '../../core/state/backend
 import { HeapBackend } from '../../core/state/heap-backend.ts';
 
 /**
- * LMDB working environments live under `<runDir>/slot-<n>/<uid>`: fresh for every attempt
- * (the run directory is new), unsynced (checkpoints bring durability), and removed by the
+ * LMDB working environments live under `<attempt dir>/slot-<n>/<uid>`: fresh for every
+ * attempt (each has its own directory, see core/coordinator/attempt.ts), unsynced (checkpoints bring durability), and removed by the
  * coordinator when the job ends. lmdb is imported only by jobs that use it.
  */
 export async function backendFactory(options: JobOptions, runDir: string, slot: number):

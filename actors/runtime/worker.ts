@@ -28,12 +28,15 @@ export default async function runSlot(deploy: DeployMessage): Promise<SlotResult
   const port = deploy.port;
   // A pending Atomics.waitAsync does not keep a thread alive: hold a ref'd handle while running.
   const keepAlive = setInterval(() => {}, 1 << 30);
+  // Until the graph is built and checked, every failure is deterministic: a restart cannot help.
+  let setup = true;
   try {
     const job = await loadJob(deploy.jobUrl);
     const { env } = buildGraph(job, deploy.options);
     const p = plan(env.graph, deploy.options);
     const diff = compareSignatures(deploy.signatures, p.signatures);
     if (diff !== null) throw new WeirError(diff);
+    setup = false;
     const control = new Int32Array(deploy.control);
     const makeBackend = await backendFactory(deploy.options, deploy.runDir, deploy.slot);
     const actors = wire(deploy, p, control, makeBackend);
@@ -44,7 +47,8 @@ export default async function runSlot(deploy: DeployMessage): Promise<SlotResult
     for (const a of actors) Object.assign(counts, a.counts);
     return { type: 'finished', counts, peakOverdraftBytes: Math.max(0, ...actors.map((a) => a.peakOverdraftBytes())) };
   } catch (err) {
-    return { type: 'failed', report: reportOf(err) };
+    const report = reportOf(err);
+    return { type: 'failed', report: setup ? { ...report, unrecoverable: true } : report };
   } finally {
     clearInterval(keepAlive);
     port.close();
@@ -112,10 +116,13 @@ function wire(deploy: DeployMessage, p: JobPlan, control: Int32Array,
           uid: node.uid, subtask: slot, maxParallelism: task.maxParallelism,
           keyGroups: keyGroupRangeForOperator(task.maxParallelism, parallelism, slot),
         };
+        // One backend per operator subtask however often it is asked for: LMDB shares one
+        // environment between two handles on a path, and two write caches over it would race.
+        let backend: KeyedStateBackend | undefined;
         return {
           uid: node.uid, name: node.name, subtask: slot, parallelism, maxParallelism: task.maxParallelism,
           attempt: deploy.attempt, runId: deploy.runId, options: { ...options }, clock: systemClock,
-          keyedBackend: () => makeBackend(backendContext),
+          keyedBackend: () => (backend ??= makeBackend(backendContext)),
         };
       },
     }));

@@ -36,8 +36,14 @@ export class StreamExecutionEnvironment {
   setStateBackend(backend: 'heap' | 'lmdb'): this { return this.set({ stateBackend: backend }); }
 
   enableCheckpointing(interval: number, opts: Partial<Pick<JobOptions, 'checkpointingMode' | 'unaligned' | 'alignedCheckpointTimeout' |
-    'checkpointTimeout' | 'minPause' | 'tolerableFailedCheckpoints' | 'checkpointDir'>> = {}): this {
+    'checkpointTimeout' | 'minPause' | 'tolerableFailedCheckpoints' | 'checkpointDir' | 'retainedCheckpoints'>> = {}): this {
     return this.set({ checkpointInterval: interval, ...opts });
+  }
+
+  /** Flink's RestartStrategies, by name: `setRestartStrategy('fixed-delay', { restartAttempts: 3, restartDelay: 10 })`. */
+  setRestartStrategy(strategy: NonNullable<JobOptions['restartStrategy']>, opts: Partial<Pick<JobOptions, 'restartAttempts' |
+    'restartDelay' | 'restartMaxDelay' | 'restartMultiplier' | 'restartResetAfter' | 'restartJitter'>> = {}): this {
+    return this.set({ restartStrategy: strategy, ...opts });
   }
 
   /** Any job options by name, validated. */

@@ -123,6 +123,7 @@ function summarize(result: JobResult): void {
     for (const r of records) process.stdout.write(`${JSON.stringify(r) ?? String(r)}\n`);
     console.error(`collect '${uid}': ${records.length} record(s), printed to standard output as JSON lines`);
   }
+  if (result.restarts > 0) console.error(`the job was restarted ${result.restarts} time(s) after failures`);
   for (const [uid, s] of Object.entries(result.fileSinks)) {
     console.error(`file sink '${uid}' wrote ${s.files.length} part file(s) in ${s.dir}`);
   }

@@ -1,0 +1,143 @@
+// One attempt of a job: its own rings, doorbells, control word, collect reader, pool and working directory.
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { MessageChannel } from 'node:worker_threads';
+import { Piscina } from 'piscina';
+import { Doorbell, DOORBELL_BYTES } from '../channel/doorbell.ts';
+import { allocateRing } from '../channel/ring.ts';
+import { errorFromReport, WeirError } from '../errors.ts';
+import { collectRingKey, ringKeysOf } from '../graph/channels.ts';
+import type { JobPlan } from '../graph/plan.ts';
+import type { StreamGraph } from '../graph/stream-graph.ts';
+import type { JobOptions } from '../options.ts';
+import { CollectReader } from './collect.ts';
+import { CONTROL_BYTES, STOP, STOP_CANCEL, STOP_GRACEFUL, STOP_RUN } from './deploy.ts';
+import type { DeployMessage, OperatorCounts, SlotResult, WorkerMessage } from './deploy.ts';
+
+export interface AttemptSpec {
+  readonly jobUrl: string;
+  readonly graph: StreamGraph;
+  readonly plan: JobPlan;
+  readonly options: JobOptions;
+  /** 0 for the first attempt; it grows with every restart. */
+  readonly attempt: number;
+  readonly runId: string;
+  /** The job's working directory; this attempt works in `attempt-<n>/` under it. */
+  readonly runDir: string;
+}
+
+export interface AttemptResult {
+  readonly operators: Record<string, OperatorCounts>;
+  /** Records of each collect() sink, this attempt's only: a failed attempt's never reach the caller. */
+  readonly collected: Record<string, unknown[]>;
+  readonly peakOverdraftBytes: number;
+}
+
+// The coordinator names the worker entry by URL and never imports it: actors/ builds on core/.
+const here = import.meta.url;
+const WORKER_URL = new URL(`../../actors/runtime/worker${here.endsWith('.ts') ? '.ts' : '.js'}`, here).href;
+
+const CANCEL_GRACE_MS = 2000;
+const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
+
+/**
+ * Everything a zombie of this attempt could still touch (ring headers, doorbells, the
+ * control word, LMDB environments) belongs to this attempt alone, and `done` settles only
+ * once its pool is destroyed: the next attempt never shares memory or files with it.
+ */
+export class Attempt {
+  readonly done: Promise<AttemptResult>;
+  private readonly control: Int32Array;
+  private readonly doorbells: SharedArrayBuffer[];
+  private failure: WeirError | null = null;
+  private failed!: () => void;
+
+  constructor(spec: AttemptSpec) {
+    const { plan: p, options } = spec;
+    this.doorbells = Array.from({ length: p.slots + 1 }, () => new SharedArrayBuffer(DOORBELL_BYTES));
+    const control = new SharedArrayBuffer(CONTROL_BYTES);
+    this.control = new Int32Array(control);
+    const rings: Record<string, SharedArrayBuffer> = {};
+    for (const key of ringKeysOf(p.edges)) rings[key] = allocateRing(options.ringCapacity);
+    const collect = new CollectReader(new Doorbell(this.doorbells[p.slots]!));
+    for (const node of spec.graph.nodes) {
+      if (node.kind !== 'sink:collect') continue;
+      const parallelism = p.taskOf.get(node.uid)!.parallelism;
+      for (let s = 0; s < parallelism; s++) {
+        const sab = allocateRing(options.ringCapacity);
+        rings[collectRingKey(node.uid, s)] = sab;
+        collect.add(node.uid, sab, this.doorbells[s]!);
+      }
+    }
+    const attemptDir = join(spec.runDir, `attempt-${spec.attempt}`);
+    const pool = new Piscina({
+      filename: WORKER_URL, minThreads: p.slots, maxThreads: p.slots, idleTimeout: 60_000,
+      concurrentTasksPerWorker: 1, atomics: 'disabled',
+      ...(options.workerHeapMb !== undefined ? { resourceLimits: { maxOldGenerationSizeMb: options.workerHeapMb } } : {}),
+    });
+    const counts: Record<string, OperatorCounts> = {};
+    let peakOverdraftBytes = 0;
+    const failedOnce = new Promise<void>((r) => { this.failed = r; });
+    // An error after a task returned reaches the pool, not the task: without a listener it
+    // would crash the process.
+    pool.on('error', (err: Error) => this.fail(new WeirError(`a worker failed: ${err.message}`, { cause: err })));
+
+    const tasks = Array.from({ length: p.slots }, (_, slot) => {
+      const { port1, port2 } = new MessageChannel();
+      port1.on('message', (m: WorkerMessage) => {
+        if (m.type === 'warning') process.emitWarning(m.message, 'WeirWarning');
+      });
+      const deploy: DeployMessage = {
+        jobUrl: spec.jobUrl, options, slot, attempt: spec.attempt, runId: spec.runId, signatures: p.signatures,
+        doorbells: this.doorbells, control, rings, port: port2, runDir: attemptDir,
+      };
+      return pool.run(deploy, { transferList: [port2] })
+        .then((m: SlotResult) => {
+          if (m.type === 'failed') return this.fail(errorFromReport(m.report));
+          peakOverdraftBytes = Math.max(peakOverdraftBytes, m.peakOverdraftBytes);
+          for (const [uid, c] of Object.entries(m.counts)) {
+            const sum = (counts[uid] ??= { name: c.name, recordsIn: 0, recordsOut: 0 });
+            sum.recordsIn += c.recordsIn;
+            sum.recordsOut += c.recordsOut;
+          }
+        })
+        .catch((err: Error) => this.fail(new WeirError(`worker for slot ${slot} died: ${err.message}`, { cause: err })))
+        .finally(() => port1.close());
+    });
+
+    const collecting = collect.run(() => this.failure !== null);
+    this.done = (async (): Promise<AttemptResult> => {
+      const all = Promise.all(tasks);
+      // After a failure, workers get a moment to see the cancel word; one stuck in user code is
+      // then terminated by destroy().
+      await Promise.race([all, failedOnce.then(() => Promise.race([all, delay(CANCEL_GRACE_MS)]))]);
+      collect.stop();
+      await collecting;
+      // Workers that did not answer a cancel (a user function that never returns) are killed.
+      await pool.destroy();
+      await rm(attemptDir, { recursive: true, force: true });
+      if (this.failure !== null) throw this.failure;
+      return { operators: counts, collected: collect.records, peakOverdraftBytes };
+    })();
+    this.done.catch(() => {});
+  }
+
+  private ringAll(): void {
+    for (const b of this.doorbells) new Doorbell(b).ring();
+  }
+
+  /** The first failure wins; every actor sees the cancel word at its next step. */
+  fail(err: WeirError): void {
+    if (this.failure !== null) return;
+    this.failure = err;
+    Atomics.store(this.control, STOP, STOP_CANCEL);
+    this.ringAll();
+    this.failed();
+  }
+
+  /** Sources end their input; never turns a cancel (or a failure) back into a graceful stop. */
+  stop(): void {
+    Atomics.compareExchange(this.control, STOP, STOP_RUN, STOP_GRACEFUL);
+    this.ringAll();
+  }
+}
