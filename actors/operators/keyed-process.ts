@@ -4,13 +4,20 @@ import type { KeyedContext, KeyedProcessFunction, OnTimerContext, TimeDomain, Ti
 import type { OperatorContext, Output, StreamOperator } from '../../core/api/operator.ts';
 import { WeirError } from '../../core/errors.ts';
 import type { Key } from '../../core/keys/encoding.ts';
-import { keyGroupOf } from '../../core/keys/key-groups.ts';
-import type { KeyedStateBackend } from '../../core/state/backend.ts';
+import { keyGroupOf, keyGroupRangeForOperator } from '../../core/keys/key-groups.ts';
+import type { BackendSnapshot, KeyedStateBackend } from '../../core/state/backend.ts';
 import { KeyedStateStore } from '../../core/state/keyed-state.ts';
 import { TimerQueue } from '../../core/state/timers.ts';
 import type { Timer } from '../../core/state/timers.ts';
 
 type Fn = KeyedProcessFunction<unknown, unknown, unknown>;
+
+interface KeyedOperatorSnapshot {
+  readonly state: BackendSnapshot;
+  readonly eventTimers: [number, Key, number][];
+  readonly processingTimers: [number, Key, number][];
+  readonly watermark: number;
+}
 
 export function keyedProcessOperator(fn: Fn, keySelector: (v: unknown) => unknown, ctx: OperatorContext,
   backend: KeyedStateBackend): StreamOperator<unknown, unknown> {
@@ -83,6 +90,19 @@ export function keyedProcessOperator(fn: Fn, keySelector: (v: unknown) => unknow
       processingTimers.fireUpTo(now, fire);
     },
     nextProcessingTime: () => processingTimers.nextTimestamp(),
+    snapshotState: () => ({
+      state: backend.snapshot(), eventTimers: eventTimers.snapshot(), processingTimers: processingTimers.snapshot(), watermark,
+    }),
+    initializeState(s) {
+      const snap = s as KeyedOperatorSnapshot;
+      backend.restore(snap.state);
+      const { start, end } = keyGroupRangeForOperator(ctx.maxParallelism, ctx.parallelism, ctx.subtask);
+      const owns = (kg: number) => kg >= start && kg <= end;
+      eventTimers.restore(snap.eventTimers, owns);
+      processingTimers.restore(snap.processingTimers, owns);
+      // Unlike Flink (which starts again from -infinity), the watermark comes back with the state.
+      watermark = snap.watermark;
+    },
     close() {
       fn.close?.();
       backend.close();

@@ -16,6 +16,8 @@ export function sequenceSource(from: number, to: number, ctx: OperatorContext): 
       next = stop;
       return next < end;
     },
+    snapshotState: () => ({ next }),
+    initializeState(s) { next = (s as { next: number }).next; },
   };
 }
 
@@ -27,6 +29,8 @@ export function collectionSource(items: readonly unknown[]): SourceOperator<unkn
       for (; i < stop; i++) emit(items[i]);
       return i < items.length;
     },
+    snapshotState: () => ({ i }),
+    initializeState(s) { i = (s as { i: number }).i; },
   };
 }
 
@@ -78,6 +82,13 @@ export function fileSource(path: string, format: 'lines' | 'jsonl', ctx: Operato
         state.offset += nl + 1;
       }
       return true;
+    },
+    // The byte offset is where to read on; the line number keeps error messages true after a restore.
+    snapshotState: () => ({ offset: state.offset, line }),
+    initializeState(s: unknown) {
+      const p = s as { offset: number; line: number };
+      state.offset = p.offset;
+      line = p.line;
     },
     close() {
       if (fd >= 0) closeSync(fd);

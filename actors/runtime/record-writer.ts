@@ -1,6 +1,6 @@
 // The producing end of one network edge in one subtask: partitions records, batches them into frames, encodes.
 import type { ChannelWriter } from '../../core/channel/channel-writer.ts';
-import { FrameKind } from '../../core/channel/frames.ts';
+import { encodeBarrier, FrameKind } from '../../core/channel/frames.ts';
 import type { Codec } from '../../core/codec/codec.ts';
 import { WeirError } from '../../core/errors.ts';
 import { checkParallelism, flinkMurmurHash, operatorIndexForKeyGroup } from '../../core/keys/key-groups.ts';
@@ -139,6 +139,16 @@ export class RecordWriter {
   broadcastFrame(kind: number, payload: Uint8Array): void {
     this.flush();
     for (const ch of this.channels) ch.write(kind, 0, payload);
+  }
+
+  /**
+   * Sends barrier `id` on every channel after the records before it. Aligned barriers queue
+   * behind any overdraft: order is what alignment relies on.
+   */
+  broadcastBarrier(id: number, timestamp: number): void {
+    this.flush();
+    const payload = encodeBarrier({ checkpointId: id, unaligned: false, timestamp });
+    for (const ch of this.channels) ch.writeBarrier(FrameKind.BARRIER, id, false, payload);
   }
 
   hasOverdraft(): boolean {

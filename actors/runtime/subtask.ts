@@ -1,7 +1,8 @@
 // One subtask of a task as an actor: its chain of operators, its input gate, its record writers, its steps.
 import type { SourceOperator } from '../../core/api/environment.ts';
 import type { Output, OperatorContext, OutputTag, StreamOperator } from '../../core/api/operator.ts';
-import { EMPTY_PAYLOAD, FrameKind, encodeWatermark } from '../../core/channel/frames.ts';
+import { EMPTY_PAYLOAD, FrameKind, encodeBarrier, encodeWatermark } from '../../core/channel/frames.ts';
+import { ABORTED, COMPLETED, TRIGGER } from '../../core/coordinator/deploy.ts';
 import type { OperatorCounts } from '../../core/coordinator/deploy.ts';
 import { CodecError } from '../../core/codec/errors.ts';
 import { checkerFor } from '../../core/codec/schema.ts';
@@ -25,6 +26,29 @@ export interface SubtaskWiring {
   readonly batchSize: number;
   /** Reads the stop word: true once sources should end their input. */
   readonly stopRequested: () => boolean;
+  /** Checkpointing: the mailbox words and where snapshots go; null when checkpointing is off. */
+  readonly checkpoints: CheckpointHooks | null;
+}
+
+/** A subtask's state in a checkpoint: what each operator of its chain returned, by uid. */
+export interface SubtaskState {
+  readonly operators: Record<string, unknown>;
+}
+
+export interface CheckpointHooks {
+  /** The control words (deploy.ts): TRIGGER, COMPLETED, ABORTED. */
+  readonly control: Int32Array;
+  /** The state this subtask starts from, or undefined for a fresh start. */
+  readonly restore: SubtaskState | undefined;
+  /** Synchronous part done and the barrier sent: persist the state and acknowledge. */
+  taken(id: number, state: SubtaskState, syncMs: number, alignmentMs: number): void;
+  declined(id: number, reason: string): void;
+  /**
+   * The subtask ended: this state stands for it in every checkpoint after `lastCheckpoint`,
+   * the newest it snapshotted (for that one and older, its own snapshot counts: records it
+   * sent after that barrier are not in its downstream's snapshot).
+   */
+  finished(state: SubtaskState, lastCheckpoint: number): void;
 }
 
 type Entry = (v: unknown) => void;
@@ -49,6 +73,12 @@ export class Subtask {
   private readonly wire: SubtaskWiring;
   private readonly contexts: OperatorContext[];
   private ending = false;
+  // The mailbox as last read: control words only grow.
+  private triggered = 0;
+  private completed = 0;
+  private aborted = 0;
+  /** The newest checkpoint this subtask snapshotted. */
+  private snapshotted = 0;
   /** While a live source had nothing to emit: when to poll it again (wall clock ms), else 0. */
   private idleUntil = 0;
   done = false;
@@ -81,6 +111,14 @@ export class Subtask {
     }
     if (this.source !== null) this.sourceEmit = this.outputs[0]!.collect.bind(this.outputs[0]);
     wire.gate?.connect(entries[0]!, watermarkEntries[0]!);
+    wire.gate?.onBarriers({
+      snapshot: (id, alignmentMs) => this.snapshot(id, alignmentMs),
+      decline: (id, reason) => wire.checkpoints?.declined(id, reason),
+      forwardCancel: (id) => {
+        const payload = encodeBarrier({ checkpointId: id, unaligned: false, timestamp: Date.now() });
+        for (const w of new Set(this.writers)) w.broadcastFrame(FrameKind.CANCEL_BARRIER, payload);
+      },
+    });
     this.headWatermark = watermarkEntries[0]!;
   }
 
@@ -180,20 +218,93 @@ export class Subtask {
   }
 
   open(): void {
+    const restore = this.wire.checkpoints?.restore;
+    if (restore !== undefined) {
+      // State comes back before open, as in Flink: open may read it.
+      this.task.nodes.forEach((n, i) => {
+        const s = restore.operators[n.uid];
+        if (s === undefined) return;
+        if (i === 0 && this.source !== null) this.guard(0, 'initializeState', () => this.source!.initializeState?.(s));
+        else this.guard(i, 'initializeState', () => this.ops[i]!.initializeState?.(s));
+      });
+    }
     if (this.source !== null) this.guard(0, 'open', () => this.source!.open?.(this.contexts[0]!));
     this.ops.forEach((op, i) => this.guard(i, 'open', () => op.open?.(this.contexts[i]!, this.outputs[i]!)));
+  }
+
+  /**
+   * The mailbox first, before the overdraft: a backpressured actor still takes triggers,
+   * completions and aborts (a source's barrier then queues behind its held frames).
+   */
+  private readMailbox(): boolean {
+    const hooks = this.wire.checkpoints;
+    if (hooks === null) return false;
+    let moved = false;
+    const aborted = Atomics.load(hooks.control, ABORTED);
+    if (aborted > this.aborted) {
+      this.aborted = aborted;
+      this.wire.gate?.abort(aborted);
+      moved = true;
+    }
+    const completed = Atomics.load(hooks.control, COMPLETED);
+    if (completed > this.completed) {
+      this.completed = completed;
+      if (this.source !== null) this.guard(0, 'notifyCheckpointComplete', () => this.source!.notifyCheckpointComplete?.(completed));
+      this.ops.forEach((op, i) => this.guard(i, 'notifyCheckpointComplete', () => op.notifyCheckpointComplete?.(completed)));
+      moved = true;
+    }
+    if (this.source !== null && !this.ending) {
+      const trigger = Atomics.load(hooks.control, TRIGGER);
+      if (trigger > this.triggered) {
+        this.triggered = trigger;
+        this.snapshot(trigger);
+        moved = true;
+      }
+    }
+    return moved;
+  }
+
+  /** Every operator's state, in chain order, between two calls into user code. */
+  private stateOfChain(id: number): SubtaskState {
+    const operators: Record<string, unknown> = {};
+    this.task.nodes.forEach((n, i) => {
+      const s = i === 0 && this.source !== null
+        ? this.guard(0, 'snapshotState', () => this.source!.snapshotState?.(id))
+        : this.guard(i, 'snapshotState', () => this.ops[i]!.snapshotState?.(id));
+      if (s !== undefined) operators[n.uid] = s;
+    });
+    return { operators };
+  }
+
+  /**
+   * Checkpoint `id` at this subtask: its sources' positions or its inputs aligned. The
+   * chain's batches are flushed, every operator snapshotted, then the barrier goes out on
+   * every output (side outputs and collect rings too), after every record before it.
+   */
+  private snapshot(id: number, alignmentMs = 0): void {
+    const hooks = this.wire.checkpoints;
+    if (hooks === null) return;
+    const started = performance.now();
+    this.snapshotted = Math.max(this.snapshotted, id);
+    this.flush();
+    const state = this.stateOfChain(id);
+    const now = Date.now();
+    for (const w of new Set(this.writers)) w.broadcastBarrier(id, now);
+    hooks.taken(id, state, performance.now() - started, alignmentMs);
   }
 
   /** Runs one slice of work; true if anything moved. */
   step(): boolean {
     if (this.done) return false;
-    let progress = false;
+    let progress = this.readMailbox();
     if (this.hasOverdraft()) {
       const before = this.overdraftBytes();
       if (!this.drain()) return this.overdraftBytes() !== before;
       progress = true;
     }
     if (this.ending) {
+      // Everything is emitted and drained: what this subtask holds now is final.
+      this.wire.checkpoints?.finished(this.stateOfChain(this.snapshotted), this.snapshotted);
       this.ops.forEach((op, i) => this.guard(i, 'close', () => op.close?.()));
       if (this.source !== null) this.guard(0, 'close', () => this.source!.close?.());
       this.done = true;
@@ -281,6 +392,9 @@ export class Subtask {
   /** Whether a step could make progress now (the scheduler's re-check before sleeping). */
   hasWork(): boolean {
     if (this.done) return false;
+    const hooks = this.wire.checkpoints;
+    if (hooks !== null && (Atomics.load(hooks.control, ABORTED) > this.aborted || Atomics.load(hooks.control, COMPLETED) > this.completed
+      || (this.source !== null && !this.ending && Atomics.load(hooks.control, TRIGGER) > this.triggered))) return true;
     if (this.hasOverdraft()) {
       for (const w of this.writers) for (const c of w.channels) if (c.canDrain()) return true;
       return false;

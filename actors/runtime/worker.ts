@@ -22,6 +22,7 @@ import { backendFactory } from './state-backends.ts';
 import type { InputChannel } from './input-gate.ts';
 import { RecordWriter } from './record-writer.ts';
 import { runScheduler } from './scheduler.ts';
+import { checkpointHooks, subtaskKey } from './snapshot-files.ts';
 import { Subtask } from './subtask.ts';
 
 export default async function runSlot(deploy: DeployMessage): Promise<SlotResult> {
@@ -39,10 +40,13 @@ export default async function runSlot(deploy: DeployMessage): Promise<SlotResult
     setup = false;
     const control = new Int32Array(deploy.control);
     const makeBackend = await backendFactory(deploy.options, deploy.runDir, deploy.slot);
-    const actors = wire(deploy, p, control, makeBackend);
+    const pendingWrites: Promise<unknown>[] = [];
+    const actors = wire(deploy, p, control, makeBackend, pendingWrites);
     for (const a of actors) a.open();
     const bell = new Doorbell(deploy.doorbells[deploy.slot]!);
     await runScheduler(actors, bell, () => Atomics.load(control, STOP) === STOP_CANCEL);
+    // Acknowledgements still being written go out before the slot reports its end.
+    await Promise.all(pendingWrites);
     const counts: Record<string, OperatorCounts> = {};
     for (const a of actors) Object.assign(counts, a.counts);
     return { type: 'finished', counts, peakOverdraftBytes: Math.max(0, ...actors.map((a) => a.peakOverdraftBytes())) };
@@ -56,7 +60,7 @@ export default async function runSlot(deploy: DeployMessage): Promise<SlotResult
 }
 
 function wire(deploy: DeployMessage, p: JobPlan, control: Int32Array,
-  makeBackend: (ctx: BackendContext) => KeyedStateBackend): Subtask[] {
+  makeBackend: (ctx: BackendContext) => KeyedStateBackend, pendingWrites: Promise<unknown>[]): Subtask[] {
   const slot = deploy.slot;
   const bells = deploy.doorbells.map((b) => new Doorbell(b));
   const coordinatorBell = bells[bells.length - 1]!;
@@ -108,8 +112,12 @@ function wire(deploy: DeployMessage, p: JobPlan, control: Int32Array,
     };
     actors.push(new Subtask({
       task, subtask: slot, writersOf, collectWriter, batchSize: options.batchSize,
-      gate: inputGate(task, p, slot, ring, bells, codecOf),
+      gate: inputGate(task, p, slot, ring, bells, codecOf, options.checkpointingMode === 'exactly-once'),
       stopRequested: () => Atomics.load(control, STOP) >= STOP_GRACEFUL,
+      checkpoints: deploy.checkpointDir === undefined ? null : checkpointHooks({
+        key: subtaskKey(task.id, slot), dir: deploy.checkpointDir, control, port: deploy.port, attempt: deploy.attempt,
+        restoreFile: deploy.restore?.[subtaskKey(task.id, slot)], pending: pendingWrites,
+      }),
       context: (node) => {
         const parallelism = parallelismOf(node, options);
         const backendContext: BackendContext = {
@@ -131,7 +139,7 @@ function wire(deploy: DeployMessage, p: JobPlan, control: Int32Array,
 }
 
 function inputGate(task: Task, p: JobPlan, slot: number, ring: (k: string) => SharedArrayBuffer, bells: Doorbell[],
-  codecOf: (e: Edge) => Codec): InputGate | null {
+  codecOf: (e: Edge) => Codec, blocking: boolean): InputGate | null {
   const channels: InputChannel[] = [];
   for (const e of p.edges) {
     if (e.to !== task) continue;
@@ -139,8 +147,8 @@ function inputGate(task: Task, p: JobPlan, slot: number, ring: (k: string) => Sh
       if (!targetsOf(e.partitioner, e.from.parallelism, e.to.parallelism, i).includes(slot)) continue;
       const consumer = new RingConsumer(ring(ringKey(e.id, i, slot)));
       consumer.wake = bells[i]!;
-      channels.push({ consumer, codec: codecOf(e), label: `'${e.fromNode.uid}' subtask ${i}`, watermark: -Infinity, ended: false });
+      channels.push({ consumer, codec: codecOf(e), label: `'${e.fromNode.uid}' subtask ${i}`, watermark: -Infinity, ended: false, blocked: false });
     }
   }
-  return channels.length === 0 ? null : new InputGate(channels, task.nodes[0]!.uid, slot);
+  return channels.length === 0 ? null : new InputGate(channels, task.nodes[0]!.uid, slot, blocking);
 }

@@ -11,6 +11,11 @@ export interface SourceOperator<T> {
   open?(ctx: OperatorContext): void;
   /** Emits at most `max` records through emit; returns false once the source is exhausted. */
   emitBatch(emit: (record: T) => void, max: number): boolean;
+  /** At a checkpoint: the position to resume from, as plain data (structured-clonable). */
+  snapshotState?(checkpointId: number): unknown;
+  /** Before open, on a restore: the position snapshotState returned. */
+  initializeState?(state: unknown): void;
+  notifyCheckpointComplete?(checkpointId: number): void;
   close?(): void;
 }
 

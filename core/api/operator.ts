@@ -49,8 +49,14 @@ export interface StreamOperator<IN, OUT> {
   processElement(value: IN, out: Output<OUT>): void;
   /** Called when the operator's input watermark advances; the default forwards it. */
   processWatermark?(timestamp: number, out: Output<OUT>): void;
+  /**
+   * At checkpoint `id`, between two calls of processElement: this operator's state as plain
+   * data (structured-clonable), taken before the barrier goes downstream.
+   */
   snapshotState?(checkpointId: number): unknown;
+  /** Before open, on a restore: what snapshotState returned in the checkpoint restored. */
   initializeState?(state: unknown): void;
+  /** Checkpoint `id` is complete (and so is every older one): commit what it covers. */
   notifyCheckpointComplete?(checkpointId: number): void;
   /** Processing time reached `now`: fire what is due. Called only while nextProcessingTime() <= now. */
   onProcessingTime?(now: number, out: Output<OUT>): void;

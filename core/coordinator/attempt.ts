@@ -10,8 +10,11 @@ import { collectRingKey, ringKeysOf } from '../graph/channels.ts';
 import type { JobPlan } from '../graph/plan.ts';
 import type { StreamGraph } from '../graph/stream-graph.ts';
 import type { JobOptions } from '../options.ts';
+import type { RestorableCheckpoint } from '../checkpoint/storage.ts';
+import { CheckpointCoordinator } from './checkpointing.ts';
+import type { CheckpointingSpec, CheckpointStats } from './checkpointing.ts';
 import { CollectReader } from './collect.ts';
-import { CONTROL_BYTES, STOP, STOP_CANCEL, STOP_GRACEFUL, STOP_RUN } from './deploy.ts';
+import { CONTROL_BYTES, STOP, STOP_CANCEL, STOP_GRACEFUL, STOP_RUN, subtaskKey } from './deploy.ts';
 import type { DeployMessage, OperatorCounts, SlotResult, WorkerMessage } from './deploy.ts';
 
 export interface AttemptSpec {
@@ -24,6 +27,16 @@ export interface AttemptSpec {
   readonly runId: string;
   /** The job's working directory; this attempt works in `attempt-<n>/` under it. */
   readonly runDir: string;
+  /** The job's committed collect() records: this attempt adds what its checkpoints commit. */
+  readonly collected: Record<string, unknown[]>;
+  readonly checkpointing: {
+    readonly dir: string;
+    readonly nextId: () => number;
+    /** The checkpoint this attempt starts from, verified; null for a fresh start. */
+    readonly restore: RestorableCheckpoint | null;
+    readonly identity: CheckpointingSpec['identity'];
+    readonly stats: (s: CheckpointStats) => void;
+  } | null;
 }
 
 export interface AttemptResult {
@@ -50,6 +63,7 @@ export class Attempt {
   private readonly control: Int32Array;
   private readonly doorbells: SharedArrayBuffer[];
   private failure: WeirError | null = null;
+  private readonly checkpoints: CheckpointCoordinator | null;
   private failed!: () => void;
 
   constructor(spec: AttemptSpec) {
@@ -59,16 +73,25 @@ export class Attempt {
     this.control = new Int32Array(control);
     const rings: Record<string, SharedArrayBuffer> = {};
     for (const key of ringKeysOf(p.edges)) rings[key] = allocateRing(options.ringCapacity);
-    const collect = new CollectReader(new Doorbell(this.doorbells[p.slots]!));
+    const collect = new CollectReader(new Doorbell(this.doorbells[p.slots]!), spec.collected);
     for (const node of spec.graph.nodes) {
       if (node.kind !== 'sink:collect') continue;
-      const parallelism = p.taskOf.get(node.uid)!.parallelism;
-      for (let s = 0; s < parallelism; s++) {
+      const task = p.taskOf.get(node.uid)!;
+      for (let s = 0; s < task.parallelism; s++) {
         const sab = allocateRing(options.ringCapacity);
         rings[collectRingKey(node.uid, s)] = sab;
-        collect.add(node.uid, sab, this.doorbells[s]!);
+        collect.add(node.uid, subtaskKey(task.id, s), sab, this.doorbells[s]!);
       }
     }
+    const cp = spec.checkpointing;
+    const checkpoints = cp === null ? null : new CheckpointCoordinator({
+      dir: cp.dir, options, control: this.control, ringAll: () => this.ringAll(), nextId: cp.nextId, identity: cp.identity,
+      subtasks: p.tasks.flatMap((t) => Array.from({ length: t.parallelism }, (_, s) => subtaskKey(t.id, s))),
+      completed: (stats, finished) => { collect.commit(stats.id, finished); cp.stats(stats); },
+      failed: (stats) => cp.stats(stats),
+      failover: (err) => this.fail(err),
+    });
+    this.checkpoints = checkpoints;
     const attemptDir = join(spec.runDir, `attempt-${spec.attempt}`);
     const pool = new Piscina({
       filename: WORKER_URL, minThreads: p.slots, maxThreads: p.slots, idleTimeout: 60_000,
@@ -86,10 +109,12 @@ export class Attempt {
       const { port1, port2 } = new MessageChannel();
       port1.on('message', (m: WorkerMessage) => {
         if (m.type === 'warning') process.emitWarning(m.message, 'WeirWarning');
+        else checkpoints?.handle(m);
       });
       const deploy: DeployMessage = {
         jobUrl: spec.jobUrl, options, slot, attempt: spec.attempt, runId: spec.runId, signatures: p.signatures,
         doorbells: this.doorbells, control, rings, port: port2, runDir: attemptDir,
+        checkpointDir: cp?.dir, restore: cp?.restore?.files,
       };
       return pool.run(deploy, { transferList: [port2] })
         .then((m: SlotResult) => {
@@ -106,13 +131,17 @@ export class Attempt {
     });
 
     const collecting = collect.run(() => this.failure !== null);
+    checkpoints?.start();
     this.done = (async (): Promise<AttemptResult> => {
       const all = Promise.all(tasks);
       // After a failure, workers get a moment to see the cancel word; one stuck in user code is
       // then terminated by destroy().
       await Promise.race([all, failedOnce.then(() => Promise.race([all, delay(CANCEL_GRACE_MS)]))]);
+      checkpoints?.stop();
       collect.stop();
       await collecting;
+      // A bounded job that ended well: what its sinks hold after their last checkpoint is output too.
+      if (this.failure === null) collect.commitAll();
       // Workers that did not answer a cancel (a user function that never returns) are killed.
       await pool.destroy();
       await rm(attemptDir, { recursive: true, force: true });
@@ -120,6 +149,11 @@ export class Attempt {
       return { operators: counts, collected: collect.records, peakOverdraftBytes };
     })();
     this.done.catch(() => {});
+  }
+
+  /** Triggers a checkpoint now; null when this attempt does not checkpoint. */
+  triggerCheckpoint(): Promise<CheckpointStats> | null {
+    return this.checkpoints?.triggerNow() ?? null;
   }
 
   private ringAll(): void {

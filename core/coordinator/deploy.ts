@@ -18,18 +18,30 @@ export interface DeployMessage {
   readonly port: MessagePort;
   /** This attempt's working directory (LMDB environments); the coordinator removes it at the end. */
   readonly runDir: string;
+  /** Where checkpoint directories `chk-<n>/` are written; undefined when checkpointing is off. */
+  readonly checkpointDir: string | undefined;
+  /** The state files of the checkpoint this attempt starts from, by `taskId-subtask`. */
+  readonly restore: Readonly<Record<string, string>> | undefined;
 }
 
 /**
- * The control words (Int32Array over `control`):
+ * The control words (Int32Array over `control`), the actors' mailbox: the coordinator
+ * stores a word, then rings every doorbell; an actor reads them first in every step.
  *
- *   byte 0         4
- *        +---------+
- *        | STOP    |  0 run, 1 stop gracefully (sources end their input), 2 cancel now
- *        +---------+
+ *   byte 0         4           8             12           16
+ *        +---------+-----------+-------------+------------+
+ *        | STOP    | TRIGGER   | COMPLETED   | ABORTED    |
+ *        +---------+-----------+-------------+------------+
+ *   STOP       0 run, 1 stop gracefully (sources end their input), 2 cancel now
+ *   TRIGGER    the newest checkpoint sources are to take (ids only grow)
+ *   COMPLETED  the newest checkpoint that is complete (it subsumes every older one)
+ *   ABORTED    the newest checkpoint given up (alignments on it and older ones let go)
  */
-export const CONTROL_BYTES = 4;
+export const CONTROL_BYTES = 16;
 export const STOP = 0;
+export const TRIGGER = 1;
+export const COMPLETED = 2;
+export const ABORTED = 3;
 export const STOP_RUN = 0;
 export const STOP_GRACEFUL = 1;
 export const STOP_CANCEL = 2;
@@ -40,8 +52,25 @@ export interface OperatorCounts {
   recordsOut: number;
 }
 
+/** A subtask by task id and index, `<task>-<subtask>`: how checkpoints name its state file. */
+export const subtaskKey = (taskId: number, subtask: number) => `${taskId}-${subtask}`;
+
+/** A subtask's state file in a checkpoint directory, as its writer measured it. */
+export interface StateFile {
+  readonly name: string;
+  readonly bytes: number;
+  readonly crc32: number;
+}
+
 /** Worker -> coordinator over the control port. */
-export type WorkerMessage = { type: 'warning'; message: string };
+export type WorkerMessage =
+  | { type: 'warning'; message: string }
+  /** A subtask took checkpoint `id` and its state file is durable. */
+  | { type: 'ack'; id: number; subtask: string; file: StateFile; syncMs: number; asyncMs: number; alignmentMs: number }
+  | { type: 'decline'; id: number; subtask: string; reason: string }
+  /** A subtask ended; its final state stands in for it in every later checkpoint. */
+  /** `lastCheckpoint`: the newest checkpoint it snapshotted; for those its own acknowledgement counts. */
+  | { type: 'finished'; subtask: string; file: StateFile; lastCheckpoint: number };
 
 /** What a slot's task returns: its counts, or the failure that ended it. */
 export type SlotResult =

@@ -3,6 +3,8 @@ import { rm, rmdir } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { decideRestart, NO_RESTARTS_YET } from '../checkpoint/restart-strategy.ts';
+import { discardCheckpoints, latestValidCheckpoint, nextCheckpointId } from '../checkpoint/storage.ts';
+import type { RestorableCheckpoint } from '../checkpoint/storage.ts';
 import { WeirError } from '../errors.ts';
 import { plan } from '../graph/plan.ts';
 import { buildGraph, loadJob } from '../job.ts';
@@ -11,6 +13,7 @@ import type { JobOptions } from '../options.ts';
 import { finishedParts, newRunId, prepareSinkDirectory } from '../sinks/part-files.ts';
 import type { ExistingFiles } from '../sinks/part-files.ts';
 import { Attempt } from './attempt.ts';
+import type { CheckpointStats } from './checkpointing.ts';
 import type { OperatorCounts } from './deploy.ts';
 
 export interface JobResult {
@@ -25,6 +28,10 @@ export interface JobResult {
   readonly fileSinks: Record<string, { dir: string; files: string[] }>;
   /** How many times the job was restarted after a failure. */
   readonly restarts: number;
+  /** Every checkpoint of the run, oldest first, completed and failed. */
+  readonly checkpoints: readonly CheckpointStats[];
+  /** The checkpoint the last attempt started from, or null if it started afresh. */
+  readonly restoredFrom: { readonly id: number; readonly path: string } | null;
 }
 
 export interface JobHandle {
@@ -35,6 +42,17 @@ export interface JobHandle {
   stop(): Promise<JobResult>;
   /** Stops at once; `done` rejects with a cancellation error. */
   cancel(): Promise<void>;
+  /** The checkpoints so far, oldest first, completed and failed; live while the job runs. */
+  checkpoints(): readonly CheckpointStats[];
+  /** Triggers a checkpoint now (after the one in progress); resolves with its stats. */
+  triggerCheckpoint(): Promise<CheckpointStats>;
+}
+
+/** The newest complete checkpoint in `dir` that verifies; damaged ones are reported and skipped. */
+function restorable(dir: string, skipped: (message: string) => void): RestorableCheckpoint | null {
+  const { checkpoint, skipped: bad } = latestValidCheckpoint(dir);
+  for (const b of bad) skipped(`skipping a damaged checkpoint: ${b}`);
+  return checkpoint;
 }
 
 const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
@@ -45,7 +63,13 @@ export function jobUrlOf(job: URL | string): string {
   return pathToFileURL(isAbsolute(job) ? job : resolve(job)).href;
 }
 
-export async function submit(job: URL | string, options: Partial<JobOptions> = {}): Promise<JobHandle> {
+export interface SubmitHooks {
+  /** Called on the submitting thread as each checkpoint completes (the CLI prints a line). */
+  readonly onCheckpoint?: (stats: CheckpointStats) => void;
+}
+
+export async function submit(job: URL | string, options: Partial<JobOptions> = {}, hooks: SubmitHooks = {}): Promise<JobHandle> {
+  const onCheckpoint = hooks.onCheckpoint;
   const given = validateOptions(options as Record<string, unknown>);
   const jobUrl = jobUrlOf(job);
   const definition = await loadJob(jobUrl);
@@ -56,33 +80,68 @@ export async function submit(job: URL | string, options: Partial<JobOptions> = {
   if (resolved.fromSavepoint !== undefined) {
     throw new WeirError(`option 'fromSavepoint': restoring savepoints is not supported yet (${resolved.fromSavepoint})`);
   }
-  if (resolved.checkpointInterval > 0) {
-    warnings.push(`option 'checkpointInterval' is set, but checkpoints are not taken yet: a restart starts the job over`);
+  const checkpointing = resolved.checkpointInterval > 0;
+  if (!checkpointing && resolved.checkpointDir !== undefined) {
+    warnings.push(`option 'checkpointDir' is set but 'checkpointInterval' is 0: no checkpoints are taken`);
+  }
+  // Without a checkpointDir, checkpoints live in the run's working directory: they serve
+  // restarts within this process and go with it.
+  const userDir = resolved.checkpointDir !== undefined ? resolve(resolved.checkpointDir) : undefined;
+  const runDir = join(resolve(resolved.workDir), `run-${p.fingerprint}-${process.pid}-${Date.now()}`);
+  const checkpointDir = userDir ?? join(runDir, 'checkpoints');
+  const identity = {
+    job: jobUrl, fingerprint: p.fingerprint, runId: newRunId(),
+    maxParallelism: Object.fromEntries(p.tasks.map((t) => [String(t.id), t.maxParallelism])),
+  };
+  // Resuming after a crash: a checkpoint directory that already holds this job's checkpoints.
+  let resumeFrom: RestorableCheckpoint | null = null;
+  if (checkpointing && userDir !== undefined) {
+    const found = restorable(userDir, (skipped) => warnings.push(skipped));
+    if (found !== null && found.metadata.fingerprint !== identity.fingerprint) {
+      throw new WeirError(`checkpoint directory ${userDir} holds checkpoints of another job (${found.metadata.job}, plan `
+        + `${found.metadata.fingerprint}); this job is ${jobUrl} (plan ${identity.fingerprint}): choose another --checkpoint-dir`, { unrecoverable: true });
+    }
+    resumeFrom = found;
   }
   for (const w of warnings) process.emitWarning(w, 'WeirWarning');
-  const runId = newRunId();
+  if (resumeFrom !== null) process.emitWarning(`resuming from checkpoint ${resumeFrom.id} in ${resumeFrom.path}`, 'WeirWarning');
+  const runId = identity.runId;
   const fileSinks = env.graph.nodes.filter((n) => n.kind === 'sink:file')
     .map((n) => ({ uid: n.uid, dir: resolve(n.params['dir'] as string), existing: n.params['existing'] as ExistingFiles }));
   for (const s of fileSinks) prepareSinkDirectory(s.dir, s.uid, s.existing);
 
-  const runDir = join(resolve(resolved.workDir), `run-${p.fingerprint}-${process.pid}-${Date.now()}`);
   const policy = restartPolicyOf(resolved);
   const started = performance.now();
   let current: Attempt | null = null;
   let stopping = false;
   let cancelled: WeirError | null = null;
   let wakeRestart: (() => void) | null = null;
+  const stats: CheckpointStats[] = [];
+  const collected: Record<string, unknown[]> = {};
+  let nextId = checkpointing ? nextCheckpointId(checkpointDir) : 1;
 
   const done = (async (): Promise<JobResult> => {
     let history = NO_RESTARTS_YET;
+    let restore = resumeFrom;
+    let finished = false;
     try {
       for (let attempt = 0; ; attempt++) {
-        current = new Attempt({ jobUrl, graph: env.graph, plan: p, options: resolved, attempt, runId, runDir });
+        current = new Attempt({
+          jobUrl, graph: env.graph, plan: p, options: resolved, attempt, runId, runDir, collected,
+          checkpointing: !checkpointing ? null : {
+            dir: checkpointDir, nextId: () => nextId++, restore, identity, stats: (s) => {
+              stats.push(s);
+              if (s.status === 'completed') onCheckpoint?.(s);
+            },
+          },
+        });
         if (stopping) current.stop();
         try {
           const r = await current.done;
+          finished = true;
           return {
-            ...r, durationMs: performance.now() - started, restarts: history.restarts,
+            ...r, collected, durationMs: performance.now() - started, restarts: history.restarts, checkpoints: stats,
+            restoredFrom: restore === null ? null : { id: restore.id, path: restore.path },
             fileSinks: Object.fromEntries(fileSinks.map((s) => [s.uid, { dir: s.dir, files: finishedParts(s.dir, s.uid, runId) }])),
           };
         } catch (err) {
@@ -100,9 +159,14 @@ export async function submit(job: URL | string, options: Partial<JobOptions> = {
           await Promise.race([delay(decision.delayMs), new Promise<void>((r) => { wakeRestart = r; })]);
           wakeRestart = null;
           if (cancelled !== null) throw cancelled;
+          // The newest complete checkpoint, verified; a damaged one is skipped for the one before.
+          if (checkpointing) restore = restorable(checkpointDir, (skipped) => process.emitWarning(skipped, 'WeirWarning')) ?? restore;
         }
       }
     } finally {
+      // As in Flink: a finished job's checkpoints are discarded (running it again starts anew);
+      // those of a failed or cancelled one are kept for a resume.
+      if (finished && userDir !== undefined) discardCheckpoints(userDir);
       await rm(runDir, { recursive: true, force: true });
       // The working directory itself goes too when this run was all it held.
       await rmdir(resolve(resolved.workDir)).catch(() => {});
@@ -117,6 +181,12 @@ export async function submit(job: URL | string, options: Partial<JobOptions> = {
       stopping = true;
       current?.stop();
       return done;
+    },
+    checkpoints: () => stats,
+    async triggerCheckpoint() {
+      const t = current?.triggerCheckpoint();
+      if (t === null || t === undefined) throw new WeirError(`this job takes no checkpoints: set 'checkpointInterval'`);
+      return t;
     },
     async cancel() {
       cancelled ??= new WeirError('the job was cancelled');

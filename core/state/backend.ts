@@ -61,5 +61,22 @@ export interface KeyedStateBackend {
   flush(): void;
   /** Key groups written since the last call: what an incremental snapshot must copy. */
   takeDirtyKeyGroups(): Set<number>;
+  /**
+   * Every entry of every table as of now, copied: the synchronous part of a checkpoint,
+   * taken between two calls into user code. Plain data (structured-clonable).
+   */
+  snapshot(): BackendSnapshot;
+  /** Before any state is used: the entries of `snapshot` that fall in this backend's key groups. */
+  restore(snapshot: BackendSnapshot): void;
   close(): void;
+}
+
+/**
+ * A full snapshot of one backend: per table, per key group, that backend's own bytes
+ * (heap: a serialized Map per group; LMDB: the (key, value) pairs of the group's range).
+ * The canonical format that savepoints and backend switching need comes with savepoints.
+ */
+export interface BackendSnapshot {
+  readonly kind: 'heap' | 'lmdb';
+  readonly tables: Readonly<Record<string, Readonly<Record<number, Uint8Array | (readonly [Uint8Array, Uint8Array])[]>>>>;
 }

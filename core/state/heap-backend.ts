@@ -4,7 +4,9 @@ import { encodeKey } from '../keys/encoding.ts';
 import type { Key } from '../keys/encoding.ts';
 import { keyId } from '../keys/key-id.ts';
 import type { KeyId } from '../keys/key-id.ts';
-import type { BackendContext, CurrentKey, KeyedStateBackend, StateTable } from './backend.ts';
+import { deserialize, serialize } from 'node:v8';
+import { WeirError } from '../errors.ts';
+import type { BackendContext, BackendSnapshot, CurrentKey, KeyedStateBackend, StateTable } from './backend.ts';
 import { checkKeyGroup } from './key-check.ts';
 
 type Id = KeyId;
@@ -163,6 +165,31 @@ export class HeapBackend implements KeyedStateBackend {
     const d = this.dirty;
     this.dirty = new Set();
     return d;
+  }
+
+  snapshot(): BackendSnapshot {
+    const tables: Record<string, Record<number, Uint8Array>> = {};
+    for (const [name, t] of this.tables) {
+      const groups: Record<number, Uint8Array> = {};
+      // A deep copy at this point: values and the inner Maps of MapState change in place later.
+      for (const [kg, g] of t.groups) if (g.size > 0) groups[kg] = serialize(g);
+      tables[name] = groups;
+    }
+    return { kind: 'heap', tables };
+  }
+
+  restore(snapshot: BackendSnapshot): void {
+    if (snapshot.kind !== 'heap') {
+      throw new WeirError(`cannot restore ${snapshot.kind} state into the heap backend; switching backends comes with savepoints`, { uid: this.ctx.uid, subtask: this.ctx.subtask });
+    }
+    const { start, end } = this.ctx.keyGroups;
+    for (const [name, groups] of Object.entries(snapshot.tables)) {
+      const t = this.table(name) as HeapTable;
+      for (const [kg, bytes] of Object.entries(groups)) {
+        const g = Number(kg);
+        if (g >= start && g <= end) t.groups.set(g, deserialize(bytes as Uint8Array) as Group);
+      }
+    }
   }
 
   close(): void {

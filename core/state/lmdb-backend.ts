@@ -3,12 +3,13 @@
 import { mkdirSync } from 'node:fs';
 import { checkKeyGroup } from './key-check.ts';
 import { open } from 'lmdb';
-import type { RootDatabase } from 'lmdb';
+import type { Database, RootDatabase } from 'lmdb';
+import { copyBytes } from '../bytes.ts';
 import { WeirError } from '../errors.ts';
 import { keyId } from '../keys/key-id.ts';
 import type { KeyId } from '../keys/key-id.ts';
 import type { Key } from '../keys/encoding.ts';
-import type { BackendContext, CurrentKey, KeyedStateBackend, ValueSerializer } from './backend.ts';
+import type { BackendContext, BackendSnapshot, CurrentKey, KeyedStateBackend, ValueSerializer } from './backend.ts';
 import { encodedKeyString, keyGroupString, lmdbKey } from './lmdb-keys.ts';
 import { LmdbTable } from './lmdb-table.ts';
 import type { TableHost } from './lmdb-table.ts';
@@ -66,6 +67,8 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
   private prefixVersion = -1;
   private prefix = '';
   private dirtyKeyGroups = new Set<number>();
+  /** Tables restored from a checkpoint before user code first asked for them. */
+  private readonly restored = new Map<string, Database<Uint8Array, Buffer>>();
   private closed = false;
 
   constructor(env: RootDatabase, ctx: BackendContext, cacheBytes: number) {
@@ -122,10 +125,8 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
       }
       return known;
     }
-    if (this.tables.size >= MAX_TABLES) throw this.error(`more than ${MAX_TABLES} state tables in one worker`);
-    const db = this.env.openDB<Uint8Array, Buffer>(`${this.ctx.uid}/${name}`, {
-      keyEncoding: 'binary', encoding: 'binary', cache: false,
-    });
+    if (this.tables.size >= MAX_TABLES) throw this.error(`more than ${MAX_TABLES} state tables in one operator subtask`);
+    const db = this.restored.get(name) ?? this.openTable(name);
     // The tag orders tables in the cache's sorted flush; one char is enough for MAX_TABLES.
     const table = new LmdbTable(this, name, serializer, db, String.fromCharCode(this.tables.size));
     this.tables.set(name, table);
@@ -134,6 +135,46 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
 
   flush(): void {
     this.cache.flush();
+  }
+
+  private openTable(name: string): Database<Uint8Array, Buffer> {
+    return this.env.openDB<Uint8Array, Buffer>(`${this.ctx.uid}/${name}`, { keyEncoding: 'binary', encoding: 'binary', cache: false });
+  }
+
+  /**
+   * Flushes the write-back cache, then copies every table's pairs by key group. Nothing
+   * writes in between (the actor's thread is here), so the copy is point-in-time without
+   * a long read transaction.
+   */
+  snapshot(): BackendSnapshot {
+    this.cache.flush();
+    const tables: Record<string, Record<number, [Uint8Array, Uint8Array][]>> = {};
+    for (const name of new Set([...this.tables.keys(), ...this.restored.keys()])) {
+      const db = this.tables.get(name)?.db ?? this.restored.get(name)!;
+      const groups: Record<number, [Uint8Array, Uint8Array][]> = {};
+      for (const { key, value } of db.getRange({})) {
+        const kg = (key[0]! << 8) | key[1]!;
+        (groups[kg] ??= []).push([copyBytes(key), copyBytes(value)]);
+      }
+      tables[name] = groups;
+    }
+    return { kind: 'lmdb', tables };
+  }
+
+  restore(snapshot: BackendSnapshot): void {
+    if (snapshot.kind !== 'lmdb') throw this.error(`cannot restore ${snapshot.kind} state into the LMDB backend; switching backends comes with savepoints`);
+    const { start, end } = this.ctx.keyGroups;
+    for (const [name, groups] of Object.entries(snapshot.tables)) {
+      const db = this.openTable(name);
+      this.restored.set(name, db);
+      this.env.transactionSync(() => {
+        for (const [kg, pairs] of Object.entries(groups)) {
+          const g = Number(kg);
+          if (g < start || g > end) continue;
+          for (const [k, v] of pairs as [Uint8Array, Uint8Array][]) db.putSync(Buffer.from(k.buffer, k.byteOffset, k.byteLength), v);
+        }
+      });
+    }
   }
 
   takeDirtyKeyGroups(): Set<number> {

@@ -46,6 +46,16 @@ export class TimerQueue {
     return this.live.size;
   }
 
+  /** The live timers in firing order, as plain data: a checkpoint's copy. */
+  snapshot(): [number, Key, number][] {
+    return [...this.live.values()].sort((a, b) => (before(a, b) ? -1 : 1)).map((t) => [t.timestamp, t.key, t.keyGroup]);
+  }
+
+  /** Registers the timers of a snapshot whose key group `owns` says is this subtask's, in their order. */
+  restore(timers: readonly [number, Key, number][], owns: (keyGroup: number) => boolean): void {
+    for (const [ts, key, kg] of timers) if (owns(kg)) this.register(ts, key, kg);
+  }
+
   /** The earliest live timestamp, or Infinity. */
   nextTimestamp(): number {
     this.dropDead();

@@ -9,7 +9,7 @@ import { CollectReader } from '../../core/coordinator/collect.ts';
 test('a collect ring that carries announced barriers between records is read to the end', async (t) => {
   const ring = allocateRing(4096);
   const reader = new CollectReader(new Doorbell());
-  reader.add('out', ring, new Doorbell().buffer);
+  reader.add('out', '0-0', ring, new Doorbell().buffer);
   const producer = new RingProducer(ring);
   const codec = generalCodec();
   for (let id = 1; id <= 3; id++) {
@@ -20,5 +20,9 @@ test('a collect ring that carries announced barriers between records is read to 
   // The reader sleeps on Atomics.waitAsync, which keeps no event loop alive; the timer does.
   setTimeout(() => reader.stop(), 50);
   await reader.run(() => false);
+  t.deepEqual(reader.records['out'], [], 'nothing is output before a checkpoint completes');
+  reader.commit(2, new Set());
+  t.deepEqual(reader.records['out'], [10, 11, 20, 21], 'epochs 1 and 2 are committed with checkpoint 2');
+  reader.commitAll();
   t.deepEqual(reader.records['out'], [10, 11, 20, 21, 30, 31]);
 });

@@ -1,0 +1,81 @@
+// The worker's side of checkpoint storage: a subtask's state written durably beside its peers', then acknowledged.
+import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { mkdir, open } from 'node:fs/promises';
+import { join } from 'node:path';
+import { deserialize, serialize } from 'node:v8';
+import { crc32 } from 'node:zlib';
+import type { MessagePort } from 'node:worker_threads';
+import type { StateFile, WorkerMessage } from '../../core/coordinator/deploy.ts';
+export { subtaskKey } from '../../core/coordinator/deploy.ts';
+import { WeirError } from '../../core/errors.ts';
+import type { CheckpointHooks, SubtaskState } from './subtask.ts';
+
+/**
+ * Hooks for one subtask. The state is serialized on the actor's thread (the copy must be
+ * of this moment); the write and its fsync run on the event loop while records flow, and
+ * the acknowledgement goes out only once the bytes are durable.
+ */
+export function checkpointHooks(o: {
+  readonly key: string;
+  readonly dir: string;
+  readonly control: Int32Array;
+  readonly port: MessagePort;
+  readonly attempt: number;
+  readonly restoreFile: string | undefined;
+  readonly pending: Promise<unknown>[];
+}): CheckpointHooks {
+  const send = (m: WorkerMessage) => o.port.postMessage(m);
+  return {
+    control: o.control,
+    restore: o.restoreFile === undefined ? undefined : readState(o.restoreFile),
+    taken(id, state, syncMs, alignmentMs) {
+      const started = performance.now();
+      const bytes = serialize(state);
+      const serializeMs = performance.now() - started;
+      const name = `${o.key}.state`;
+      const write = writeDurably(join(o.dir, `chk-${id}`), name, bytes).then(
+        (file) => send({ type: 'ack', id, subtask: o.key, file, syncMs: syncMs + serializeMs, asyncMs: performance.now() - started - serializeMs, alignmentMs }),
+        (err: Error) => send({ type: 'decline', id, subtask: o.key, reason: `writing its state failed: ${err.message}` }),
+      );
+      o.pending.push(write);
+    },
+    declined(id, reason) {
+      send({ type: 'decline', id, subtask: o.key, reason });
+    },
+    finished(state, lastCheckpoint) {
+      // Once per subtask, at its end: written at once, so the coordinator has it before the slot returns.
+      const dir = join(o.dir, 'finished');
+      mkdirSync(dir, { recursive: true });
+      const name = `${o.key}-attempt-${o.attempt}.state`;
+      const bytes = serialize(state);
+      const fd = openSync(join(dir, name), 'w');
+      try {
+        writeSync(fd, bytes);
+        fsyncSync(fd);
+      } finally {
+        closeSync(fd);
+      }
+      send({ type: 'finished', subtask: o.key, file: { name: `finished/${name}`, bytes: bytes.byteLength, crc32: crc32(bytes) }, lastCheckpoint });
+    },
+  };
+}
+
+async function writeDurably(dir: string, name: string, bytes: Uint8Array): Promise<StateFile> {
+  await mkdir(dir, { recursive: true });
+  const fh = await open(join(dir, name), 'w');
+  try {
+    await fh.writeFile(bytes);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  return { name, bytes: bytes.byteLength, crc32: crc32(bytes) };
+}
+
+function readState(file: string): SubtaskState {
+  try {
+    return deserialize(readFileSync(file)) as SubtaskState;
+  } catch (err) {
+    throw new WeirError(`cannot read checkpoint state file ${file}: ${(err as Error).message}`, { cause: err });
+  }
+}

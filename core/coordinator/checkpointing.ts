@@ -1,0 +1,209 @@
+// The checkpoint coordinator of one attempt: triggers on the interval, gathers acknowledgements, completes or aborts.
+import { mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { checkpointPath, completeCheckpoint, retainCheckpoints } from '../checkpoint/storage.ts';
+import type { CheckpointMetadata } from '../checkpoint/storage.ts';
+import { FORMAT_VERSION } from '../checkpoint/storage.ts';
+import { WeirError } from '../errors.ts';
+import type { JobOptions } from '../options.ts';
+import { ABORTED, COMPLETED, TRIGGER } from './deploy.ts';
+import type { StateFile, WorkerMessage } from './deploy.ts';
+
+/** As API.md has it: one entry per checkpoint, completed or failed. */
+export interface CheckpointStats {
+  readonly id: number;
+  readonly kind: 'checkpoint' | 'savepoint';
+  readonly status: 'completed' | 'failed';
+  readonly alignment: 'aligned' | 'unaligned' | 'switched';
+  readonly path: string;
+  readonly triggeredAt: number;
+  readonly durationMs: number;
+  /** The longest synchronous part over subtasks (state copied, barrier sent). */
+  readonly syncMs: number;
+  /** The longest asynchronous part over subtasks (state written and fsynced). */
+  readonly asyncMs: number;
+  readonly alignmentMs: number;
+  readonly stateBytes: number;
+  readonly persistedBytes: number;
+  readonly failure?: string;
+}
+
+export interface CheckpointingSpec {
+  readonly dir: string;
+  readonly options: JobOptions;
+  /** Every subtask of the job, `<task>-<subtask>`: each acknowledges or has finished. */
+  readonly subtasks: readonly string[];
+  readonly control: Int32Array;
+  readonly ringAll: () => void;
+  readonly nextId: () => number;
+  readonly identity: Pick<CheckpointMetadata, 'job' | 'fingerprint' | 'runId' | 'maxParallelism'>;
+  readonly completed: (stats: CheckpointStats, finished: ReadonlySet<string>) => void;
+  readonly failed: (stats: CheckpointStats) => void;
+  /** Too many checkpoints failed in a row: the attempt fails over. */
+  readonly failover: (err: WeirError) => void;
+}
+
+interface Pending {
+  readonly id: number;
+  readonly triggeredAt: number;
+  readonly started: number;
+  readonly acks: Map<string, { file: StateFile; syncMs: number; asyncMs: number; alignmentMs: number }>;
+  readonly timeout: NodeJS.Timeout;
+}
+
+export class CheckpointCoordinator {
+  private readonly s: CheckpointingSpec;
+  private pending: Pending | null = null;
+  private readonly finals = new Map<string, { file: StateFile; lastCheckpoint: number }>();
+  private timer: NodeJS.Timeout | null = null;
+  private lastTriggered = 0;
+  private failuresInARow = 0;
+  private stopped = false;
+  private readonly waiters: ((stats: CheckpointStats) => void)[] = [];
+
+  constructor(spec: CheckpointingSpec) {
+    this.s = spec;
+  }
+
+  start(): void {
+    this.schedule(this.s.options.checkpointInterval);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    if (this.pending !== null) clearTimeout(this.pending.timeout);
+    this.pending = null;
+  }
+
+  /** Triggers one now (after the one in progress, if any); resolves with its stats. */
+  triggerNow(): Promise<CheckpointStats> {
+    return new Promise((resolve) => {
+      this.waiters.push(resolve);
+      if (this.pending === null) this.trigger();
+    });
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped || this.s.options.checkpointInterval <= 0) return;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = setTimeout(() => { this.timer = null; this.trigger(); }, Math.max(0, delayMs));
+  }
+
+  private trigger(): void {
+    if (this.stopped || this.pending !== null) return;
+    // Nothing left to checkpoint once every subtask has ended: not a failure, no trigger.
+    if (this.s.subtasks.every((k) => this.finals.has(k))) return;
+    const id = this.s.nextId();
+    mkdirSync(checkpointPath(this.s.dir, id), { recursive: true });
+    const timeoutMs = this.s.options.checkpointTimeout;
+    this.pending = {
+      id, triggeredAt: Date.now(), started: performance.now(), acks: new Map(),
+      timeout: setTimeout(() => this.abort(id, `it expired after ${timeoutMs} ms (checkpointTimeout)`), timeoutMs),
+    };
+    this.lastTriggered = performance.now();
+    Atomics.store(this.s.control, TRIGGER, id);
+    this.s.ringAll();
+    this.tryComplete();
+  }
+
+  handle(m: WorkerMessage): void {
+    if (this.stopped) return;
+    switch (m.type) {
+      case 'ack':
+        if (this.pending?.id === m.id) {
+          this.pending.acks.set(m.subtask, { file: m.file, syncMs: m.syncMs, asyncMs: m.asyncMs, alignmentMs: m.alignmentMs });
+          this.tryComplete();
+        }
+        return;
+      case 'decline':
+        this.abort(m.id, `subtask ${m.subtask} declined it: ${m.reason}`);
+        return;
+      case 'finished':
+        this.finals.set(m.subtask, { file: m.file, lastCheckpoint: m.lastCheckpoint });
+        this.tryComplete();
+        return;
+      default:
+        return;
+    }
+  }
+
+  private tryComplete(): void {
+    const p = this.pending;
+    if (p === null) return;
+    // A finished subtask stands in with its final state only for checkpoints it never took:
+    // for one it took, its acknowledgement (maybe still being written) is the truth.
+    const standsIn = (k: string) => { const f = this.finals.get(k); return f !== undefined && f.lastCheckpoint < p.id; };
+    const missing = this.s.subtasks.filter((k) => !p.acks.has(k) && !standsIn(k));
+    if (missing.length > 0) return;
+    const files: Record<string, StateFile> = {};
+    const finishedFrom: Record<string, string> = {};
+    const finished = new Set<string>();
+    for (const k of this.s.subtasks) {
+      const ack = p.acks.get(k);
+      if (ack !== undefined) { files[k] = ack.file; continue; }
+      const f = this.finals.get(k)!.file;
+      files[k] = { ...f, name: `${k}.final.state` };
+      finishedFrom[`${k}.final.state`] = join(this.s.dir, f.name);
+      finished.add(k);
+    }
+    const metadata: CheckpointMetadata = {
+      format: FORMAT_VERSION, id: p.id, ...this.s.identity, triggeredAt: p.triggeredAt, completedAt: Date.now(), files,
+    };
+    try {
+      completeCheckpoint(this.s.dir, metadata, finishedFrom);
+    } catch (err) {
+      this.abort(p.id, `completing it failed: ${(err as Error).message}`);
+      return;
+    }
+    clearTimeout(p.timeout);
+    this.pending = null;
+    this.failuresInARow = 0;
+    const acks = [...p.acks.values()];
+    const stats: CheckpointStats = {
+      id: p.id, kind: 'checkpoint', status: 'completed', alignment: 'aligned', path: checkpointPath(this.s.dir, p.id),
+      triggeredAt: p.triggeredAt, durationMs: performance.now() - p.started,
+      syncMs: Math.max(0, ...acks.map((a) => a.syncMs)), asyncMs: Math.max(0, ...acks.map((a) => a.asyncMs)),
+      alignmentMs: Math.max(0, ...acks.map((a) => a.alignmentMs)),
+      stateBytes: Object.values(files).reduce((n, f) => n + f.bytes, 0), persistedBytes: 0,
+    };
+    // Every subtask learns of it through the mailbox; a complete checkpoint subsumes older ones.
+    Atomics.store(this.s.control, COMPLETED, p.id);
+    this.s.ringAll();
+    retainCheckpoints(this.s.dir, this.s.options.retainedCheckpoints);
+    this.s.completed(stats, finished);
+    this.settle(stats);
+  }
+
+  private abort(id: number, reason: string): void {
+    const p = this.pending;
+    if (p === null || p.id !== id) return;
+    clearTimeout(p.timeout);
+    this.pending = null;
+    Atomics.store(this.s.control, ABORTED, id);
+    this.s.ringAll();
+    // Never completed, never reused (ids only grow): what a late writer leaves there is harmless.
+    rmSync(checkpointPath(this.s.dir, id), { recursive: true, force: true });
+    const stats: CheckpointStats = {
+      id, kind: 'checkpoint', status: 'failed', alignment: 'aligned', path: checkpointPath(this.s.dir, id),
+      triggeredAt: p.triggeredAt, durationMs: performance.now() - p.started, syncMs: 0, asyncMs: 0, alignmentMs: 0,
+      stateBytes: 0, persistedBytes: 0, failure: reason,
+    };
+    this.s.failed(stats);
+    this.failuresInARow++;
+    const tolerable = this.s.options.tolerableFailedCheckpoints;
+    if (this.failuresInARow > tolerable) {
+      this.s.failover(new WeirError(`checkpoint ${id} failed: ${reason}; ${this.failuresInARow} failed checkpoint(s) in a row `
+        + `exceed tolerableFailedCheckpoints (${tolerable})`));
+      return;
+    }
+    this.settle(stats);
+  }
+
+  private settle(stats: CheckpointStats): void {
+    for (const w of this.waiters.splice(0)) w(stats);
+    const interval = this.s.options.checkpointInterval;
+    const sinceTrigger = performance.now() - this.lastTriggered;
+    this.schedule(Math.max(interval - sinceTrigger, this.s.options.minPause));
+  }
+}
