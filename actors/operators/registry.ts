@@ -8,7 +8,10 @@ import type { RecordWriter } from '../runtime/record-writer.ts';
 import type { KeyedProcessFunction } from '../../core/api/keyed-process-function.ts';
 import { keyedProcessOperator } from './keyed-process.ts';
 import { filterOperator, flatMapOperator, mapOperator, processOperator } from './functions.ts';
-import { collectSink, discardSink, fileSinkOperator, printSink } from './sinks.ts';
+import type { TwoPhaseCommitSink } from '../../core/api/sink.ts';
+import { fileSink } from './file-sink.ts';
+import { collectSink, discardSink, printSink } from './sinks.ts';
+import { twoPhaseCommitOperator } from './two-phase-commit.ts';
 import { collectionSource, fileSource, sequenceSource } from './sources.ts';
 
 type Fn = (...args: never[]) => unknown;
@@ -47,7 +50,8 @@ export function createOperator(node: StreamNode, ctx: OperatorContext, collect: 
     case 'sink:print': return printSink(p['prefix'] as string | undefined, ctx);
     case 'sink:discard': return discardSink();
     case 'sink:collect': return collectSink(collect());
-    case 'sink:file': return fileSinkOperator(p['dir'] as string, ctx);
+    case 'sink:file': return twoPhaseCommitOperator(fileSink(p['dir'] as string, ctx) as TwoPhaseCommitSink<unknown, unknown>, ctx);
+    case 'sink:2pc': return twoPhaseCommitOperator((p['factory'] as (c: OperatorContext) => TwoPhaseCommitSink<unknown, unknown>)(ctx), ctx);
     default: {
       const custom = p['factory'] as Fn | undefined;
       if (typeof custom === 'function') return (custom as OperatorFactory<unknown, unknown>)(ctx);

@@ -42,6 +42,9 @@ export function checkpointHooks(o: {
     declined(id, reason) {
       send({ type: 'decline', id, subtask: o.key, reason });
     },
+    awaitingFinal() {
+      send({ type: 'awaiting', subtask: o.key });
+    },
     finished(state, lastCheckpoint) {
       // Once per subtask, at its end: written at once, so the coordinator has it before the slot returns.
       const dir = join(o.dir, 'finished');

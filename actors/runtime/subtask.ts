@@ -43,6 +43,8 @@ export interface CheckpointHooks {
   /** Synchronous part done and the barrier sent: persist the state and acknowledge. */
   taken(id: number, state: SubtaskState, syncMs: number, alignmentMs: number): void;
   declined(id: number, reason: string): void;
+  /** Input ended, but an operator holds output only a checkpoint can commit: a final one is wanted. */
+  awaitingFinal(): void;
   /**
    * The subtask ended: this state stands for it in every checkpoint after `lastCheckpoint`,
    * the newest it snapshotted (for that one and older, its own snapshot counts: records it
@@ -79,6 +81,8 @@ export class Subtask {
   private aborted = 0;
   /** The newest checkpoint this subtask snapshotted. */
   private snapshotted = 0;
+  /** Input ended and an operator waits for a final checkpoint to commit its output (two-phase commit sinks). */
+  private awaitingFinal = false;
   /** While a live source had nothing to emit: when to poll it again (wall clock ms), else 0. */
   private idleUntil = 0;
   done = false;
@@ -253,11 +257,12 @@ export class Subtask {
       this.ops.forEach((op, i) => this.guard(i, 'notifyCheckpointComplete', () => op.notifyCheckpointComplete?.(completed)));
       moved = true;
     }
-    if (this.source !== null && !this.ending) {
+    if ((this.source !== null && !this.ending) || this.awaitingFinal) {
       const trigger = Atomics.load(hooks.control, TRIGGER);
       if (trigger > this.triggered) {
         this.triggered = trigger;
-        this.snapshot(trigger);
+        // A subtask waiting for a final checkpoint may already have taken this one by alignment.
+        if (trigger > this.snapshotted) this.snapshot(trigger);
         moved = true;
       }
     }
@@ -289,7 +294,8 @@ export class Subtask {
     this.flush();
     const state = this.stateOfChain(id);
     const now = Date.now();
-    for (const w of new Set(this.writers)) w.broadcastBarrier(id, now);
+    // After the end of input the outputs are closed: a final checkpoint sends no barrier.
+    if (!this.ending) for (const w of new Set(this.writers)) w.broadcastBarrier(id, now);
     hooks.taken(id, state, performance.now() - started, alignmentMs);
   }
 
@@ -303,6 +309,14 @@ export class Subtask {
       progress = true;
     }
     if (this.ending) {
+      if (this.wire.checkpoints !== null && this.ops.some((op) => op.awaitsFinalCheckpoint?.() === true)) {
+        if (!this.awaitingFinal) {
+          this.awaitingFinal = true;
+          this.wire.checkpoints.awaitingFinal();
+        }
+        return progress;
+      }
+      this.awaitingFinal = false;
       // Everything is emitted and drained: what this subtask holds now is final.
       this.wire.checkpoints?.finished(this.stateOfChain(this.snapshotted), this.snapshotted);
       this.ops.forEach((op, i) => this.guard(i, 'close', () => op.close?.()));
@@ -394,12 +408,12 @@ export class Subtask {
     if (this.done) return false;
     const hooks = this.wire.checkpoints;
     if (hooks !== null && (Atomics.load(hooks.control, ABORTED) > this.aborted || Atomics.load(hooks.control, COMPLETED) > this.completed
-      || (this.source !== null && !this.ending && Atomics.load(hooks.control, TRIGGER) > this.triggered))) return true;
+      || (((this.source !== null && !this.ending) || this.awaitingFinal) && Atomics.load(hooks.control, TRIGGER) > this.triggered))) return true;
     if (this.hasOverdraft()) {
       for (const w of this.writers) for (const c of w.channels) if (c.canDrain()) return true;
       return false;
     }
-    if (this.ending) return true;
+    if (this.ending) return !this.awaitingFinal;
     if (this.source !== null) return this.idleUntil <= Date.now();
     if (this.nextDeadline() <= this.contexts[0]!.clock.now()) return true;
     return this.wire.gate!.hasInput();

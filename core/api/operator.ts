@@ -62,6 +62,11 @@ export interface StreamOperator<IN, OUT> {
   onProcessingTime?(now: number, out: Output<OUT>): void;
   /** The earliest processing time this operator waits for, or Infinity: the scheduler wakes for it. */
   nextProcessingTime?(): number;
+  /**
+   * After the end of input, with checkpointing on: true while the operator holds output that
+   * only a checkpoint can commit. The subtask then stays until a final checkpoint completes.
+   */
+  awaitsFinalCheckpoint?(): boolean;
   /** End of input: flush what is buffered through `out`. */
   finish?(out: Output<OUT>): void;
   close?(): void;

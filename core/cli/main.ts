@@ -2,6 +2,7 @@
 import { WeirError } from '../errors.ts';
 import { optionsHelp, parseCliOptions } from '../options.ts';
 import { submit } from '../coordinator/submit.ts';
+import type { CheckpointStats } from '../coordinator/checkpointing.ts';
 import type { JobResult } from '../coordinator/submit.ts';
 import { INIT_HELP } from './init.ts';
 import { packageInfo } from './package-info.ts';
@@ -75,7 +76,7 @@ async function command(argv: string[]): Promise<number> {
 }
 
 async function run(jobPath: string, options: ReturnType<typeof parseCliOptions>): Promise<number> {
-  const job = await submit(jobPath, options);
+  const job = await submit(jobPath, options, { onCheckpoint: (s) => console.error(checkpointLine(s)) });
   let stoppedBy: string | null = null;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stoppedBy === null) {
@@ -111,6 +112,16 @@ async function run(jobPath: string, options: ReturnType<typeof parseCliOptions>)
   }
 }
 
+function checkpointLine(s: CheckpointStats): string {
+  if (s.status === 'failed') return `checkpoint ${s.id} failed after ${s.durationMs.toFixed(0)} ms: ${s.failure}`;
+  return `checkpoint ${s.id} complete in ${s.durationMs.toFixed(0)} ms (sync ${s.syncMs.toFixed(1)} ms, async ${s.asyncMs.toFixed(1)} ms, `
+    + `alignment ${s.alignmentMs.toFixed(1)} ms, ${formatBytes(s.stateBytes)}) ${s.path}`;
+}
+
+function formatBytes(n: number): string {
+  return n < 1024 ? `${n} B` : n < 1024 ** 2 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 ** 2).toFixed(1)} MiB`;
+}
+
 function summarize(result: JobResult): void {
   const rows = Object.entries(result.operators).map(([uid, c]) => [uid, c.name, String(c.recordsIn), String(c.recordsOut)]);
   const head = ['operator', 'kind', 'records in', 'records out'];
@@ -123,6 +134,7 @@ function summarize(result: JobResult): void {
     for (const r of records) process.stdout.write(`${JSON.stringify(r) ?? String(r)}\n`);
     console.error(`collect '${uid}': ${records.length} record(s), printed to standard output as JSON lines`);
   }
+  if (result.restoredFrom !== null) console.error(`the last attempt started from checkpoint ${result.restoredFrom.id} (${result.restoredFrom.path})`);
   if (result.restarts > 0) console.error(`the job was restarted ${result.restarts} time(s) after failures`);
   for (const [uid, s] of Object.entries(result.fileSinks)) {
     console.error(`file sink '${uid}' wrote ${s.files.length} part file(s) in ${s.dir}`);

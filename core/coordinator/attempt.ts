@@ -109,7 +109,13 @@ export class Attempt {
       const { port1, port2 } = new MessageChannel();
       port1.on('message', (m: WorkerMessage) => {
         if (m.type === 'warning') process.emitWarning(m.message, 'WeirWarning');
-        else checkpoints?.handle(m);
+        else {
+          try {
+            checkpoints?.handle(m);
+          } catch (err) {
+            this.fail(err instanceof WeirError ? err : new WeirError(`checkpoint coordination failed: ${(err as Error).message}`, { cause: err }));
+          }
+        }
       });
       const deploy: DeployMessage = {
         jobUrl: spec.jobUrl, options, slot, attempt: spec.attempt, runId: spec.runId, signatures: p.signatures,

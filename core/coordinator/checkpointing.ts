@@ -55,6 +55,7 @@ export class CheckpointCoordinator {
   private readonly s: CheckpointingSpec;
   private pending: Pending | null = null;
   private readonly finals = new Map<string, { file: StateFile; lastCheckpoint: number }>();
+  private readonly awaiting = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
   private lastTriggered = 0;
   private failuresInARow = 0;
@@ -121,7 +122,13 @@ export class CheckpointCoordinator {
         return;
       case 'finished':
         this.finals.set(m.subtask, { file: m.file, lastCheckpoint: m.lastCheckpoint });
+        this.awaiting.delete(m.subtask);
         this.tryComplete();
+        return;
+      case 'awaiting':
+        this.awaiting.add(m.subtask);
+        // Every subtask has ended or waits for one: the final checkpoint goes now, not on the interval.
+        if (this.s.subtasks.every((k) => this.finals.has(k) || this.awaiting.has(k))) this.trigger();
         return;
       default:
         return;
@@ -183,7 +190,11 @@ export class CheckpointCoordinator {
     Atomics.store(this.s.control, ABORTED, id);
     this.s.ringAll();
     // Never completed, never reused (ids only grow): what a late writer leaves there is harmless.
-    rmSync(checkpointPath(this.s.dir, id), { recursive: true, force: true });
+    try {
+      rmSync(checkpointPath(this.s.dir, id), { recursive: true, force: true, maxRetries: 3 });
+    } catch {
+      // A writer of this attempt may still be adding a file; the directory stays incomplete.
+    }
     const stats: CheckpointStats = {
       id, kind: 'checkpoint', status: 'failed', alignment: 'aligned', path: checkpointPath(this.s.dir, id),
       triggeredAt: p.triggeredAt, durationMs: performance.now() - p.started, syncMs: 0, asyncMs: 0, alignmentMs: 0,

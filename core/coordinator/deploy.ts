@@ -68,6 +68,8 @@ export type WorkerMessage =
   /** A subtask took checkpoint `id` and its state file is durable. */
   | { type: 'ack'; id: number; subtask: string; file: StateFile; syncMs: number; asyncMs: number; alignmentMs: number }
   | { type: 'decline'; id: number; subtask: string; reason: string }
+  /** Input ended; the subtask holds output that a final checkpoint commits. */
+  | { type: 'awaiting'; subtask: string }
   /** A subtask ended; its final state stands in for it in every later checkpoint. */
   /** `lastCheckpoint`: the newest checkpoint it snapshotted; for those its own acknowledgement counts. */
   | { type: 'finished'; subtask: string; file: StateFile; lastCheckpoint: number };

@@ -64,7 +64,7 @@ export function jobUrlOf(job: URL | string): string {
 }
 
 export interface SubmitHooks {
-  /** Called on the submitting thread as each checkpoint completes (the CLI prints a line). */
+  /** Called on the submitting thread as each checkpoint completes or fails (the CLI prints a line). */
   readonly onCheckpoint?: (stats: CheckpointStats) => void;
 }
 
@@ -108,7 +108,9 @@ export async function submit(job: URL | string, options: Partial<JobOptions> = {
   const runId = identity.runId;
   const fileSinks = env.graph.nodes.filter((n) => n.kind === 'sink:file')
     .map((n) => ({ uid: n.uid, dir: resolve(n.params['dir'] as string), existing: n.params['existing'] as ExistingFiles }));
-  for (const s of fileSinks) prepareSinkDirectory(s.dir, s.uid, s.existing);
+  // A resumed job continues its lineage: its sinks' files are its own, and the restored
+  // subtasks commit what the checkpoint prepared and clear the rest.
+  if (resumeFrom === null) for (const s of fileSinks) prepareSinkDirectory(s.dir, s.uid, s.existing);
 
   const policy = restartPolicyOf(resolved);
   const started = performance.now();
@@ -131,7 +133,7 @@ export async function submit(job: URL | string, options: Partial<JobOptions> = {
           checkpointing: !checkpointing ? null : {
             dir: checkpointDir, nextId: () => nextId++, restore, identity, stats: (s) => {
               stats.push(s);
-              if (s.status === 'completed') onCheckpoint?.(s);
+              onCheckpoint?.(s);
             },
           },
         });

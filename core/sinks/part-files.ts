@@ -12,14 +12,14 @@ export function newRunId(): string {
   return `${Date.now().toString(36)}p${process.pid}`;
 }
 
-/** `part-<uid>-<runId>-<subtask>.jsonl`; `.inprogress` appended until the subtask finishes. */
-export function partFileName(uid: string, runId: string, subtask: number): string {
-  return `part-${uid}-${runId}-${subtask}.jsonl`;
+/** `part-<uid>-<runId>-<subtask>-<attempt>-<seq>.jsonl`; `.inprogress` appended until it is committed. */
+export function partFileName(uid: string, runId: string, subtask: number, attempt: number, seq: number): string {
+  return `part-${uid}-${runId}-${subtask}-${attempt}-${seq}.jsonl`;
 }
 
-const PART = /^part-(.+)-([0-9a-z]+p(\d+))-(\d+)\.jsonl(\.inprogress)?$/;
+const PART = /^part-(.+)-([0-9a-z]+p(\d+))-(\d+)-(\d+)-(\d+)\.jsonl(\.inprogress)?$/;
 
-interface PartFile { name: string; runId: string; pid: number; finished: boolean }
+interface PartFile { name: string; uid: string; runId: string; pid: number; subtask: number; finished: boolean }
 
 function partFiles(dir: string): PartFile[] {
   let names: string[];
@@ -31,7 +31,7 @@ function partFiles(dir: string): PartFile[] {
   }
   return names.flatMap((name) => {
     const m = PART.exec(name);
-    return m === null ? [] : [{ name, runId: m[2]!, pid: Number(m[3]), finished: m[5] === undefined }];
+    return m === null ? [] : [{ name, uid: m[1]!, runId: m[2]!, pid: Number(m[3]), subtask: Number(m[4]), finished: m[7] === undefined }];
   });
 }
 
@@ -73,4 +73,15 @@ export function prepareSinkDirectory(dir: string, uid: string, existing: Existin
 export function finishedParts(dir: string, uid: string, runId: string): string[] {
   return partFiles(dir).filter((f) => f.finished && f.runId === runId && f.name.startsWith(`part-${uid}-${runId}-`))
     .map((f) => f.name).sort();
+}
+
+/**
+ * An in-progress part file of this sink and subtask that a restore does not hold: written by
+ * a failed attempt of this process, or by a process that is gone. Never a live writer's.
+ */
+export function isStrayPart(name: string, uid: string, subtask: number): boolean {
+  const m = PART.exec(name);
+  if (m === null || m[7] === undefined || m[1] !== uid || Number(m[4]) !== subtask) return false;
+  const pid = Number(m[3]);
+  return pid === process.pid || !alive(pid);
 }

@@ -186,7 +186,7 @@ test('a fresh run into a file sink directory holding another run\'s output is re
   t.deepEqual(readdirSync(join(dir, 'out')).sort(), firstFiles, 'a refused run touches nothing');
 
   // A crashed run's unfinished file is not output: the next run clears it.
-  writeFileSync(join(dir, 'out', 'part-files-zzzzzzp999999-0.jsonl.inprogress'), '{"n":1000000}\n');
+  writeFileSync(join(dir, 'out', 'part-files-zzzzzzp999999-0-0-0.jsonl.inprogress'), '{"n":1000000}\n');
   const over = await runCli(['run', 'overwrite.ts', '--parallelism', '1'], dir);
   t.is(over.code, 0, over.stderr);
   const after = readdirSync(join(dir, 'out'));
