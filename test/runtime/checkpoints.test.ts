@@ -1,0 +1,119 @@
+// Checkpoints as a user sees them: statistics, manual triggers, timers across a restore, finished sources,
+// timeouts, and damaged checkpoints skipped for the one before.
+import test from 'ava';
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { submit, WeirError } from '../../core/index.ts';
+import type { CheckpointStats, JobOptions } from '../../core/index.ts';
+import type { Out } from '../fixtures/jobs/exactly-once.ts';
+
+const N = 20_000;
+const KEYS = 50;
+const job = (query: string) => new URL(`../fixtures/jobs/exactly-once.ts?n=${N}&keys=${KEYS}&${query}`, import.meta.url);
+const options = (more: Partial<JobOptions> = {}): Partial<JobOptions> => ({
+  parallelism: 2, checkpointInterval: 20, restartStrategy: 'fixed-delay', restartAttempts: 3, restartDelay: 0, ...more,
+});
+
+for (const backend of ['heap', 'lmdb'] as const) {
+  test(`${backend}: event-time timers survive a restore and fire once, with the whole count`, async (t) => {
+    const r = await (await submit(job('fail=process&topology=timers'), options({ stateBackend: backend }))).done;
+    t.is(r.restarts, 1);
+    t.true(r.restoredFrom !== null && r.restoredFrom.id >= 1);
+    const out = r.collected['out'] as Out[];
+    t.is(out.length, KEYS, 'one firing per key');
+    t.deepEqual(out.map((o) => o[2]).sort((a, b) => a - b), Array(KEYS).fill(N / KEYS));
+  });
+}
+
+test('a parallelism-1 source that ends at once beside a parallelism-2 one: checkpoints go on, exactly once', async (t) => {
+  const r = await (await submit(job('fail=process&topology=mixed'), options())).done;
+  t.is(r.restarts, 1);
+  t.true(r.restoredFrom !== null && r.restoredFrom.id >= 1);
+  const out = r.collected['out'] as Out[];
+  t.is(out.length, N + 10);
+  t.deepEqual(out.filter((o) => o[0] === -1).map((o) => o[2]).sort((a, b) => a - b), Array.from({ length: 10 }, (_, i) => i + 1));
+});
+
+test('triggerCheckpoint resolves with the stats of a completed checkpoint; checkpoints() lists it', async (t) => {
+  const marker = join(mkdtempSync(join(tmpdir(), 'weir-hold-')), 'go');
+  const handle = await submit(job(`fail=none&hold=${encodeURIComponent(marker)}`), options({ checkpointInterval: 60_000 }));
+  const s = await handle.triggerCheckpoint();
+  t.like(s, { status: 'completed', kind: 'checkpoint', alignment: 'aligned', persistedBytes: 0 });
+  t.true(s.stateBytes > 0 && s.durationMs >= s.syncMs);
+  t.true(handle.checkpoints().some((c) => c.id === s.id));
+  writeFileSync(marker, '');
+  // The held sources go on once a checkpoint after their first half completes: this one.
+  await handle.triggerCheckpoint();
+  const r = await handle.done;
+  t.true(r.checkpoints.some((c) => c.id === s.id));
+});
+
+test('checkpoints that time out fail the job once tolerableFailedCheckpoints are exceeded, with the reason', async (t) => {
+  const handle = await submit(job('fail=none&slowSnapshot=40'), options({ checkpointTimeout: 5, tolerableFailedCheckpoints: 1, restartStrategy: 'none' }));
+  const err = await t.throwsAsync(handle.done, { instanceOf: WeirError });
+  t.regex(err!.message, /checkpoint \d+ failed: it expired after 5 ms \(checkpointTimeout\); 2 failed checkpoint\(s\) in a row exceed tolerableFailedCheckpoints \(1\)/);
+  t.true(handle.checkpoints().filter((c) => c.status === 'failed').every((c) => /expired/.test(c.failure!)));
+});
+
+/** Runs the held job into `dir` until `count` checkpoints are complete, then cancels it: they are kept. */
+async function checkpointsOnDisk(dir: string, count: number): Promise<CheckpointStats[]> {
+  const marker = join(dir, 'go');
+  let seen = 0;
+  let enough!: () => void;
+  const reached = new Promise<void>((r) => { enough = r; });
+  const handle = await submit(job(`fail=none&hold=${encodeURIComponent(marker)}`),
+    options({ checkpointDir: join(dir, 'cp'), retainedCheckpoints: 3 }), { onCheckpoint: (s) => { if (s.status === 'completed' && ++seen === count) enough(); } });
+  await reached;
+  await handle.cancel();
+  return handle.checkpoints().filter((c) => c.status === 'completed');
+}
+
+const damages: [string, (chk: string) => string][] = [
+  ['a flipped byte in a state file', (chk) => {
+    const f = readdirSync(chk).find((n) => n.endsWith('.state'))!;
+    const fd = openSync(join(chk, f), 'r+');
+    const b = readFileSync(join(chk, f));
+    writeSync(fd, Buffer.from([b[b.length - 1]! ^ 0xff]), 0, 1, b.length - 1);
+    closeSync(fd);
+    return `${f} fails its checksum`;
+  }],
+  ['truncated metadata', (chk) => { truncateSync(join(chk, '_metadata'), 10); return '_metadata cannot be read'; }],
+  ['a missing state file', (chk) => {
+    const f = readdirSync(chk).find((n) => n.endsWith('.state'))!;
+    rmSync(join(chk, f));
+    return `${f} is missing`;
+  }],
+];
+
+for (const [what, damage] of damages) {
+  test(`a checkpoint with ${what} is skipped for the previous one, naming the checkpoint and the file`, async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'weir-damage-'));
+    const done = await checkpointsOnDisk(dir, 3);
+    // Complete ones only: the checkpoint in progress at the cancel has no metadata.
+    const kept = readdirSync(join(dir, 'cp')).filter((n) => /^chk-\d+$/.test(n) && existsSync(join(dir, 'cp', n, '_metadata')))
+      .map((n) => Number(n.slice(4))).sort((a, b) => b - a);
+    const newest = kept[0]!;
+    t.true(done.some((c) => c.id === newest));
+    const said = damage(join(dir, 'cp', `chk-${newest}`));
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    writeFileSync(join(dir, 'go'), '');
+    const r = await (await submit(job(`fail=none&hold=${encodeURIComponent(join(dir, 'go'))}`), options({ checkpointDir: join(dir, 'cp') }))).done;
+    process.off('warning', onWarning);
+    t.is(r.restoredFrom?.id, kept[1], 'the one before the damaged checkpoint');
+    t.true(warnings.some((w) => w.includes('skipping a damaged checkpoint') && w.includes(`chk-${newest}`) && w.includes(said.split(' ')[0]!)), warnings.join('\n'));
+  });
+}
+
+test('with one retained checkpoint, a damaged one is an error naming the file, never a silent fresh start', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'weir-damage-'));
+  await checkpointsOnDisk(dir, 2);
+  const chks = readdirSync(join(dir, 'cp')).filter((n) => /^chk-\d+$/.test(n) && existsSync(join(dir, 'cp', n, '_metadata')));
+  for (const c of chks.slice(1)) rmSync(join(dir, 'cp', c), { recursive: true });
+  const only = join(dir, 'cp', chks[0]!);
+  truncateSync(join(only, '_metadata'), 3);
+  const err = await t.throwsAsync(submit(job('fail=none'), options({ checkpointDir: join(dir, 'cp') })), { instanceOf: WeirError });
+  t.regex(err!.message, /no checkpoint in .*cp can be restored: checkpoint metadata .*chk-\d+\/_metadata cannot be read/);
+});
