@@ -248,6 +248,7 @@ export class Subtask {
     if (aborted > this.aborted) {
       this.aborted = aborted;
       this.wire.gate?.abort(aborted);
+      this.ops.forEach((op, i) => this.guard(i, 'notifyCheckpointAborted', () => op.notifyCheckpointAborted?.(aborted)));
       moved = true;
     }
     const completed = Atomics.load(hooks.control, COMPLETED);

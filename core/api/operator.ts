@@ -58,6 +58,8 @@ export interface StreamOperator<IN, OUT> {
   initializeState?(state: unknown): void;
   /** Checkpoint `id` is complete (and so is every older one): commit what it covers. */
   notifyCheckpointComplete?(checkpointId: number): void;
+  /** Checkpoint `id` was given up (timeout, decline): what it prepared is committed by the next one. */
+  notifyCheckpointAborted?(checkpointId: number): void;
   /** Processing time reached `now`: fire what is due. Called only while nextProcessingTime() <= now. */
   onProcessingTime?(now: number, out: Output<OUT>): void;
   /** The earliest processing time this operator waits for, or Infinity: the scheduler wakes for it. */

@@ -72,11 +72,12 @@ export interface KeyedStateBackend {
 }
 
 /**
- * A full snapshot of one backend: per table, per key group, that backend's own bytes
- * (heap: a serialized Map per group; LMDB: the (key, value) pairs of the group's range).
- * The canonical format that savepoints and backend switching need comes with savepoints.
+ * A full snapshot of one backend, per table, in that backend's own bytes. Heap: a
+ * serialized Map per key group. LMDB: one blob per table of (u32 length, key, u32 length,
+ * value) pairs in key order, each key starting with its key group (u16, big-endian), so a
+ * key group is a contiguous run. The canonical format that savepoints and backend switching
+ * need comes with savepoints.
  */
-export interface BackendSnapshot {
-  readonly kind: 'heap' | 'lmdb';
-  readonly tables: Readonly<Record<string, Readonly<Record<number, Uint8Array | (readonly [Uint8Array, Uint8Array])[]>>>>;
-}
+export type BackendSnapshot =
+  | { readonly kind: 'heap'; readonly tables: Readonly<Record<string, Readonly<Record<number, Uint8Array>>>> }
+  | { readonly kind: 'lmdb'; readonly tables: Readonly<Record<string, Uint8Array>> };

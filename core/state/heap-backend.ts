@@ -187,7 +187,7 @@ export class HeapBackend implements KeyedStateBackend {
       const t = this.table(name) as HeapTable;
       for (const [kg, bytes] of Object.entries(groups)) {
         const g = Number(kg);
-        if (g >= start && g <= end) t.groups.set(g, deserialize(bytes as Uint8Array) as Group);
+        if (g >= start && g <= end) t.groups.set(g, deserialize(bytes) as Group);
       }
     }
   }

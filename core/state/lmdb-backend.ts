@@ -148,15 +148,27 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
    */
   snapshot(): BackendSnapshot {
     this.cache.flush();
-    const tables: Record<string, Record<number, [Uint8Array, Uint8Array][]>> = {};
+    const tables: Record<string, Uint8Array> = {};
     for (const name of new Set([...this.tables.keys(), ...this.restored.keys()])) {
       const db = this.tables.get(name)?.db ?? this.restored.get(name)!;
-      const groups: Record<number, [Uint8Array, Uint8Array][]> = {};
+      // One growing buffer per table, not an object per entry: 1M keys cost a few copies, not 2M allocations.
+      let out = Buffer.allocUnsafe(1 << 16);
+      let p = 0;
       for (const { key, value } of db.getRange({})) {
-        const kg = (key[0]! << 8) | key[1]!;
-        (groups[kg] ??= []).push([copyBytes(key), copyBytes(value)]);
+        const need = p + 8 + key.length + value.length;
+        if (need > out.length) {
+          const grown = Buffer.allocUnsafe(Math.max(need, out.length * 2));
+          out.copy(grown, 0, 0, p);
+          out = grown;
+        }
+        out.writeUInt32LE(key.length, p);
+        key.copy(out, p + 4);
+        p += 4 + key.length;
+        out.writeUInt32LE(value.length, p);
+        out.set(value, p + 4);
+        p += 4 + value.length;
       }
-      tables[name] = groups;
+      tables[name] = copyBytes(out.subarray(0, p));
     }
     return { kind: 'lmdb', tables };
   }
@@ -164,14 +176,20 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
   restore(snapshot: BackendSnapshot): void {
     if (snapshot.kind !== 'lmdb') throw this.error(`cannot restore ${snapshot.kind} state into the LMDB backend; switching backends comes with savepoints`);
     const { start, end } = this.ctx.keyGroups;
-    for (const [name, groups] of Object.entries(snapshot.tables)) {
+    for (const [name, blob] of Object.entries(snapshot.tables)) {
       const db = this.openTable(name);
       this.restored.set(name, db);
+      const bytes = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
       this.env.transactionSync(() => {
-        for (const [kg, pairs] of Object.entries(groups)) {
-          const g = Number(kg);
-          if (g < start || g > end) continue;
-          for (const [k, v] of pairs as [Uint8Array, Uint8Array][]) db.putSync(Buffer.from(k.buffer, k.byteOffset, k.byteLength), v);
+        for (let p = 0; p < bytes.length;) {
+          const kl = bytes.readUInt32LE(p);
+          const key = bytes.subarray(p + 4, p + 4 + kl);
+          p += 4 + kl;
+          const vl = bytes.readUInt32LE(p);
+          const value = bytes.subarray(p + 4, p + 4 + vl);
+          p += 4 + vl;
+          const kg = (key[0]! << 8) | key[1]!;
+          if (kg >= start && kg <= end) db.putSync(key, value);
         }
       });
     }

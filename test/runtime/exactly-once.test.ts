@@ -94,3 +94,11 @@ for (const [backend, parallelism] of [['heap', 2], ['lmdb', 1]] as const) {
     check(t, committed(out), true, parallelism);
   });
 }
+
+test('at-least-once: barriers block nothing, and a failure loses no record', async (t) => {
+  const r = await (await submit(job('fail=process'), { ...options(2, 'heap'), checkpointingMode: 'at-least-once' })).done;
+  t.is(r.restarts, 1);
+  t.true(r.restoredFrom !== null);
+  const values = new Set((r.collected['out'] as Out[]).map((o) => o[1]));
+  t.is(values.size, N, 'every value at least once');
+});

@@ -17,6 +17,13 @@ for (const parallelism of [1, 2]) {
   });
 }
 
+test('a worker thread that dies is restarted like any failure', async (t) => {
+  const job = await submit(flaky('failAttempts=1&at=300&n=1000&exit'), { parallelism: 2, restartStrategy: 'fixed-delay', restartAttempts: 2, restartDelay: 0 });
+  const r = await job.done;
+  t.is(r.restarts, 1);
+  t.deepEqual(sorted(r.collected['out']!), range(1000));
+});
+
 test('a job that exhausts its restarts fails with the last cause and the restart count', async (t) => {
   const job = await submit(flaky('failAttempts=99&at=7&n=100'), { parallelism: 1, restartStrategy: 'fixed-delay', restartAttempts: 2, restartDelay: 1 });
   const err = await t.throwsAsync(job.done, { instanceOf: WeirError });
