@@ -1,11 +1,12 @@
 // The file sink as a two-phase-commit sink: part files of JSON lines, one per subtask and transaction.
-import { closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { join } from 'node:path';
+import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import type { OperatorContext } from '../../core/api/operator.ts';
 import type { TwoPhaseCommitSink } from '../../core/api/sink.ts';
-import { isStrayPart, partFileName } from '../../core/sinks/part-files.ts';
+import { isStrayPart, MANIFEST, partFileName } from '../../core/sinks/part-files.ts';
 
 const FLUSH_BYTES = 64 * 1024;
+
 
 /** A prepared part file: where it is written, and the name it gets when committed. */
 export interface PartFile { readonly inprogress: string; readonly final: string }
@@ -15,7 +16,7 @@ export interface PartFile { readonly inprogress: string; readonly final: string 
  * written as `<name>.inprogress`: no two runs or attempts collide. Preparing flushes and
  * fsyncs it; committing renames it to its final name and fsyncs the directory, so a
  * reader that skips `.inprogress` files sees committed output only, and committed files
- * are never touched again.
+ * are never touched again. Each commit appends a line to `_weir-manifest.jsonl`.
  */
 export function fileSink(dir: string, ctx: OperatorContext): TwoPhaseCommitSink<unknown, PartFile> {
   let fd = -1;
@@ -48,12 +49,15 @@ export function fileSink(dir: string, ctx: OperatorContext): TwoPhaseCommitSink<
       return prepared;
     },
     commit(parts) {
-      let renamed = false;
+      const committed: string[] = [];
       for (const p of parts) {
-        // Idempotent: a part committed before a failure is already in place.
-        if (existsSync(p.inprogress)) { renameSync(p.inprogress, p.final); renamed = true; }
+        // Idempotent: a part committed before a failure is already in place (and in the manifest).
+        if (existsSync(p.inprogress)) { renameSync(p.inprogress, p.final); committed.push(basename(p.final)); }
       }
-      if (renamed) fsyncDir();
+      if (committed.length === 0) return;
+      fsyncDir();
+      // One line per commit, appended whole (O_APPEND): every subtask of the sink writes here.
+      appendFileSync(join(dir, MANIFEST), `${JSON.stringify({ uid: ctx.uid, subtask: ctx.subtask, attempt: ctx.attempt, runId: ctx.runId, files: committed })}\n`);
     },
     recover(held) {
       const keep = new Set(held.map((p) => p.inprogress));

@@ -90,6 +90,7 @@ export function keyedProcessOperator(fn: Fn, keySelector: (v: unknown) => unknow
       processingTimers.fireUpTo(now, fire);
     },
     nextProcessingTime: () => processingTimers.nextTimestamp(),
+    stateDescriptors: () => store.describe(),
     snapshotState: () => ({
       state: backend.snapshot(), eventTimers: eventTimers.snapshot(), processingTimers: processingTimers.snapshot(), watermark,
     }),

@@ -34,7 +34,8 @@ export function checkpointHooks(o: {
       const serializeMs = performance.now() - started;
       const name = `${o.key}.state`;
       const write = writeDurably(join(o.dir, `chk-${id}`), name, bytes).then(
-        (file) => send({ type: 'ack', id, subtask: o.key, file, syncMs: syncMs + serializeMs, asyncMs: performance.now() - started - serializeMs, alignmentMs }),
+        (file) => send({ type: 'ack', id, subtask: o.key, file, syncMs: syncMs + serializeMs, asyncMs: performance.now() - started - serializeMs, alignmentMs,
+          descriptors: state.descriptors }),
         (err: Error) => send({ type: 'decline', id, subtask: o.key, reason: `writing its state failed: ${err.message}` }),
       );
       o.pending.push(write);
@@ -58,7 +59,7 @@ export function checkpointHooks(o: {
       } finally {
         closeSync(fd);
       }
-      send({ type: 'finished', subtask: o.key, file: { name: `finished/${name}`, bytes: bytes.byteLength, crc32: crc32(bytes) }, lastCheckpoint });
+      send({ type: 'finished', subtask: o.key, file: { name: `finished/${name}`, bytes: bytes.byteLength, crc32: crc32(bytes) }, lastCheckpoint, descriptors: state.descriptors });
     },
   };
 }

@@ -33,6 +33,8 @@ export interface SubtaskWiring {
 /** A subtask's state in a checkpoint: what each operator of its chain returned, by uid. */
 export interface SubtaskState {
   readonly operators: Record<string, unknown>;
+  /** The keyed state each operator registered, by uid: what the checkpoint metadata lists. */
+  readonly descriptors: Record<string, readonly { readonly name: string; readonly signature: string }[]>;
 }
 
 export interface CheckpointHooks {
@@ -273,13 +275,16 @@ export class Subtask {
   /** Every operator's state, in chain order, between two calls into user code. */
   private stateOfChain(id: number): SubtaskState {
     const operators: Record<string, unknown> = {};
+    const descriptors: SubtaskState['descriptors'] = {};
     this.task.nodes.forEach((n, i) => {
       const s = i === 0 && this.source !== null
         ? this.guard(0, 'snapshotState', () => this.source!.snapshotState?.(id))
         : this.guard(i, 'snapshotState', () => this.ops[i]!.snapshotState?.(id));
       if (s !== undefined) operators[n.uid] = s;
+      const d = this.ops[i]!.stateDescriptors?.();
+      if (d !== undefined && d.length > 0) descriptors[n.uid] = d;
     });
-    return { operators };
+    return { operators, descriptors };
   }
 
   /**

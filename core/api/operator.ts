@@ -54,6 +54,8 @@ export interface StreamOperator<IN, OUT> {
    * data (structured-clonable), taken before the barrier goes downstream.
    */
   snapshotState?(checkpointId: number): unknown;
+  /** The keyed state this operator has registered (name and signature), for the checkpoint metadata. */
+  stateDescriptors?(): readonly { readonly name: string; readonly signature: string }[];
   /** Before open, on a restore: what snapshotState returned in the checkpoint restored. */
   initializeState?(state: unknown): void;
   /** Checkpoint `id` is complete (and so is every older one): commit what it covers. */

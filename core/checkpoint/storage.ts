@@ -2,7 +2,7 @@
 import { closeSync, existsSync, fsyncSync, linkSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
-import type { StateFile } from '../coordinator/deploy.ts';
+import type { StateDescriptors, StateFile } from '../coordinator/deploy.ts';
 import { WeirError } from '../errors.ts';
 
 export const METADATA_FILE = '_metadata';
@@ -21,6 +21,8 @@ export interface CheckpointMetadata {
   readonly maxParallelism: Readonly<Record<string, number>>;
   /** One state file per subtask (`<task>-<subtask>`), with its size and CRC-32. */
   readonly files: Readonly<Record<string, StateFile>>;
+  /** Every keyed state by operator uid: name and `kind<type> ttl=ms` (the savepoint format builds on it). */
+  readonly state: StateDescriptors;
 }
 
 export const checkpointPath = (dir: string, id: number) => join(dir, `chk-${id}`);

@@ -7,7 +7,7 @@ import { FORMAT_VERSION } from '../checkpoint/storage.ts';
 import { WeirError } from '../errors.ts';
 import type { JobOptions } from '../options.ts';
 import { ABORTED, COMPLETED, TRIGGER } from './deploy.ts';
-import type { StateFile, WorkerMessage } from './deploy.ts';
+import type { StateDescriptors, StateFile, WorkerMessage } from './deploy.ts';
 
 /** As API.md has it: one entry per checkpoint, completed or failed. */
 export interface CheckpointStats {
@@ -47,14 +47,14 @@ interface Pending {
   readonly id: number;
   readonly triggeredAt: number;
   readonly started: number;
-  readonly acks: Map<string, { file: StateFile; syncMs: number; asyncMs: number; alignmentMs: number }>;
+  readonly acks: Map<string, { file: StateFile; syncMs: number; asyncMs: number; alignmentMs: number; descriptors: StateDescriptors }>;
   readonly timeout: NodeJS.Timeout;
 }
 
 export class CheckpointCoordinator {
   private readonly s: CheckpointingSpec;
   private pending: Pending | null = null;
-  private readonly finals = new Map<string, { file: StateFile; lastCheckpoint: number }>();
+  private readonly finals = new Map<string, { file: StateFile; lastCheckpoint: number; descriptors: StateDescriptors }>();
   private readonly awaiting = new Set<string>();
   private timer: NodeJS.Timeout | null = null;
   private lastTriggered = 0;
@@ -113,7 +113,7 @@ export class CheckpointCoordinator {
     switch (m.type) {
       case 'ack':
         if (this.pending?.id === m.id) {
-          this.pending.acks.set(m.subtask, { file: m.file, syncMs: m.syncMs, asyncMs: m.asyncMs, alignmentMs: m.alignmentMs });
+          this.pending.acks.set(m.subtask, { file: m.file, syncMs: m.syncMs, asyncMs: m.asyncMs, alignmentMs: m.alignmentMs, descriptors: m.descriptors });
           this.tryComplete();
         }
         return;
@@ -121,7 +121,7 @@ export class CheckpointCoordinator {
         this.abort(m.id, `subtask ${m.subtask} declined it: ${m.reason}`);
         return;
       case 'finished':
-        this.finals.set(m.subtask, { file: m.file, lastCheckpoint: m.lastCheckpoint });
+        this.finals.set(m.subtask, { file: m.file, lastCheckpoint: m.lastCheckpoint, descriptors: m.descriptors });
         this.awaiting.delete(m.subtask);
         this.tryComplete();
         return;
@@ -146,16 +146,24 @@ export class CheckpointCoordinator {
     const files: Record<string, StateFile> = {};
     const finishedFrom: Record<string, string> = {};
     const finished = new Set<string>();
+    const state: Record<string, { readonly name: string; readonly signature: string }[]> = {};
+    const describe = (d: StateDescriptors) => {
+      for (const [uid, list] of Object.entries(d)) {
+        const known = (state[uid] ??= []);
+        for (const x of list) if (!known.some((y) => y.name === x.name)) known.push(x);
+      }
+    };
     for (const k of this.s.subtasks) {
       const ack = p.acks.get(k);
-      if (ack !== undefined) { files[k] = ack.file; continue; }
+      if (ack !== undefined) { files[k] = ack.file; describe(ack.descriptors); continue; }
+      describe(this.finals.get(k)!.descriptors);
       const f = this.finals.get(k)!.file;
       files[k] = { ...f, name: `${k}.final.state` };
       finishedFrom[`${k}.final.state`] = join(this.s.dir, f.name);
       finished.add(k);
     }
     const metadata: CheckpointMetadata = {
-      format: FORMAT_VERSION, id: p.id, ...this.s.identity, triggeredAt: p.triggeredAt, completedAt: Date.now(), files,
+      format: FORMAT_VERSION, id: p.id, ...this.s.identity, triggeredAt: p.triggeredAt, completedAt: Date.now(), files, state,
     };
     try {
       completeCheckpoint(this.s.dir, metadata, finishedFrom);

@@ -55,6 +55,9 @@ export interface OperatorCounts {
 /** A subtask by task id and index, `<task>-<subtask>`: how checkpoints name its state file. */
 export const subtaskKey = (taskId: number, subtask: number) => `${taskId}-${subtask}`;
 
+/** Keyed state registered per operator uid: name and `kind<type> ttl=ms` signature. */
+export type StateDescriptors = Readonly<Record<string, readonly { readonly name: string; readonly signature: string }[]>>;
+
 /** A subtask's state file in a checkpoint directory, as its writer measured it. */
 export interface StateFile {
   readonly name: string;
@@ -66,13 +69,13 @@ export interface StateFile {
 export type WorkerMessage =
   | { type: 'warning'; message: string }
   /** A subtask took checkpoint `id` and its state file is durable. */
-  | { type: 'ack'; id: number; subtask: string; file: StateFile; syncMs: number; asyncMs: number; alignmentMs: number }
+  | { type: 'ack'; id: number; subtask: string; file: StateFile; syncMs: number; asyncMs: number; alignmentMs: number; descriptors: StateDescriptors }
   | { type: 'decline'; id: number; subtask: string; reason: string }
   /** Input ended; the subtask holds output that a final checkpoint commits. */
   | { type: 'awaiting'; subtask: string }
   /** A subtask ended; its final state stands in for it in every later checkpoint. */
   /** `lastCheckpoint`: the newest checkpoint it snapshotted; for those its own acknowledgement counts. */
-  | { type: 'finished'; subtask: string; file: StateFile; lastCheckpoint: number };
+  | { type: 'finished'; subtask: string; file: StateFile; lastCheckpoint: number; descriptors: StateDescriptors };
 
 /** What a slot's task returns: its counts, or the failure that ended it. */
 export type SlotResult =

@@ -6,6 +6,8 @@ import { WeirError } from '../errors.ts';
 /** What a fresh run does with finished part files of another run in its directory. */
 export type ExistingFiles = 'fail' | 'overwrite' | 'keep';
 export const EXISTING_FILES: readonly ExistingFiles[] = ['fail', 'overwrite', 'keep'];
+/** The sink's manifest in its directory: which part files each commit made visible, in order. */
+export const MANIFEST = '_weir-manifest.jsonl';
 
 /** A run id names the process that wrote a file, so a live writer is told apart from a crashed one. */
 export function newRunId(): string {
@@ -67,6 +69,8 @@ export function prepareSinkDirectory(dir: string, uid: string, existing: Existin
   for (const f of files) {
     if (!f.finished || existing === 'overwrite') rmSync(join(abs, f.name), { force: true });
   }
+  // The manifest describes the files beside it: it goes with them.
+  if (existing === 'overwrite') rmSync(join(abs, MANIFEST), { force: true });
 }
 
 /** The part files of one sink that a run finished, by name. */

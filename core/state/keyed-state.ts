@@ -31,6 +31,9 @@ export type StateHandle<D> =
 const TTL_CLEANUP_PER_WRITE = 5;
 
 /** The keyed state of one operator: handles by descriptor, each bound to the backend's current key. */
+/** A registered state: its name and `kind<type> ttl=ms` signature. */
+export interface StateInfo { readonly name: string; readonly signature: string }
+
 export class KeyedStateStore {
   private readonly backend: KeyedStateBackend;
   private readonly clock: Clock;
@@ -42,6 +45,11 @@ export class KeyedStateStore {
     this.backend = backend;
     this.clock = clock;
     this.uid = uid;
+  }
+
+  /** Every state registered so far, as the checkpoint metadata records it: name, kind, declared type, TTL. */
+  describe(): StateInfo[] {
+    return [...this.byName.entries()].map(([name, { signature }]) => ({ name, signature }));
   }
 
   getState<D extends StateDescriptor<unknown>>(descriptor: D): StateHandle<D> {

@@ -168,7 +168,7 @@ export default defineJob((env) => {
     .sinkTo(fileSink('out'${existing ? `, { existing: '${existing}' }` : ''})).uid('files');
 });`;
 
-const totalIn = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.jsonl'))
+const totalIn = (dir: string) => readdirSync(dir).filter((f) => f.startsWith('part-') && f.endsWith('.jsonl'))
   .flatMap((f) => readFileSync(join(dir, f), 'utf8').trim().split('\n')).map((l) => JSON.parse(l).n as number)
   .reduce((a, b) => a + b, 0);
 
@@ -189,13 +189,17 @@ test('a fresh run into a file sink directory holding another run\'s output is re
   writeFileSync(join(dir, 'out', 'part-files-zzzzzzp999999-0-0-0.jsonl.inprogress'), '{"n":1000000}\n');
   const over = await runCli(['run', 'overwrite.ts', '--parallelism', '1'], dir);
   t.is(over.code, 0, over.stderr);
-  const after = readdirSync(join(dir, 'out'));
+  const partsIn = (d: string) => readdirSync(d).filter((f) => f.startsWith('part-'));
+  const after = partsIn(join(dir, 'out'));
   t.is(after.length, 1, after.join(', '));
   t.is(totalIn(join(dir, 'out')), 500_500, 'the totals are this run\'s alone');
 
   const keep = await runCli(['run', 'keep.ts', '--parallelism', '2'], dir);
   t.is(keep.code, 0, keep.stderr);
-  t.is(readdirSync(join(dir, 'out')).length, 3);
+  t.is(partsIn(join(dir, 'out')).length, 3);
+  // The manifest lists what each commit made visible: the overwrite run's file, then the kept run's two.
+  const manifest = readFileSync(join(dir, 'out', '_weir-manifest.jsonl'), 'utf8').trim().split('\n').flatMap((l) => JSON.parse(l).files as string[]);
+  t.deepEqual([...manifest].sort(), partsIn(join(dir, 'out')).sort());
   t.is(totalIn(join(dir, 'out')), 2 * 500_500);
 });
 

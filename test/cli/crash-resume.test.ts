@@ -42,7 +42,7 @@ export default defineJob((env) => {
 });
 `;
 
-const committed = (dir: string) => readdirSync(join(dir, 'out')).filter((f) => f.endsWith('.jsonl'))
+const committed = (dir: string) => readdirSync(join(dir, 'out')).filter((f) => f.startsWith('part-') && f.endsWith('.jsonl'))
   .flatMap((f) => readFileSync(join(dir, 'out', f), 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as [number, number, number]));
 
 test('SIGKILL mid-run with committed part files, then the same command resumes from the newest checkpoint: every record once', async (t) => {

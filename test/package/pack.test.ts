@@ -28,7 +28,7 @@ function checkBins(t: { true(v: boolean, m?: string): void }, dir: string): void
   }
 }
 
-const parts = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.jsonl'))
+const parts = (dir: string) => readdirSync(dir).filter((f) => f.startsWith('part-') && f.endsWith('.jsonl'))
   .flatMap((f) => readFileSync(join(dir, f), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as unknown));
 
 let packed: Promise<string> | undefined;
@@ -82,7 +82,7 @@ export default defineJob((env) => {
 `);
   run(join(project, 'node_modules/.bin/weir'), ['run', 'job.ts', '--parallelism', '2'], project,
     { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, PATH: `${join(root, 'node_modules/.bin')}:${process.env['PATH']}` } });
-  const files = readdirSync(join(project, 'out'));
+  const files = readdirSync(join(project, 'out')).filter((f) => f !== '_weir-manifest.jsonl');
   t.is(files.length, 2, 'one part file per sink subtask');
   t.true(files.every((p) => p.endsWith('.jsonl')), 'finished part files are no longer in progress');
   const rows = parts(join(project, 'out')) as { v: number }[];

@@ -42,7 +42,12 @@ test('triggerCheckpoint resolves with the stats of a completed checkpoint; check
   t.like(s, { status: 'completed', kind: 'checkpoint', alignment: 'aligned', persistedBytes: 0 });
   t.true(s.stateBytes > 0 && s.durationMs >= s.syncMs);
   t.true(handle.checkpoints().some((c) => c.id === s.id));
-  writeFileSync(marker, '');
+  // The metadata names the job, its plan, its key groups and every keyed state with its kind and type.
+  const meta = JSON.parse(readFileSync(join(s.path, '_metadata'), 'utf8'));
+  t.like(meta, { format: 1, id: s.id, state: { count: [{ name: 'count', signature: 'value<any>' }] } });
+  t.regex(meta.job, /exactly-once\.ts/);
+  t.true(Object.values(meta.maxParallelism as Record<string, number>).every((m) => m === 128));
+  t.is(Object.keys(meta.files).length, 4, 'a file per subtask: the source task and the count > inject > collect chain, at parallelism 2');
   // The held sources go on once a checkpoint after their first half completes: this one.
   await handle.triggerCheckpoint();
   const r = await handle.done;

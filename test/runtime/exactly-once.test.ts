@@ -23,7 +23,7 @@ const sourceOf = (v: number, parallelism: number, union: boolean) => {
 
 /** The committed output of a file sink: every finished part file, none in progress. */
 function committed(dir: string): Out[] {
-  return readdirSync(dir).filter((f) => f.endsWith('.jsonl'))
+  return readdirSync(dir).filter((f) => f.startsWith('part-') && f.endsWith('.jsonl'))
     .flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Out));
 }
 
@@ -92,6 +92,9 @@ for (const [backend, parallelism] of [['heap', 2], ['lmdb', 1]] as const) {
     t.true(r.restoredFrom !== null && r.restoredFrom.id >= 1);
     t.deepEqual(readdirSync(out).filter((f) => f.endsWith('.inprogress')), [], 'nothing left in progress: the failed attempt\'s strays are cleared');
     check(t, committed(out), true, parallelism);
+    // The manifest names every committed part file once, and nothing else.
+    const manifest = readFileSync(join(out, '_weir-manifest.jsonl'), 'utf8').trim().split('\n').flatMap((l) => (JSON.parse(l) as { files: string[] }).files);
+    t.deepEqual([...manifest].sort(), readdirSync(out).filter((f) => f.endsWith('.jsonl') && f.startsWith('part-')).sort());
   });
 }
 
