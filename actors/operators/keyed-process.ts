@@ -6,6 +6,7 @@ import { WeirError } from '../../core/errors.ts';
 import type { Key } from '../../core/keys/encoding.ts';
 import { keyGroupOf, keyGroupRangeForOperator } from '../../core/keys/key-groups.ts';
 import type { BackendSnapshot, KeyedStateBackend } from '../../core/state/backend.ts';
+import { StateDescriptor } from '../../core/state/descriptors.ts';
 import { KeyedStateStore } from '../../core/state/keyed-state.ts';
 import { TimerQueue } from '../../core/state/timers.ts';
 import type { Timer } from '../../core/state/timers.ts';
@@ -70,6 +71,9 @@ export function keyedProcessOperator(fn: Fn, keySelector: (v: unknown) => unknow
   return {
     open(_, o) {
       out = o;
+      // Descriptors held as fields are registered now, not on first use, so every checkpoint's
+      // metadata lists them (and a type clash between two of them fails before any record).
+      for (const v of Object.values(fn)) if (v instanceof StateDescriptor) store.getState(v);
       fn.open?.(ctx, store);
     },
     processElement(v, o) {

@@ -48,6 +48,7 @@ test('triggerCheckpoint resolves with the stats of a completed checkpoint; check
   t.regex(meta.job, /exactly-once\.ts/);
   t.true(Object.values(meta.maxParallelism as Record<string, number>).every((m) => m === 128));
   t.is(Object.keys(meta.files).length, 4, 'a file per subtask: the source task and the count > inject > collect chain, at parallelism 2');
+  writeFileSync(marker, '');
   // The held sources go on once a checkpoint after their first half completes: this one.
   await handle.triggerCheckpoint();
   const r = await handle.done;
