@@ -95,8 +95,8 @@ export function keyedProcessOperator(fn: Fn, keySelector: (v: unknown) => unknow
     },
     nextProcessingTime: () => processingTimers.nextTimestamp(),
     stateDescriptors: () => store.describe(),
-    snapshotState: () => ({
-      state: backend.snapshot(), eventTimers: eventTimers.snapshot(), processingTimers: processingTimers.snapshot(), watermark,
+    snapshotState: (id) => ({
+      state: backend.snapshot(ctx.snapshotTarget?.(id)), eventTimers: eventTimers.snapshot(), processingTimers: processingTimers.snapshot(), watermark,
     }),
     initializeState(s) {
       const snap = s as KeyedOperatorSnapshot;

@@ -1,13 +1,14 @@
 // The worker's side of checkpoint storage: a subtask's state written durably beside its peers', then acknowledged.
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
-import { mkdir, open } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, open, readFile } from 'node:fs/promises';
+import { join, relative } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { crc32 } from 'node:zlib';
 import type { MessagePort } from 'node:worker_threads';
 import type { StateFile, WorkerMessage } from '../../core/coordinator/deploy.ts';
 export { subtaskKey } from '../../core/coordinator/deploy.ts';
 import { WeirError } from '../../core/errors.ts';
+import type { SnapshotTarget } from '../../core/state/backend.ts';
 import type { CheckpointHooks, SubtaskState } from './subtask.ts';
 
 /**
@@ -23,19 +24,39 @@ export function checkpointHooks(o: {
   readonly attempt: number;
   readonly restoreFile: string | undefined;
   readonly pending: Promise<unknown>[];
-}): CheckpointHooks {
+}): CheckpointHooks & { target(uid: string, id: number): SnapshotTarget | undefined } {
   const send = (m: WorkerMessage) => o.port.postMessage(m);
+  // Files operators write beside the state of the checkpoint being taken, and when each is done.
+  let taking = 0;
+  let deferred: { file: string; done: Promise<unknown> }[] = [];
   return {
     control: o.control,
     restore: o.restoreFile === undefined ? undefined : readState(o.restoreFile),
+    begin(id) {
+      taking = id;
+      deferred = [];
+    },
+    target(uid, id) {
+      if (id !== taking) return undefined;
+      return {
+        prefix: join(o.dir, `chk-${id}`, `${o.key}-${uid.replace(/[^\w.-]/g, '_')}`),
+        defer: (file, done) => { deferred.push({ file, done }); },
+      };
+    },
     taken(id, state, syncMs, alignmentMs) {
+      taking = 0;
+      const extras = deferred;
+      deferred = [];
       const started = performance.now();
       const bytes = serialize(state);
       const serializeMs = performance.now() - started;
       const name = `${o.key}.state`;
-      const write = writeDurably(join(o.dir, `chk-${id}`), name, bytes).then(
-        (file) => send({ type: 'ack', id, subtask: o.key, file, syncMs: syncMs + serializeMs, asyncMs: performance.now() - started - serializeMs, alignmentMs,
-          descriptors: state.descriptors }),
+      const chk = join(o.dir, `chk-${id}`);
+      const write = Promise.all([writeDurably(chk, name, bytes), ...extras.map((x) => x.done.then(() => measure(chk, x.file)))]).then(
+        ([file, ...extra]) => send({
+          type: 'ack', id, subtask: o.key, file, extra, syncMs: syncMs + serializeMs, asyncMs: performance.now() - started - serializeMs, alignmentMs,
+          descriptors: state.descriptors,
+        }),
         (err: Error) => send({ type: 'decline', id, subtask: o.key, reason: `writing its state failed: ${err.message}` }),
       );
       o.pending.push(write);
@@ -62,6 +83,12 @@ export function checkpointHooks(o: {
       send({ type: 'finished', subtask: o.key, file: { name: `finished/${name}`, bytes: bytes.byteLength, crc32: crc32(bytes) }, lastCheckpoint, descriptors: state.descriptors });
     },
   };
+}
+
+/** A file an operator wrote into the checkpoint (already fsynced): its name there, size and checksum. */
+async function measure(chk: string, file: string): Promise<StateFile> {
+  const bytes = await readFile(file);
+  return { name: relative(chk, file), bytes: bytes.byteLength, crc32: crc32(bytes) };
 }
 
 async function writeDurably(dir: string, name: string, bytes: Uint8Array): Promise<StateFile> {

@@ -42,6 +42,8 @@ export interface CheckpointHooks {
   readonly control: Int32Array;
   /** The state this subtask starts from, or undefined for a fresh start. */
   readonly restore: SubtaskState | undefined;
+  /** Checkpoint `id` is being taken now: operators may write files of their own beside the state (snapshotTarget). */
+  begin(id: number): void;
   /** Synchronous part done and the barrier sent: persist the state and acknowledge. */
   taken(id: number, state: SubtaskState, syncMs: number, alignmentMs: number): void;
   declined(id: number, reason: string): void;
@@ -298,6 +300,7 @@ export class Subtask {
     const started = performance.now();
     this.snapshotted = Math.max(this.snapshotted, id);
     this.flush();
+    hooks.begin(id);
     const state = this.stateOfChain(id);
     const now = Date.now();
     // After the end of input the outputs are closed: a final checkpoint sends no barrier.

@@ -31,6 +31,8 @@ export default async function runSlot(deploy: DeployMessage): Promise<SlotResult
   const keepAlive = setInterval(() => {}, 1 << 30);
   // Until the graph is built and checked, every failure is deterministic: a restart cannot help.
   let setup = true;
+  // Checkpoint writes (and LMDB environment copies) still running: the thread must not end under them.
+  const pendingWrites: Promise<unknown>[] = [];
   try {
     const job = await loadJob(deploy.jobUrl);
     const { env } = buildGraph(job, deploy.options);
@@ -40,7 +42,6 @@ export default async function runSlot(deploy: DeployMessage): Promise<SlotResult
     setup = false;
     const control = new Int32Array(deploy.control);
     const makeBackend = await backendFactory(deploy.options, deploy.runDir, deploy.slot);
-    const pendingWrites: Promise<unknown>[] = [];
     const actors = wire(deploy, p, control, makeBackend, pendingWrites);
     for (const a of actors) a.open();
     const bell = new Doorbell(deploy.doorbells[deploy.slot]!);
@@ -54,6 +55,7 @@ export default async function runSlot(deploy: DeployMessage): Promise<SlotResult
     const report = reportOf(err);
     return { type: 'failed', report: setup ? { ...report, unrecoverable: true } : report };
   } finally {
+    await Promise.allSettled(pendingWrites);
     clearInterval(keepAlive);
     port.close();
   }
@@ -110,14 +112,15 @@ function wire(deploy: DeployMessage, p: JobPlan, control: Int32Array,
         batchSize: options.batchSize, start: 0, uid: node.uid, subtask: slot,
       });
     };
+    const hooks = deploy.checkpointDir === undefined ? null : checkpointHooks({
+      key: subtaskKey(task.id, slot), dir: deploy.checkpointDir, control, port: deploy.port, attempt: deploy.attempt,
+      restoreFile: deploy.restore?.[subtaskKey(task.id, slot)], pending: pendingWrites,
+    });
     actors.push(new Subtask({
       task, subtask: slot, writersOf, collectWriter, batchSize: options.batchSize,
       gate: inputGate(task, p, slot, ring, bells, codecOf, options.checkpointingMode === 'exactly-once'),
       stopRequested: () => Atomics.load(control, STOP) >= STOP_GRACEFUL,
-      checkpoints: deploy.checkpointDir === undefined ? null : checkpointHooks({
-        key: subtaskKey(task.id, slot), dir: deploy.checkpointDir, control, port: deploy.port, attempt: deploy.attempt,
-        restoreFile: deploy.restore?.[subtaskKey(task.id, slot)], pending: pendingWrites,
-      }),
+      checkpoints: hooks,
       context: (node) => {
         const parallelism = parallelismOf(node, options);
         const backendContext: BackendContext = {
@@ -131,6 +134,7 @@ function wire(deploy: DeployMessage, p: JobPlan, control: Int32Array,
           uid: node.uid, name: node.name, subtask: slot, parallelism, maxParallelism: task.maxParallelism,
           attempt: deploy.attempt, runId: deploy.runId, options: { ...options }, clock: systemClock,
           keyedBackend: () => (backend ??= makeBackend(backendContext)),
+          ...(hooks === null ? {} : { snapshotTarget: (id: number) => hooks.target(node.uid, id) }),
         };
       },
     }));

@@ -1,5 +1,5 @@
 // The operator SPI: what an actor's operator implements, and the context and output the runtime hands it.
-import type { KeyedStateBackend } from '../state/backend.ts';
+import type { KeyedStateBackend, SnapshotTarget } from '../state/backend.ts';
 import type { Clock } from '../time/clock.ts';
 
 /** Names a side output; records sent to it travel on their own stream (getSideOutput). */
@@ -38,6 +38,11 @@ export interface OperatorContext {
   readonly clock: Clock;
   /** Keyed state of this operator; present only on keyed operators. */
   readonly keyedBackend?: () => KeyedStateBackend;
+  /**
+   * While checkpoint `id` is being taken: where this operator may write files of its own
+   * beside its subtask's state (undefined otherwise, and for final states).
+   */
+  readonly snapshotTarget?: (checkpointId: number) => SnapshotTarget | undefined;
 }
 
 /**

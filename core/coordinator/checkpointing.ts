@@ -47,7 +47,7 @@ interface Pending {
   readonly id: number;
   readonly triggeredAt: number;
   readonly started: number;
-  readonly acks: Map<string, { file: StateFile; syncMs: number; asyncMs: number; alignmentMs: number; descriptors: StateDescriptors }>;
+  readonly acks: Map<string, { file: StateFile; extra: readonly StateFile[]; syncMs: number; asyncMs: number; alignmentMs: number; descriptors: StateDescriptors }>;
   readonly timeout: NodeJS.Timeout;
 }
 
@@ -113,7 +113,7 @@ export class CheckpointCoordinator {
     switch (m.type) {
       case 'ack':
         if (this.pending?.id === m.id) {
-          this.pending.acks.set(m.subtask, { file: m.file, syncMs: m.syncMs, asyncMs: m.asyncMs, alignmentMs: m.alignmentMs, descriptors: m.descriptors });
+          this.pending.acks.set(m.subtask, { file: m.file, extra: m.extra, syncMs: m.syncMs, asyncMs: m.asyncMs, alignmentMs: m.alignmentMs, descriptors: m.descriptors });
           this.tryComplete();
         }
         return;
@@ -155,7 +155,13 @@ export class CheckpointCoordinator {
     };
     for (const k of this.s.subtasks) {
       const ack = p.acks.get(k);
-      if (ack !== undefined) { files[k] = ack.file; describe(ack.descriptors); continue; }
+      if (ack !== undefined) {
+        files[k] = ack.file;
+        // Verified with the rest, but not a subtask's state file: `<key>/<name>` keeps them apart.
+        for (const x of ack.extra) files[`${k}/${x.name}`] = x;
+        describe(ack.descriptors);
+        continue;
+      }
       describe(this.finals.get(k)!.descriptors);
       const f = this.finals.get(k)!.file;
       files[k] = { ...f, name: `${k}.final.state` };

@@ -69,7 +69,8 @@ export interface StateFile {
 export type WorkerMessage =
   | { type: 'warning'; message: string }
   /** A subtask took checkpoint `id` and its state file is durable. */
-  | { type: 'ack'; id: number; subtask: string; file: StateFile; syncMs: number; asyncMs: number; alignmentMs: number; descriptors: StateDescriptors }
+  /** `extra`: files operators wrote beside the state file (a copied LMDB environment), named relative to chk-<id>/. */
+  | { type: 'ack'; id: number; subtask: string; file: StateFile; extra: readonly StateFile[]; syncMs: number; asyncMs: number; alignmentMs: number; descriptors: StateDescriptors }
   | { type: 'decline'; id: number; subtask: string; reason: string }
   /** Input ended; the subtask holds output that a final checkpoint commits. */
   | { type: 'awaiting'; subtask: string }

@@ -65,7 +65,7 @@ export interface KeyedStateBackend {
    * Every entry of every table as of now, copied: the synchronous part of a checkpoint,
    * taken between two calls into user code. Plain data (structured-clonable).
    */
-  snapshot(): BackendSnapshot;
+  snapshot(target?: SnapshotTarget): BackendSnapshot;
   /** Before any state is used: the entries of `snapshot` that fall in this backend's key groups. */
   restore(snapshot: BackendSnapshot): void;
   close(): void;
@@ -80,4 +80,17 @@ export interface KeyedStateBackend {
  */
 export type BackendSnapshot =
   | { readonly kind: 'heap'; readonly tables: Readonly<Record<string, Readonly<Record<number, Uint8Array>>>> }
-  | { readonly kind: 'lmdb'; readonly tables: Readonly<Record<string, Uint8Array>> };
+  | { readonly kind: 'lmdb'; readonly tables: Readonly<Record<string, Uint8Array>> }
+  /** LMDB copied natively: the environment file, beside the state file, and the tables in it. */
+  | { readonly kind: 'lmdb-env'; readonly file: string; readonly tables: readonly string[] };
+
+/**
+ * Where a snapshot may put files of its own beside the subtask's state file, for state too
+ * large to go through it. `defer` registers the asynchronous part: the checkpoint is
+ * acknowledged only once it has resolved, with each file's size and checksum.
+ */
+export interface SnapshotTarget {
+  /** An absolute path prefix for this operator's files in the checkpoint directory. */
+  readonly prefix: string;
+  defer(file: string, done: Promise<unknown>): void;
+}

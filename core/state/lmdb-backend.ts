@@ -1,6 +1,7 @@
 // The LMDB keyed state backend: one working environment per keyed operator subtask, one named database per table, behind a write-back cache.
 
-import { mkdirSync } from 'node:fs';
+import { closeSync, copyFileSync, fsyncSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { checkKeyGroup } from './key-check.ts';
 import { open } from 'lmdb';
 import type { Database, RootDatabase } from 'lmdb';
@@ -9,7 +10,7 @@ import { WeirError } from '../errors.ts';
 import { keyId } from '../keys/key-id.ts';
 import type { KeyId } from '../keys/key-id.ts';
 import type { Key } from '../keys/encoding.ts';
-import type { BackendContext, BackendSnapshot, CurrentKey, KeyedStateBackend, ValueSerializer } from './backend.ts';
+import type { BackendContext, BackendSnapshot, CurrentKey, KeyedStateBackend, SnapshotTarget, ValueSerializer } from './backend.ts';
 import { encodedKeyString, keyGroupString, lmdbKey } from './lmdb-keys.ts';
 import { LmdbTable } from './lmdb-table.ts';
 import type { TableHost } from './lmdb-table.ts';
@@ -49,6 +50,7 @@ export function openLmdbBackend(dir: string, ctx: BackendContext, opts: LmdbBack
   const env = open({ path: dir, noSync: true, noMemInit: true, maxDbs: MAX_TABLES, cache: false, useWritemap: true });
   const backend = new LmdbBackend(env, ctx, opts.cacheBytes);
   backend.discardOnClose = opts.discardOnClose ?? false;
+  backend.dir = dir;
   return backend;
 }
 
@@ -146,8 +148,9 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
    * writes in between (the actor's thread is here), so the copy is point-in-time without
    * a long read transaction.
    */
-  snapshot(): BackendSnapshot {
+  snapshot(target?: SnapshotTarget): BackendSnapshot {
     this.cache.flush();
+    if (target !== undefined) return this.copyEnvironment(target);
     const tables: Record<string, Uint8Array> = {};
     for (const name of new Set([...this.tables.keys(), ...this.restored.keys()])) {
       const db = this.tables.get(name)?.db ?? this.restored.get(name)!;
@@ -173,7 +176,30 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
     return { kind: 'lmdb', tables };
   }
 
+  /**
+   * LMDB's own copy of the environment (mdb_env_copy2 on a libuv thread: 22 ms for 500K
+   * entries where a scan through lmdb-js takes 220 ms). Its read transaction begins when the
+   * copy starts, not now, so the write-back cache holds every write until it is done: no
+   * commit lands in between, and the copy is the state as of this call.
+   */
+  private copyEnvironment(target: SnapshotTarget): BackendSnapshot {
+    const dir = `${target.prefix}.lmdb`;
+    mkdirSync(dir, { recursive: true });
+    this.cache.hold();
+    this.copying = this.env.backup(dir, false).finally(() => {
+      this.copying = null;
+      if (!this.closed) this.cache.release();
+    });
+    const file = join(dir, 'data.mdb');
+    target.defer(file, this.copying.then(() => fsyncFile(file)));
+    return { kind: 'lmdb-env', file, tables: [...new Set([...this.tables.keys(), ...this.restored.keys()])] };
+  }
+
+  /** A copy in flight: closing the environment under it would free memory the copy still reads. */
+  copying: Promise<void> | null = null;
+
   restore(snapshot: BackendSnapshot): void {
+    if (snapshot.kind === 'lmdb-env') return this.importEnvironment(snapshot.file, snapshot.tables);
     if (snapshot.kind !== 'lmdb') throw this.error(`cannot restore ${snapshot.kind} state into the LMDB backend; switching backends comes with savepoints`);
     const { start, end } = this.ctx.keyGroups;
     for (const [name, blob] of Object.entries(snapshot.tables)) {
@@ -201,18 +227,54 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
     return taken;
   }
 
+  /**
+   * Reads a copied environment and writes the pairs of this backend's key groups into the
+   * working one. The copy is copied first: opening it where it lies would write a lock file
+   * into the checkpoint, and LMDB may write into what it opens.
+   */
+  private importEnvironment(file: string, tables: readonly string[]): void {
+    const scratch = mkdtempSync(`${this.dir}.restore-`);
+    try {
+      const copied = join(scratch, 'data.mdb');
+      copyFileSync(file, copied);
+      const copy = open({ path: copied, noSubdir: true, readOnly: true, maxDbs: MAX_TABLES, cache: false });
+      try {
+        const { start, end } = this.ctx.keyGroups;
+        for (const name of tables) {
+          const from = copy.openDB<Uint8Array, Buffer>(`${this.ctx.uid}/${name}`, { keyEncoding: 'binary', encoding: 'binary', cache: false });
+          const db = this.openTable(name);
+          this.restored.set(name, db);
+          this.env.transactionSync(() => {
+            for (const { key, value } of from.getRange({})) {
+              const kg = (key[0]! << 8) | key[1]!;
+              if (kg >= start && kg <= end) db.putSync(key, value);
+            }
+          });
+        }
+      } finally {
+        void copy.close();
+      }
+    } finally {
+      rmSync(scratch, { recursive: true, force: true });
+    }
+  }
+
   cacheStats(): CacheStats {
     return this.cache.stats();
   }
 
   discardOnClose = false;
+  /** The environment's directory. */
+  dir = '';
 
   close(): void {
     if (this.closed) return;
     if (!this.discardOnClose) this.cache.flush();
     this.closed = true;
     // With no write in flight, lmdb-js closes synchronously; the promise only reports that.
-    void this.env.close();
+    // A copy still running keeps the environment open until it is done.
+    if (this.copying !== null) void this.copying.finally(() => this.env.close());
+    else void this.env.close();
   }
 
   /** One write transaction for every dirty entry of every table, in key order (LMDB's fast path). */
@@ -234,5 +296,15 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
 
   private error(message: string, cause?: unknown): WeirError {
     return new WeirError(message, { uid: this.ctx.uid, subtask: this.ctx.subtask, cause });
+  }
+}
+
+/** mdb_env_copy2 writes with O_DIRECT but never fsyncs: the checkpoint does. */
+function fsyncFile(file: string): void {
+  const fd = openSync(file, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }

@@ -82,6 +82,7 @@ export class WriteCache<O> {
   private dirtyBytes = 0;
   private peakBytes = 0;
   private flushes = 0;
+  private held = false;
   private evictions = 0;
   private readonly writer: FlushWriter<O>;
 
@@ -138,9 +139,22 @@ export class WriteCache<O> {
     return this.dirtyGroups.get(group);
   }
 
+  /**
+   * While held, nothing is written through (dirty entries may outgrow their share of the
+   * budget): a copy of the environment is being taken and no commit may land in it.
+   */
+  hold(): void {
+    this.held = true;
+  }
+
+  release(): void {
+    this.held = false;
+    this.settle();
+  }
+
   /** Writes every dirty entry, sorted by key, through the writer; they stay as clean entries. */
   flush(): void {
-    if (this.dirty.length === 0) return;
+    if (this.dirty.length === 0 || this.held) return;
     const sorted = sortByKey(this.dirty);
     this.writer(sorted);
     // Only after the writer succeeded: a failed flush leaves every entry dirty and readable.
@@ -183,7 +197,7 @@ export class WriteCache<O> {
 
   /** Restores the budget after an operation: flush when dirty bytes take their share, evict clean entries when full. */
   private settle(): void {
-    if (this.dirtyBytes > this.budget * DIRTY_SHARE) this.flush(); // flush settles again
+    if (this.dirtyBytes > this.budget * DIRTY_SHARE && !this.held) this.flush(); // flush settles again
     else if (this.bytes > this.budget) this.evict(this.budget * EVICT_TO);
     if (this.bytes > this.peakBytes) this.peakBytes = this.bytes;
   }
