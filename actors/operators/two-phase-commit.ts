@@ -31,6 +31,9 @@ export function twoPhaseCommitOperator<C>(sink: TwoPhaseCommitSink<unknown, C>, 
         sink.recover?.(committables);
         if (committables.length > 0) sink.commit(committables);
         restored = null;
+      } else if (ctx.attempt > 0) {
+        // A restart with no checkpoint to restore starts over: what earlier attempts wrote goes.
+        sink.recover?.([]);
       }
     },
     processElement(v) {

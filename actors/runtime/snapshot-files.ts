@@ -22,6 +22,7 @@ export function checkpointHooks(o: {
   readonly control: Int32Array;
   readonly port: MessagePort;
   readonly attempt: number;
+  readonly runId: string;
   readonly restoreFile: string | undefined;
   readonly pending: Promise<unknown>[];
 }): CheckpointHooks & { target(uid: string, id: number): SnapshotTarget | undefined } {
@@ -71,7 +72,8 @@ export function checkpointHooks(o: {
       // Once per subtask, at its end: written at once, so the coordinator has it before the slot returns.
       const dir = join(o.dir, 'finished');
       mkdirSync(dir, { recursive: true });
-      const name = `${o.key}-attempt-${o.attempt}.state`;
+      // The run id too: a resumed process starts again at attempt 0, and these files are linked into checkpoints.
+      const name = `${o.key}-${o.runId}-attempt-${o.attempt}.state`;
       const bytes = serialize(state);
       const fd = openSync(join(dir, name), 'w');
       try {

@@ -33,6 +33,8 @@ export interface SubtaskWiring {
 /** A subtask's state in a checkpoint: what each operator of its chain returned, by uid. */
 export interface SubtaskState {
   readonly operators: Record<string, unknown>;
+  /** Taken after the subtask's end of input: a restore does not run it again. */
+  readonly finished?: boolean;
   /** The keyed state each operator registered, by uid: what the checkpoint metadata lists. */
   readonly descriptors: Record<string, readonly { readonly name: string; readonly signature: string }[]>;
 }
@@ -85,6 +87,16 @@ export class Subtask {
   private aborted = 0;
   /** The newest checkpoint this subtask snapshotted. */
   private snapshotted = 0;
+  /** Rings to the coordinator's collect reader. */
+  private readonly collectWriters: RecordWriter[] = [];
+  /**
+   * A snapshot whose barrier still waits in a collect ring's overdraft: it is acknowledged
+   * only once the barrier is in the ring, because the coordinator commits what comes before
+   * it when the checkpoint completes, and an overdraft dies with a failed attempt.
+   */
+  private unacknowledged: { id: number; state: SubtaskState; syncMs: number; alignmentMs: number }[] = [];
+  /** Restored from a state taken after this subtask had ended: it ends again at once, emitting nothing. */
+  private readonly restoredFinished: boolean;
   /** Input ended and an operator waits for a final checkpoint to commit its output (two-phase commit sinks). */
   private awaitingFinal = false;
   /** While a live source had nothing to emit: when to poll it again (wall clock ms), else 0. */
@@ -99,11 +111,16 @@ export class Subtask {
     this.contexts = nodes.map((n) => wire.context(n));
     const head = nodes[0]!;
     this.source = isSource(head) ? createSource(head, this.contexts[0]!) : null;
+    this.restoredFinished = wire.checkpoints?.restore?.finished === true;
     nodes.forEach((n, i) => {
       this.counts[n.uid] = { name: n.name, recordsIn: 0, recordsOut: 0 };
       this.ops[i] = i === 0 && this.source !== null
         ? { processElement: (v, out) => out.collect(v) }
-        : createOperator(n, this.contexts[i]!, () => this.track(wire.collectWriter(n)));
+        : createOperator(n, this.contexts[i]!, () => {
+          const w = this.track(wire.collectWriter(n));
+          this.collectWriters.push(w);
+          return w;
+        });
     });
     // Outputs are built downstream first: each one calls the entries of the nodes chained to it.
     const entries: Entry[] = [];
@@ -227,6 +244,8 @@ export class Subtask {
 
   open(): void {
     const restore = this.wire.checkpoints?.restore;
+    // A subtask that had ended is not opened again (as Flink skips fully finished operators).
+    if (this.restoredFinished) return;
     if (restore !== undefined) {
       // State comes back before open, as in Flink: open may read it.
       this.task.nodes.forEach((n, i) => {
@@ -256,13 +275,13 @@ export class Subtask {
       moved = true;
     }
     const completed = Atomics.load(hooks.control, COMPLETED);
-    if (completed > this.completed) {
+    if (completed > this.completed && !this.restoredFinished) {
       this.completed = completed;
       if (this.source !== null) this.guard(0, 'notifyCheckpointComplete', () => this.source!.notifyCheckpointComplete?.(completed));
       this.ops.forEach((op, i) => this.guard(i, 'notifyCheckpointComplete', () => op.notifyCheckpointComplete?.(completed)));
       moved = true;
     }
-    if ((this.source !== null && !this.ending) || this.awaitingFinal) {
+    if (((this.source !== null && !this.ending) || this.awaitingFinal) && !this.restoredFinished) {
       const trigger = Atomics.load(hooks.control, TRIGGER);
       if (trigger > this.triggered) {
         this.triggered = trigger;
@@ -305,7 +324,13 @@ export class Subtask {
     const now = Date.now();
     // After the end of input the outputs are closed: a final checkpoint sends no barrier.
     if (!this.ending) for (const w of new Set(this.writers)) w.broadcastBarrier(id, now);
-    hooks.taken(id, state, performance.now() - started, alignmentMs);
+    this.unacknowledged.push({ id, state, syncMs: performance.now() - started, alignmentMs });
+    this.acknowledge();
+  }
+
+  private acknowledge(): void {
+    if (this.unacknowledged.length === 0 || this.collectWriters.some((w) => w.hasOverdraft())) return;
+    for (const a of this.unacknowledged.splice(0)) this.wire.checkpoints!.taken(a.id, a.state, a.syncMs, a.alignmentMs);
   }
 
   /** Runs one slice of work; true if anything moved. */
@@ -314,11 +339,19 @@ export class Subtask {
     let progress = this.readMailbox();
     if (this.hasOverdraft()) {
       const before = this.overdraftBytes();
-      if (!this.drain()) return this.overdraftBytes() !== before;
+      const drained = this.drain();
+      this.acknowledge();
+      if (!drained) return this.overdraftBytes() !== before || progress;
       progress = true;
     }
+    if (this.restoredFinished && !this.ending) {
+      // Its end of input ran before the checkpoint: downstream holds what it emitted then.
+      for (const w of new Set(this.writers)) w.broadcastFrame(FrameKind.END_OF_PARTITION, EMPTY_PAYLOAD);
+      this.ending = true;
+      return true;
+    }
     if (this.ending) {
-      if (this.wire.checkpoints !== null && this.ops.some((op) => op.awaitsFinalCheckpoint?.() === true)) {
+      if (this.wire.checkpoints !== null && !this.restoredFinished && this.ops.some((op) => op.awaitsFinalCheckpoint?.() === true)) {
         if (!this.awaitingFinal) {
           this.awaitingFinal = true;
           this.wire.checkpoints.awaitingFinal();
@@ -327,7 +360,10 @@ export class Subtask {
       }
       this.awaitingFinal = false;
       // Everything is emitted and drained: what this subtask holds now is final.
-      this.wire.checkpoints?.finished(this.stateOfChain(this.snapshotted), this.snapshotted);
+      const hooks = this.wire.checkpoints;
+      if (hooks !== null) {
+        hooks.finished(this.restoredFinished ? hooks.restore! : { ...this.stateOfChain(this.snapshotted), finished: true }, this.snapshotted);
+      }
       this.ops.forEach((op, i) => this.guard(i, 'close', () => op.close?.()));
       if (this.source !== null) this.guard(0, 'close', () => this.source!.close?.());
       this.done = true;
@@ -415,6 +451,7 @@ export class Subtask {
   /** Whether a step could make progress now (the scheduler's re-check before sleeping). */
   hasWork(): boolean {
     if (this.done) return false;
+    if (this.restoredFinished && !this.ending) return true;
     const hooks = this.wire.checkpoints;
     if (hooks !== null && (Atomics.load(hooks.control, ABORTED) > this.aborted || Atomics.load(hooks.control, COMPLETED) > this.completed
       || (((this.source !== null && !this.ending) || this.awaitingFinal) && Atomics.load(hooks.control, TRIGGER) > this.triggered))) return true;

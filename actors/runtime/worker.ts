@@ -113,7 +113,7 @@ function wire(deploy: DeployMessage, p: JobPlan, control: Int32Array,
       });
     };
     const hooks = deploy.checkpointDir === undefined ? null : checkpointHooks({
-      key: subtaskKey(task.id, slot), dir: deploy.checkpointDir, control, port: deploy.port, attempt: deploy.attempt,
+      key: subtaskKey(task.id, slot), dir: deploy.checkpointDir, control, port: deploy.port, attempt: deploy.attempt, runId: deploy.runId,
       restoreFile: deploy.restore?.[subtaskKey(task.id, slot)], pending: pendingWrites,
     });
     actors.push(new Subtask({

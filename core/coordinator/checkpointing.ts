@@ -60,7 +60,8 @@ export class CheckpointCoordinator {
   private lastTriggered = 0;
   private failuresInARow = 0;
   private stopped = false;
-  private readonly waiters: ((stats: CheckpointStats) => void)[] = [];
+  /** triggerCheckpoint() callers: each waits for a checkpoint triggered after it asked (id > after). */
+  private readonly waiters: { after: number; resolve: (s: CheckpointStats) => void; reject: (e: Error) => void }[] = [];
 
   constructor(spec: CheckpointingSpec) {
     this.s = spec;
@@ -75,14 +76,30 @@ export class CheckpointCoordinator {
     if (this.timer !== null) clearTimeout(this.timer);
     if (this.pending !== null) clearTimeout(this.pending.timeout);
     this.pending = null;
+    this.rejectWaiters('the attempt ended before the checkpoint was taken');
   }
 
   /** Triggers one now (after the one in progress, if any); resolves with its stats. */
   triggerNow(): Promise<CheckpointStats> {
-    return new Promise((resolve) => {
-      this.waiters.push(resolve);
+    return new Promise((resolve, reject) => {
+      if (this.stopped) return reject(new WeirError('the job is not running: no checkpoint can be taken'));
+      if (this.allFinished()) return reject(new WeirError('every subtask has finished: there is nothing left to checkpoint'));
+      this.waiters.push({ after: this.pending?.id ?? 0, resolve, reject });
       if (this.pending === null) this.trigger();
     });
+  }
+
+  private rejectWaiters(why: string): void {
+    for (const w of this.waiters.splice(0)) w.reject(new WeirError(why));
+  }
+
+  private allFinished(): boolean {
+    return this.s.subtasks.every((k) => this.finals.has(k));
+  }
+
+  /** Every subtask has ended or waits for a final checkpoint to commit: it goes now, not on the interval. */
+  private finalDue(): boolean {
+    return this.awaiting.size > 0 && this.s.subtasks.every((k) => this.finals.has(k) || this.awaiting.has(k));
   }
 
   private schedule(delayMs: number): void {
@@ -94,7 +111,10 @@ export class CheckpointCoordinator {
   private trigger(): void {
     if (this.stopped || this.pending !== null) return;
     // Nothing left to checkpoint once every subtask has ended: not a failure, no trigger.
-    if (this.s.subtasks.every((k) => this.finals.has(k))) return;
+    if (this.allFinished()) {
+      this.rejectWaiters('every subtask has finished: there is nothing left to checkpoint');
+      return;
+    }
     const id = this.s.nextId();
     mkdirSync(checkpointPath(this.s.dir, id), { recursive: true });
     const timeoutMs = this.s.options.checkpointTimeout;
@@ -124,11 +144,12 @@ export class CheckpointCoordinator {
         this.finals.set(m.subtask, { file: m.file, lastCheckpoint: m.lastCheckpoint, descriptors: m.descriptors });
         this.awaiting.delete(m.subtask);
         this.tryComplete();
+        if (this.finalDue()) this.trigger();
         return;
       case 'awaiting':
         this.awaiting.add(m.subtask);
-        // Every subtask has ended or waits for one: the final checkpoint goes now, not on the interval.
-        if (this.s.subtasks.every((k) => this.finals.has(k) || this.awaiting.has(k))) this.trigger();
+        // With one in progress, settle() triggers the final one when it ends.
+        if (this.finalDue()) this.trigger();
         return;
       default:
         return;
@@ -180,6 +201,8 @@ export class CheckpointCoordinator {
     clearTimeout(p.timeout);
     this.pending = null;
     this.failuresInARow = 0;
+    // Subtasks that waited for a final checkpoint and took this one commit and end now.
+    for (const k of p.acks.keys()) this.awaiting.delete(k);
     const acks = [...p.acks.values()];
     const stats: CheckpointStats = {
       id: p.id, kind: 'checkpoint', status: 'completed', alignment: 'aligned', path: checkpointPath(this.s.dir, p.id),
@@ -188,11 +211,16 @@ export class CheckpointCoordinator {
       alignmentMs: Math.max(0, ...acks.map((a) => a.alignmentMs)),
       stateBytes: Object.values(files).reduce((n, f) => n + f.bytes, 0), persistedBytes: 0,
     };
+    // The job commits what the checkpoint covers (collect epochs) before any subtask hears of it.
+    this.s.completed(stats, finished);
     // Every subtask learns of it through the mailbox; a complete checkpoint subsumes older ones.
     Atomics.store(this.s.control, COMPLETED, p.id);
     this.s.ringAll();
-    retainCheckpoints(this.s.dir, this.s.options.retainedCheckpoints);
-    this.s.completed(stats, finished);
+    try {
+      retainCheckpoints(this.s.dir, this.s.options.retainedCheckpoints);
+    } catch (err) {
+      process.emitWarning(`could not remove checkpoints older than ${p.id}: ${(err as Error).message}`, 'WeirWarning');
+    }
     this.settle(stats);
   }
 
@@ -218,15 +246,24 @@ export class CheckpointCoordinator {
     this.failuresInARow++;
     const tolerable = this.s.options.tolerableFailedCheckpoints;
     if (this.failuresInARow > tolerable) {
-      this.s.failover(new WeirError(`checkpoint ${id} failed: ${reason}; ${this.failuresInARow} failed checkpoint(s) in a row `
-        + `exceed tolerableFailedCheckpoints (${tolerable})`));
+      const err = new WeirError(`checkpoint ${id} failed: ${reason}; ${this.failuresInARow} failed checkpoint(s) in a row `
+        + `exceed tolerableFailedCheckpoints (${tolerable})`);
+      this.rejectWaiters(err.message);
+      this.s.failover(err);
       return;
     }
     this.settle(stats);
   }
 
   private settle(stats: CheckpointStats): void {
-    for (const w of this.waiters.splice(0)) w(stats);
+    const ready = this.waiters.filter((w) => stats.id > w.after);
+    this.waiters.splice(0, this.waiters.length, ...this.waiters.filter((w) => stats.id <= w.after));
+    for (const w of ready) w.resolve(stats);
+    // Asked for during the one that just ended, or a final checkpoint that waited for it: now.
+    if (this.waiters.length > 0 || this.finalDue()) {
+      this.trigger();
+      return;
+    }
     const interval = this.s.options.checkpointInterval;
     const sinceTrigger = performance.now() - this.lastTriggered;
     this.schedule(Math.max(interval - sinceTrigger, this.s.options.minPause));

@@ -123,3 +123,13 @@ test('with one retained checkpoint, a damaged one is an error naming the file, n
   const err = await t.throwsAsync(submit(job('fail=none'), options({ checkpointDir: join(dir, 'cp') })), { instanceOf: WeirError });
   t.regex(err!.message, /no checkpoint in .*cp can be restored: checkpoint metadata .*chk-\d+\/_metadata cannot be read/);
 });
+
+test('a subtask that had ended is not run again on a restore: what its finish() emitted is not emitted twice', async (t) => {
+  const r = await (await submit(new URL('../fixtures/jobs/refinish.ts', import.meta.url), options({ parallelism: 1 }))).done;
+  t.is(r.restarts, 1);
+  t.true(r.restoredFrom !== null);
+  const out = r.collected['out'] as number[];
+  t.deepEqual(out.filter((v) => v < 0), [-3], 'the ended branch\'s total once');
+  t.is(new Set(out.filter((v) => v >= 0)).size, 2000);
+  t.is(out.length, 2001);
+});
