@@ -26,6 +26,8 @@ export interface SubtaskWiring {
   readonly batchSize: number;
   /** Reads the stop word: true once sources should end their input. */
   readonly stopRequested: () => boolean;
+  /** Counts records a source emitted, for the live progress the coordinator reads. */
+  readonly progress?: (records: number) => void;
   /** Checkpointing: the mailbox words and where snapshots go; null when checkpointing is off. */
   readonly checkpoints: CheckpointHooks | null;
 }
@@ -382,6 +384,7 @@ export class Subtask {
       if (!more) this.endInput();
       // A live source with nothing to give is polled again after a pause, not in a busy loop.
       this.idleUntil = more && emitted.recordsOut === before ? Date.now() + SOURCE_IDLE_POLL_MS : 0;
+      this.wire.progress?.(emitted.recordsOut - before);
       return this.idleUntil === 0 || progress;
     }
     const gate = this.wire.gate!;

@@ -116,8 +116,10 @@ function wire(deploy: DeployMessage, p: JobPlan, control: Int32Array,
       key: subtaskKey(task.id, slot), dir: deploy.checkpointDir, control, port: deploy.port, attempt: deploy.attempt, runId: deploy.runId,
       restoreFile: deploy.restore?.[subtaskKey(task.id, slot)], pending: pendingWrites,
     });
+    const progress = new Float64Array(deploy.progress);
     actors.push(new Subtask({
       task, subtask: slot, writersOf, collectWriter, batchSize: options.batchSize,
+      progress: (n) => { progress[slot]! += n; },
       gate: inputGate(task, p, slot, ring, bells, codecOf, options.checkpointingMode === 'exactly-once'),
       stopRequested: () => Atomics.load(control, STOP) >= STOP_GRACEFUL,
       checkpoints: hooks,

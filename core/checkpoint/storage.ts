@@ -1,5 +1,5 @@
 // Checkpoint storage on the file system: chk-<n>/ directories, durable metadata, validation by checksum, retention.
-import { closeSync, existsSync, fsyncSync, linkSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { StateDescriptors, StateFile } from '../coordinator/deploy.ts';
@@ -164,5 +164,44 @@ export function discardCheckpoints(dir: string): void {
   if (!existsSync(dir)) return;
   for (const name of readdirSync(dir)) {
     if (/^chk-\d+$/.test(name) || name === 'finished') rmSync(join(dir, name), { recursive: true, force: true });
+  }
+}
+
+export const LOCK_FILE = '_weir.lock';
+/** Locks this process holds: a pid in a lock file cannot tell two jobs of one process apart. */
+const heldHere = new Set<string>();
+
+/**
+ * Claims a checkpoint directory for this process: two live jobs on one directory would
+ * write the same chk-<n> and resume from each other's checkpoints. A lock left by a process
+ * that is gone (killed) is taken over. Returns the release.
+ */
+export function lockCheckpointDir(dir: string): () => void {
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, LOCK_FILE);
+  if (heldHere.has(path)) throw new WeirError(`checkpoint directory ${dir} is in use by another job of this process (${path})`, { unrecoverable: true });
+  for (let tries = 0; tries < 2; tries++) {
+    try {
+      writeFileSync(path, `${process.pid}\n`, { flag: 'wx' });
+      heldHere.add(path);
+      return () => { heldHere.delete(path); rmSync(path, { force: true }); };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number(readFileSync(path, 'utf8').trim());
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && processAlive(pid)) {
+        throw new WeirError(`checkpoint directory ${dir} is in use by a running job (process ${pid}, ${path})`, { unrecoverable: true });
+      }
+      rmSync(path, { force: true });
+    }
+  }
+  throw new WeirError(`could not lock checkpoint directory ${dir} (${path})`);
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -76,7 +76,23 @@ async function command(argv: string[]): Promise<number> {
 }
 
 async function run(jobPath: string, options: ReturnType<typeof parseCliOptions>): Promise<number> {
-  const job = await submit(jobPath, options, { onCheckpoint: (s) => console.error(checkpointLine(s)) });
+  // On a terminal a live line (records/s, the last checkpoint) is redrawn every second; other lines clear it first.
+  const live = process.stderr.isTTY === true;
+  const clear = live ? '\r\x1b[K' : '';
+  let last: CheckpointStats | null = null;
+  const job = await submit(jobPath, options, { onCheckpoint: (s) => { if (s.status === 'completed') last = s; console.error(`${clear}${checkpointLine(s)}`); } });
+  let seen = 0;
+  let at = performance.now();
+  const ticker = !live ? null : setInterval(() => {
+    const now = performance.now();
+    const records = job.recordsEmitted();
+    const rate = records >= seen ? (records - seen) / ((now - at) / 1000) : 0;
+    seen = records;
+    at = now;
+    const cp = last === null ? 'no checkpoint yet' : `checkpoint ${last.id} ${((Date.now() - last.triggeredAt) / 1000).toFixed(0)} s ago`;
+    process.stderr.write(`${clear}${formatRate(rate)} records/s, ${records} so far, ${cp}`);
+  }, 1000);
+  ticker?.unref();
   let stoppedBy: string | null = null;
   const onSignal = (signal: NodeJS.Signals) => {
     if (stoppedBy === null) {
@@ -91,7 +107,7 @@ async function run(jobPath: string, options: ReturnType<typeof parseCliOptions>)
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   try {
-    const result = await job.done;
+    const result = await job.done.finally(() => { if (ticker !== null) { clearInterval(ticker); process.stderr.write(clear); } });
     summarize(result);
     if (stoppedBy !== null) {
       console.error(`stopped by ${stoppedBy} after ${(result.durationMs / 1000).toFixed(2)} s`);
@@ -116,6 +132,10 @@ function checkpointLine(s: CheckpointStats): string {
   if (s.status === 'failed') return `checkpoint ${s.id} failed after ${s.durationMs.toFixed(0)} ms: ${s.failure}`;
   return `checkpoint ${s.id} complete in ${s.durationMs.toFixed(0)} ms (sync ${s.syncMs.toFixed(1)} ms, async ${s.asyncMs.toFixed(1)} ms, `
     + `alignment ${s.alignmentMs.toFixed(1)} ms, ${formatBytes(s.stateBytes)}) ${s.path}`;
+}
+
+function formatRate(r: number): string {
+  return r >= 1e6 ? `${(r / 1e6).toFixed(2)}M` : r >= 1e3 ? `${(r / 1e3).toFixed(1)}K` : r.toFixed(0);
 }
 
 function formatBytes(n: number): string {

@@ -64,10 +64,13 @@ export class Attempt {
   private readonly doorbells: SharedArrayBuffer[];
   private failure: WeirError | null = null;
   private readonly checkpoints: CheckpointCoordinator | null;
+  /** Records emitted by sources, per slot (one writer each): the live progress. */
+  private readonly progress: Float64Array;
   private failed!: () => void;
 
   constructor(spec: AttemptSpec) {
     const { plan: p, options } = spec;
+    this.progress = new Float64Array(new SharedArrayBuffer(8 * p.slots));
     this.doorbells = Array.from({ length: p.slots + 1 }, () => new SharedArrayBuffer(DOORBELL_BYTES));
     const control = new SharedArrayBuffer(CONTROL_BYTES);
     this.control = new Int32Array(control);
@@ -119,7 +122,7 @@ export class Attempt {
       });
       const deploy: DeployMessage = {
         jobUrl: spec.jobUrl, options, slot, attempt: spec.attempt, runId: spec.runId, signatures: p.signatures,
-        doorbells: this.doorbells, control, rings, port: port2, runDir: attemptDir,
+        doorbells: this.doorbells, control, rings, port: port2, runDir: attemptDir, progress: this.progress.buffer as SharedArrayBuffer,
         checkpointDir: cp?.dir, restore: cp?.restore?.files,
       };
       return pool.run(deploy, { transferList: [port2] })
@@ -155,6 +158,13 @@ export class Attempt {
       return { operators: counts, collected: collect.records, peakOverdraftBytes };
     })();
     this.done.catch(() => {});
+  }
+
+  /** Records the sources of this attempt emitted so far. */
+  recordsEmitted(): number {
+    let n = 0;
+    for (const v of this.progress) n += v;
+    return n;
   }
 
   /** Triggers a checkpoint now; null when this attempt does not checkpoint. */

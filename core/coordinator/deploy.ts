@@ -20,6 +20,8 @@ export interface DeployMessage {
   readonly runDir: string;
   /** Where checkpoint directories `chk-<n>/` are written; undefined when checkpointing is off. */
   readonly checkpointDir: string | undefined;
+  /** One float64 per slot: records its sources emitted so far (written by the slot, read by the coordinator). */
+  readonly progress: SharedArrayBuffer;
   /** The state files of the checkpoint this attempt starts from, by `taskId-subtask`. */
   readonly restore: Readonly<Record<string, string>> | undefined;
 }

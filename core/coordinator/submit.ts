@@ -3,7 +3,7 @@ import { rm, rmdir } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { decideRestart, NO_RESTARTS_YET } from '../checkpoint/restart-strategy.ts';
-import { discardCheckpoints, latestValidCheckpoint, nextCheckpointId } from '../checkpoint/storage.ts';
+import { discardCheckpoints, latestValidCheckpoint, lockCheckpointDir, nextCheckpointId } from '../checkpoint/storage.ts';
 import type { RestorableCheckpoint } from '../checkpoint/storage.ts';
 import { WeirError } from '../errors.ts';
 import { plan } from '../graph/plan.ts';
@@ -46,6 +46,8 @@ export interface JobHandle {
   checkpoints(): readonly CheckpointStats[];
   /** Triggers a checkpoint now (after the one in progress); resolves with its stats. */
   triggerCheckpoint(): Promise<CheckpointStats>;
+  /** Records the sources of the running attempt have emitted so far (it starts again at a restart). */
+  recordsEmitted(): number;
 }
 
 /** The newest complete checkpoint in `dir` that verifies; damaged ones are reported and skipped. */
@@ -95,11 +97,18 @@ export async function submit(job: URL | string, options: Partial<JobOptions> = {
   };
   // Resuming after a crash: a checkpoint directory that already holds this job's checkpoints.
   let resumeFrom: RestorableCheckpoint | null = null;
+  const unlock = checkpointing && userDir !== undefined ? lockCheckpointDir(userDir) : () => {};
+  const refuse = (err: unknown): never => { unlock(); throw err; };
   if (checkpointing && userDir !== undefined) {
-    const found = restorable(userDir, (skipped) => warnings.push(skipped));
+    let found: RestorableCheckpoint | null = null;
+    try {
+      found = restorable(userDir, (skipped) => warnings.push(skipped));
+    } catch (err) {
+      refuse(err);
+    }
     if (found !== null && found.metadata.fingerprint !== identity.fingerprint) {
-      throw new WeirError(`checkpoint directory ${userDir} holds checkpoints of another job (${found.metadata.job}, plan `
-        + `${found.metadata.fingerprint}); this job is ${jobUrl} (plan ${identity.fingerprint}): choose another --checkpoint-dir`, { unrecoverable: true });
+      refuse(new WeirError(`checkpoint directory ${userDir} holds checkpoints of another job (${found.metadata.job}, plan `
+        + `${found.metadata.fingerprint}); this job is ${jobUrl} (plan ${identity.fingerprint}): choose another --checkpoint-dir`, { unrecoverable: true }));
     }
     resumeFrom = found;
   }
@@ -110,7 +119,11 @@ export async function submit(job: URL | string, options: Partial<JobOptions> = {
     .map((n) => ({ uid: n.uid, dir: resolve(n.params['dir'] as string), existing: n.params['existing'] as ExistingFiles }));
   // A resumed job continues its lineage: its sinks' files are its own, and the restored
   // subtasks commit what the checkpoint prepared and clear the rest.
-  if (resumeFrom === null) for (const s of fileSinks) prepareSinkDirectory(s.dir, s.uid, s.existing);
+  try {
+    if (resumeFrom === null) for (const s of fileSinks) prepareSinkDirectory(s.dir, s.uid, s.existing);
+  } catch (err) {
+    refuse(err);
+  }
 
   const policy = restartPolicyOf(resolved);
   const started = performance.now();
@@ -169,6 +182,7 @@ export async function submit(job: URL | string, options: Partial<JobOptions> = {
       // As in Flink: a finished job's checkpoints are discarded (running it again starts anew);
       // those of a failed or cancelled one are kept for a resume.
       if (finished && userDir !== undefined) discardCheckpoints(userDir);
+      unlock();
       await rm(runDir, { recursive: true, force: true });
       // The working directory itself goes too when this run was all it held.
       await rmdir(resolve(resolved.workDir)).catch(() => {});
@@ -185,6 +199,7 @@ export async function submit(job: URL | string, options: Partial<JobOptions> = {
       return done;
     },
     checkpoints: () => stats,
+    recordsEmitted: () => current?.recordsEmitted() ?? 0,
     async triggerCheckpoint() {
       const t = current?.triggerCheckpoint();
       if (t === null || t === undefined) throw new WeirError(`this job takes no checkpoints: set 'checkpointInterval'`);

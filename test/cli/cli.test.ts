@@ -248,3 +248,26 @@ test('on Node older than 24 weir says so in one line, with what to do', async (t
   const lib = await runCli(['-e', `import(${JSON.stringify(join(root, 'dist/core/index.js'))})`], project({}), system, []);
   t.regex(lib.stderr, /Error: weir needs Node\.js 24 or newer/);
 });
+
+test('on a terminal weir run redraws a live line of records/s and the last checkpoint; piped, it prints plain lines only', async (t) => {
+  const dir = project({
+    'job.ts': `import { defineJob } from 'weir';
+export default defineJob((env) => {
+  env.setParallelism(1);
+  env.fromSequence(0, 400_000_000).uid('n').filter((n) => n % 1_000_000 === 0).uid('rare').discard();
+});`,
+  });
+  const args = ['run', 'job.ts', '--checkpoint-interval', '200'];
+  const piped = await runCli(args, dir);
+  t.is(piped.code, 0, piped.stderr);
+  t.notRegex(piped.stderr, /records\/s/, 'no live line when stderr is not a terminal');
+  t.regex(piped.stderr, /checkpoint \d+ complete/);
+  // util-linux `script` gives the command a pseudo-terminal, as a user's shell does.
+  if (!existsSync('/usr/bin/script')) return;
+  const command = [process.execPath, ...cli, ...args].map((a) => `'${a}'`).join(' ');
+  const tty = await runCli(['-qec', command, '/dev/null'], dir, '/usr/bin/script', []);
+  t.is(tty.code, 0, tty.stdout + tty.stderr);
+  const lines = tty.stdout.split(/\r|\n/).filter((l) => /records\/s/.test(l));
+  t.true(lines.length >= 1, tty.stdout.slice(0, 500));
+  t.regex(lines.at(-1)!, /\d[\d.]*[KM]? records\/s, \d+ so far, (no checkpoint yet|checkpoint \d+ \d+ s ago)/);
+});

@@ -60,6 +60,10 @@ test('SIGKILL mid-run with committed part files, then the same command resumes f
       if (done >= 4 && existsSync(join(dir, 'out')) && committed(dir).length === N / 2) resolve();
     });
   });
+  // While it runs, the same command from another shell is refused: two writers of one checkpoint directory.
+  const twice = await runCli(args, dir);
+  t.is(twice.code, 1);
+  t.regex(twice.stderr, new RegExp(`checkpoint directory .*cp is in use by a running job \\(process ${child.pid},`));
   child.kill('SIGKILL');
   t.is(await exited, 'SIGKILL');
   const before = committed(dir);

@@ -133,3 +133,17 @@ test('a subtask that had ended is not run again on a restore: what its finish() 
   t.is(new Set(out.filter((v) => v >= 0)).size, 2000);
   t.is(out.length, 2001);
 });
+
+test('a checkpoint directory another running job holds is refused; the lock goes with the job', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'weir-lock-'));
+  const marker = join(dir, 'go');
+  const first = await submit(job(`fail=none&hold=${encodeURIComponent(marker)}`), options({ checkpointDir: join(dir, 'cp') }));
+  // A second job on the directory would write the same chk-<n> and resume from the first one's checkpoints.
+  const here = await t.throwsAsync(submit(job('fail=none'), options({ checkpointDir: join(dir, 'cp') })), { instanceOf: WeirError });
+  t.regex(here!.message, /checkpoint directory .*cp is in use by another job of this process/);
+  t.is(readFileSync(join(dir, 'cp', '_weir.lock'), 'utf8').trim(), String(process.pid));
+  writeFileSync(marker, '');
+  await first.triggerCheckpoint().catch(() => {});
+  await first.done;
+  t.false(existsSync(join(dir, 'cp', '_weir.lock')));
+});
