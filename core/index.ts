@@ -19,6 +19,7 @@ export type { SourceOperator, SourceFactory, FileSourceOptions } from './api/env
 export { DataStream, KeyedStream, SingleOutputStreamOperator, DataStreamSink, fileSink } from './api/datastream.ts';
 export type { FileSinkOptions } from './api/datastream.ts';
 export { twoPhaseCommitSink } from './api/sink.ts';
+export type { OperatorListState, Redistribution } from './state/operator-state.ts';
 export type { TwoPhaseCommitSink } from './api/sink.ts';
 export type { SinkDescriptor } from './api/datastream.ts';
 export { ProcessFunction } from './api/functions.ts';

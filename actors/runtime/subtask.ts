@@ -10,6 +10,8 @@ import type { TypeInfo } from '../../core/codec/types.ts';
 import { WeirError } from '../../core/errors.ts';
 import type { Task } from '../../core/graph/plan.ts';
 import type { StreamNode } from '../../core/graph/stream-graph.ts';
+import { OperatorStateStore } from '../../core/state/operator-state.ts';
+import type { OperatorStateSnapshot, Redistribution } from '../../core/state/operator-state.ts';
 import { createOperator, createSource, isSource } from '../operators/registry.ts';
 import { fresh } from './fresh.ts';
 import type { InputGate } from './input-gate.ts';
@@ -37,6 +39,8 @@ export interface SubtaskState {
   readonly operators: Record<string, unknown>;
   /** Taken after the subtask's end of input: a restore does not run it again. */
   readonly finished?: boolean;
+  /** Each operator's lists of operator state, by uid. */
+  readonly operatorState?: Record<string, OperatorStateSnapshot>;
   /** The keyed state each operator registered, by uid: what the checkpoint metadata lists. */
   readonly descriptors: Record<string, readonly { readonly name: string; readonly signature: string }[]>;
 }
@@ -82,6 +86,7 @@ export class Subtask {
   private readonly sourceEmit: Entry | null = null;
   private readonly wire: SubtaskWiring;
   private readonly contexts: OperatorContext[];
+  private readonly operatorState: OperatorStateStore[];
   private ending = false;
   // The mailbox as last read: control words only grow.
   private triggered = 0;
@@ -110,7 +115,12 @@ export class Subtask {
     this.task = wire.task;
     this.index = wire.subtask;
     const nodes = this.task.nodes;
-    this.contexts = nodes.map((n) => wire.context(n));
+    // Operator state belongs to the runtime: snapshotted with the chain, restored before open.
+    this.operatorState = nodes.map((n) => new OperatorStateStore(n.uid));
+    this.contexts = nodes.map((n, i) => {
+      const store = this.operatorState[i]!;
+      return { ...wire.context(n), operatorState: <T>(name: string, r?: Redistribution) => store.list<T>(name, r) };
+    });
     const head = nodes[0]!;
     this.source = isSource(head) ? createSource(head, this.contexts[0]!) : null;
     this.restoredFinished = wire.checkpoints?.restore?.finished === true;
@@ -251,6 +261,8 @@ export class Subtask {
     if (restore !== undefined) {
       // State comes back before open, as in Flink: open may read it.
       this.task.nodes.forEach((n, i) => {
+        const lists = restore.operatorState?.[n.uid];
+        if (lists !== undefined) this.operatorState[i]!.restore(lists);
         const s = restore.operators[n.uid];
         if (s === undefined) return;
         if (i === 0 && this.source !== null) this.guard(0, 'initializeState', () => this.source!.initializeState?.(s));
@@ -299,6 +311,7 @@ export class Subtask {
   private stateOfChain(id: number): SubtaskState {
     const operators: Record<string, unknown> = {};
     const descriptors: SubtaskState['descriptors'] = {};
+    const operatorState: Record<string, OperatorStateSnapshot> = {};
     this.task.nodes.forEach((n, i) => {
       const s = i === 0 && this.source !== null
         ? this.guard(0, 'snapshotState', () => this.source!.snapshotState?.(id))
@@ -306,8 +319,14 @@ export class Subtask {
       if (s !== undefined) operators[n.uid] = s;
       const d = this.ops[i]!.stateDescriptors?.();
       if (d !== undefined && d.length > 0) descriptors[n.uid] = d;
+      if (!this.operatorState[i]!.empty) {
+        const lists = this.operatorState[i]!.snapshot();
+        operatorState[n.uid] = lists;
+        const named = Object.entries(lists).map(([name, l]) => ({ name, signature: `operator-list<${l.redistribution}>` }));
+        descriptors[n.uid] = [...(descriptors[n.uid] ?? []), ...named];
+      }
     });
-    return { operators, descriptors };
+    return { operators, descriptors, operatorState };
   }
 
   /**

@@ -1,5 +1,6 @@
 // The operator SPI: what an actor's operator implements, and the context and output the runtime hands it.
 import type { KeyedStateBackend, SnapshotTarget } from '../state/backend.ts';
+import type { OperatorListState, Redistribution } from '../state/operator-state.ts';
 import type { Clock } from '../time/clock.ts';
 
 /** Names a side output; records sent to it travel on their own stream (getSideOutput). */
@@ -36,6 +37,11 @@ export interface OperatorContext {
   readonly options: Readonly<Record<string, unknown>>;
   /** Processing time; injected so that tests run on virtual time. */
   readonly clock: Clock;
+  /**
+   * Operator (non-keyed) state: a named list of this subtask's, checkpointed with the chain
+   * and restored before open, redistributed on a rescale as `redistribution` says.
+   */
+  readonly operatorState?: <T>(name: string, redistribution?: Redistribution) => OperatorListState<T>;
   /** Keyed state of this operator; present only on keyed operators. */
   readonly keyedBackend?: () => KeyedStateBackend;
   /**

@@ -83,6 +83,9 @@ export async function submit(job: URL | string, options: Partial<JobOptions> = {
     throw new WeirError(`option 'fromSavepoint': restoring savepoints is not supported yet (${resolved.fromSavepoint})`);
   }
   const checkpointing = resolved.checkpointInterval > 0;
+  if (checkpointing && resolved.unaligned) {
+    warnings.push(`option 'unaligned' is set, but checkpoints are aligned until unaligned checkpoints land (CheckpointStats.alignment says which ran)`);
+  }
   if (!checkpointing && resolved.checkpointDir !== undefined) {
     warnings.push(`option 'checkpointDir' is set but 'checkpointInterval' is 0: no checkpoints are taken`);
   }

@@ -147,3 +147,14 @@ test('a checkpoint directory another running job holds is refused; the lock goes
   await first.done;
   t.false(existsSync(join(dir, 'cp', '_weir.lock')));
 });
+
+test('operator state (a list with its redistribution) is checkpointed with the chain and restored before open', async (t) => {
+  const r = await (await submit(job('fail=process&topology=opstate'), options())).done;
+  t.is(r.restarts, 1);
+  t.true(r.restoredFrom !== null && r.restoredFrom.id >= 1);
+  const out = r.collected['out'] as Out[];
+  const tallies = out.filter((o) => o[0] === -1);
+  t.is(tallies.length, 2, 'one tally per subtask');
+  t.is(tallies.reduce((n, o) => n + o[2], 0), N, 'the counts went on from the checkpoint: every record counted once');
+  t.is(out.length - tallies.length, N);
+});
