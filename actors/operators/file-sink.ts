@@ -3,6 +3,7 @@ import { appendFileSync, closeSync, existsSync, fsyncSync, mkdirSync, openSync, 
 import { basename, join } from 'node:path';
 import type { OperatorContext } from '../../core/api/operator.ts';
 import type { TwoPhaseCommitSink } from '../../core/api/sink.ts';
+import { fsyncPath } from '../../core/durable.ts';
 import { isStrayPart, MANIFEST, partFileName } from '../../core/sinks/part-files.ts';
 
 const FLUSH_BYTES = 64 * 1024;
@@ -24,7 +25,6 @@ export function fileSink(dir: string, ctx: OperatorContext): TwoPhaseCommitSink<
   let seq = 0;
   let current: PartFile | null = null;
   const flush = () => { if (buf !== '') { writeSync(fd, buf); buf = ''; } };
-  const fsyncDir = () => { const d = openSync(dir, 'r'); try { fsyncSync(d); } finally { closeSync(d); } };
   return {
     open() {
       mkdirSync(dir, { recursive: true });
@@ -55,7 +55,7 @@ export function fileSink(dir: string, ctx: OperatorContext): TwoPhaseCommitSink<
         if (existsSync(p.inprogress)) { renameSync(p.inprogress, p.final); committed.push(basename(p.final)); }
       }
       if (committed.length === 0) return;
-      fsyncDir();
+      fsyncPath(dir);
       // One line per commit, appended whole (O_APPEND): every subtask of the sink writes here.
       appendFileSync(join(dir, MANIFEST), `${JSON.stringify({ uid: ctx.uid, subtask: ctx.subtask, attempt: ctx.attempt, runId: ctx.runId, files: committed })}\n`);
     },

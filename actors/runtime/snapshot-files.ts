@@ -1,5 +1,5 @@
 // The worker's side of checkpoint storage: a subtask's state written durably beside its peers', then acknowledged.
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { mkdir, open, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
@@ -7,6 +7,7 @@ import { crc32 } from 'node:zlib';
 import type { MessagePort } from 'node:worker_threads';
 import type { StateFile, WorkerMessage } from '../../core/coordinator/deploy.ts';
 export { subtaskKey } from '../../core/coordinator/deploy.ts';
+import { writeFileDurably } from '../../core/durable.ts';
 import { WeirError } from '../../core/errors.ts';
 import type { SnapshotTarget } from '../../core/state/backend.ts';
 import type { CheckpointHooks, SubtaskState } from './subtask.ts';
@@ -75,13 +76,7 @@ export function checkpointHooks(o: {
       // The run id too: a resumed process starts again at attempt 0, and these files are linked into checkpoints.
       const name = `${o.key}-${o.runId}-attempt-${o.attempt}.state`;
       const bytes = serialize(state);
-      const fd = openSync(join(dir, name), 'w');
-      try {
-        writeSync(fd, bytes);
-        fsyncSync(fd);
-      } finally {
-        closeSync(fd);
-      }
+      writeFileDurably(join(dir, name), bytes);
       send({ type: 'finished', subtask: o.key, file: { name: `finished/${name}`, bytes: bytes.byteLength, crc32: crc32(bytes) }, lastCheckpoint, descriptors: state.descriptors });
     },
   };

@@ -1,8 +1,9 @@
 // Checkpoint storage on the file system: chk-<n>/ directories, durable metadata, validation by checksum, retention.
-import { closeSync, existsSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { StateDescriptors, StateFile } from '../coordinator/deploy.ts';
+import { fsyncPath, writeFileDurably } from '../durable.ts';
 import { WeirError } from '../errors.ts';
 
 export const METADATA_FILE = '_metadata';
@@ -38,25 +39,6 @@ export function nextCheckpointId(dir: string): number {
   return max + 1;
 }
 
-function writeDurably(path: string, bytes: Uint8Array): void {
-  const fd = openSync(path, 'w');
-  try {
-    writeSync(fd, bytes);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-function fsyncDir(dir: string): void {
-  const fd = openSync(dir, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
 /**
  * Makes checkpoint `id` complete: the state files of subtasks that had already finished
  * are linked in (every chk-n/ stands alone), every file's checksum is verified, then the
@@ -69,10 +51,10 @@ export function completeCheckpoint(dir: string, metadata: CheckpointMetadata, fi
   for (const [name, source] of Object.entries(finishedFrom)) linkSync(source, join(chk, name));
   for (const f of Object.values(metadata.files)) verifyFile(join(chk, f.name), f);
   const tmp = join(chk, `${METADATA_FILE}.tmp`);
-  writeDurably(tmp, new TextEncoder().encode(JSON.stringify(metadata, null, 1)));
+  writeFileDurably(tmp, new TextEncoder().encode(JSON.stringify(metadata, null, 1)));
   renameSync(tmp, join(chk, METADATA_FILE));
-  fsyncDir(chk);
-  fsyncDir(dir);
+  fsyncPath(chk);
+  fsyncPath(dir);
 }
 
 function verifyFile(path: string, f: StateFile): void {

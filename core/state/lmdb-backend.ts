@@ -1,11 +1,12 @@
 // The LMDB keyed state backend: one working environment per keyed operator subtask, one named database per table, behind a write-back cache.
 
-import { closeSync, copyFileSync, fsyncSync, mkdirSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { checkKeyGroup } from './key-check.ts';
 import { open } from 'lmdb';
 import type { Database, RootDatabase } from 'lmdb';
 import { copyBytes } from '../bytes.ts';
+import { fsyncPath } from '../durable.ts';
 import { WeirError } from '../errors.ts';
 import { keyId } from '../keys/key-id.ts';
 import type { KeyId } from '../keys/key-id.ts';
@@ -191,7 +192,8 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
       if (!this.closed) this.cache.release();
     });
     const file = join(dir, 'data.mdb');
-    target.defer(file, this.copying.then(() => fsyncFile(file)));
+    // mdb_env_copy2 writes with O_DIRECT but never fsyncs: the checkpoint does.
+    target.defer(file, this.copying.then(() => fsyncPath(file)));
     return { kind: 'lmdb-env', file, tables: [...new Set([...this.tables.keys(), ...this.restored.keys()])] };
   }
 
@@ -296,15 +298,5 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
 
   private error(message: string, cause?: unknown): WeirError {
     return new WeirError(message, { uid: this.ctx.uid, subtask: this.ctx.subtask, cause });
-  }
-}
-
-/** mdb_env_copy2 writes with O_DIRECT but never fsyncs: the checkpoint does. */
-function fsyncFile(file: string): void {
-  const fd = openSync(file, 'r');
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }
