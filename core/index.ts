@@ -15,7 +15,7 @@ export { submit } from './coordinator/submit.ts';
 export type { JobHandle, JobResult, SubmitHooks } from './coordinator/submit.ts';
 export type { CheckpointStats } from './coordinator/checkpointing.ts';
 export { StreamExecutionEnvironment } from './api/environment.ts';
-export type { SourceOperator, SourceFactory, FileSourceOptions } from './api/environment.ts';
+export type { SourceOperator, SourceFactory, FileSourceOptions, SplitSource, SplitReader } from './api/environment.ts';
 export { DataStream, KeyedStream, SingleOutputStreamOperator, DataStreamSink, fileSink } from './api/datastream.ts';
 export type { FileSinkOptions } from './api/datastream.ts';
 export { twoPhaseCommitSink } from './api/sink.ts';

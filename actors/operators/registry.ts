@@ -1,5 +1,5 @@
 // Maps an operator kind named in the graph to the implementation that runs it in a worker.
-import type { SourceFactory, SourceOperator } from '../../core/api/environment.ts';
+import type { SourceFactory, SourceOperator, SplitSource } from '../../core/api/environment.ts';
 import type { ProcessFunction } from '../../core/api/functions.ts';
 import type { OperatorContext, OperatorFactory, StreamOperator } from '../../core/api/operator.ts';
 import { WeirError } from '../../core/errors.ts';
@@ -12,7 +12,7 @@ import type { TwoPhaseCommitSink } from '../../core/api/sink.ts';
 import { fileSink } from './file-sink.ts';
 import { collectSink, discardSink, printSink } from './sinks.ts';
 import { twoPhaseCommitOperator } from './two-phase-commit.ts';
-import { collectionSource, fileSource, sequenceSource } from './sources.ts';
+import { collectionSource, fileSource, sequenceSource, splitSource } from './sources.ts';
 
 type Fn = (...args: never[]) => unknown;
 
@@ -27,6 +27,7 @@ export function createSource(node: StreamNode, ctx: OperatorContext): SourceOper
     case 'source:collection': return collectionSource(p['items'] as unknown[]);
     case 'source:file': return fileSource(p['path'] as string, p['format'] as 'lines' | 'jsonl', ctx);
     case 'source:custom': return (p['factory'] as SourceFactory<unknown>)(ctx);
+    case 'source:splits': return splitSource(p['source'] as SplitSource<unknown, unknown>, ctx);
     default: throw new WeirError(`unknown source kind ${node.kind}`, { uid: node.uid });
   }
 }

@@ -1,6 +1,6 @@
 // Bounded sources: a number sequence split over subtasks, a collection, and a line / JSON-lines file read by byte offset.
 import { closeSync, openSync, readSync } from 'node:fs';
-import type { SourceOperator } from '../../core/api/environment.ts';
+import type { SourceOperator, SplitReader, SplitSource } from '../../core/api/environment.ts';
 import type { OperatorContext } from '../../core/api/operator.ts';
 import { WeirError } from '../../core/errors.ts';
 
@@ -112,4 +112,36 @@ export function fileSource(path: string, format: 'lines' | 'jsonl', ctx: Operato
     return true;
   }
   return state;
+}
+
+/**
+ * Reads the splits a SplitSource assigns this subtask (i mod parallelism), one after the
+ * other. Its state is the list of splits not yet finished, the current one at its position.
+ */
+export function splitSource<T, S>(source: SplitSource<T, S>, ctx: OperatorContext): SourceOperator<T> {
+  let pending: S[] = source.splits(ctx.parallelism).filter((_, i) => i % ctx.parallelism === ctx.subtask);
+  let reader: SplitReader<T, S> | null = null;
+  return {
+    initializeState(s) {
+      pending = [...(s as { splits: S[] }).splits];
+    },
+    emitBatch(emit, max) {
+      for (;;) {
+        if (reader === null) {
+          const next = pending[0];
+          if (next === undefined) return false;
+          reader = source.reader(next, ctx);
+        }
+        if (reader.emitBatch(emit, max)) return true;
+        reader.close?.();
+        reader = null;
+        pending.shift();
+        if (pending.length === 0) return false;
+      }
+    },
+    snapshotState: () => ({ splits: reader === null ? [...pending] : [reader.position(), ...pending.slice(1)] }),
+    close() {
+      reader?.close?.();
+    },
+  };
 }

@@ -21,6 +21,27 @@ export interface SourceOperator<T> {
 
 export type SourceFactory<T> = (ctx: OperatorContext) => SourceOperator<T>;
 
+/**
+ * A source made of splits (Flink's FLIP-27 in small): `splits` lists the input's pieces, each
+ * as plain data that says where reading starts, deterministically for a parallelism (every
+ * thread enumerates them alike); split i goes to subtask i mod parallelism. A reader reads
+ * one split and says, at any point between two batches, where it has got to, as a split
+ * again. A checkpoint holds each subtask's splits at their positions: rescaling moves whole
+ * splits, not subtasks' ranges.
+ */
+export interface SplitSource<T, S> {
+  splits(parallelism: number): readonly S[];
+  reader(split: S, ctx: OperatorContext): SplitReader<T, S>;
+}
+
+export interface SplitReader<T, S> {
+  /** Emits at most `max` records; false once the split is exhausted. */
+  emitBatch(emit: (record: T) => void, max: number): boolean;
+  /** The split as read so far: where a restore starts it again. */
+  position(): S;
+  close?(): void;
+}
+
 export interface FileSourceOptions {
   /** 'lines' emits each line as a string; 'jsonl' parses each line as JSON. */
   format?: 'lines' | 'jsonl';
@@ -98,9 +119,13 @@ export class StreamExecutionEnvironment {
     return this.fromFile<string>(path);
   }
 
-  fromSource<T>(factory: SourceFactory<T>, name = 'Source'): SingleOutputStreamOperator<T> {
-    if (typeof factory !== 'function') throw new WeirError('fromSource takes a factory function');
-    return this.source('source:custom', name, { factory });
+  /** Your own source: a factory of a SourceOperator per subtask, or a SplitSource. */
+  fromSource<T, S = unknown>(source: SourceFactory<T> | SplitSource<T, S>, name = 'Source'): SingleOutputStreamOperator<T> {
+    if (typeof source === 'object' && source !== null && typeof source.splits === 'function' && typeof source.reader === 'function') {
+      return this.source('source:splits', name, { source });
+    }
+    if (typeof source !== 'function') throw new WeirError('fromSource takes a factory function (ctx) => SourceOperator, or a SplitSource { splits, reader }');
+    return this.source('source:custom', name, { factory: source });
   }
 
   private source<T>(kind: string, name: string, params: Record<string, unknown>): SingleOutputStreamOperator<T> {

@@ -158,3 +158,17 @@ test('operator state (a list with its redistribution) is checkpointed with the c
   t.is(tallies.reduce((n, o) => n + o[2], 0), N, 'the counts went on from the checkpoint: every record counted once');
   t.is(out.length - tallies.length, N);
 });
+
+test('a SplitSource: each subtask reads its splits, a checkpoint holds their positions, a restore goes on from them', async (t) => {
+  const marker = join(mkdtempSync(join(tmpdir(), 'weir-splits-')), 'go');
+  const handle = await submit(new URL(`../fixtures/jobs/splits.ts?hold=${encodeURIComponent(marker)}`, import.meta.url), options({ checkpointInterval: 60_000 }));
+  // Every value below 2500 is out before the checkpoint: the sources hold there.
+  while (handle.recordsEmitted() < 2500) await new Promise((r) => setTimeout(r, 5));
+  const s = await handle.triggerCheckpoint();
+  writeFileSync(marker, '');
+  const r = await handle.done;
+  t.is(r.restarts, 1);
+  t.is(r.restoredFrom?.id, s.id);
+  t.deepEqual([...(r.collected['out'] as number[])].sort((a, b) => a - b), Array.from({ length: 5000 }, (_, i) => i));
+  t.is(r.operators['splits']!.recordsOut, 2500, 'the restored attempt read on from the splits\' positions');
+});
