@@ -289,13 +289,15 @@ export class Subtask {
       moved = true;
     }
     const completed = Atomics.load(hooks.control, COMPLETED);
-    if (completed > this.completed && !this.restoredFinished) {
+    if (completed > this.completed) {
       this.completed = completed;
+      // A subtask restored as ended never opened its operators: they hear of nothing.
+      if (this.restoredFinished) return true;
       if (this.source !== null) this.guard(0, 'notifyCheckpointComplete', () => this.source!.notifyCheckpointComplete?.(completed));
       this.ops.forEach((op, i) => this.guard(i, 'notifyCheckpointComplete', () => op.notifyCheckpointComplete?.(completed)));
       moved = true;
     }
-    if (((this.source !== null && !this.ending) || this.awaitingFinal) && !this.restoredFinished) {
+    if (this.takesTriggers()) {
       const trigger = Atomics.load(hooks.control, TRIGGER);
       if (trigger > this.triggered) {
         this.triggered = trigger;
@@ -305,6 +307,11 @@ export class Subtask {
       }
     }
     return moved;
+  }
+
+  /** Triggers start a snapshot at a source still reading, and at a subtask waiting for a final checkpoint. */
+  private takesTriggers(): boolean {
+    return ((this.source !== null && !this.ending) || this.awaitingFinal) && !this.restoredFinished;
   }
 
   /** Every operator's state, in chain order, between two calls into user code. */
@@ -476,7 +483,7 @@ export class Subtask {
     if (this.restoredFinished && !this.ending) return true;
     const hooks = this.wire.checkpoints;
     if (hooks !== null && (Atomics.load(hooks.control, ABORTED) > this.aborted || Atomics.load(hooks.control, COMPLETED) > this.completed
-      || (((this.source !== null && !this.ending) || this.awaitingFinal) && Atomics.load(hooks.control, TRIGGER) > this.triggered))) return true;
+      || (this.takesTriggers() && Atomics.load(hooks.control, TRIGGER) > this.triggered))) return true;
     if (this.hasOverdraft()) {
       for (const w of this.writers) for (const c of w.channels) if (c.canDrain()) return true;
       return false;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import type { StateDescriptors, StateFile } from '../coordinator/deploy.ts';
 import { fsyncPath, writeFileDurably } from '../durable.ts';
+import { processAlive } from '../process-alive.ts';
 import { WeirError } from '../errors.ts';
 
 export const METADATA_FILE = '_metadata';
@@ -177,13 +178,4 @@ export function lockCheckpointDir(dir: string): () => void {
     }
   }
   throw new WeirError(`could not lock checkpoint directory ${dir} (${path})`);
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

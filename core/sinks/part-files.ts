@@ -2,6 +2,7 @@
 import { readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { WeirError } from '../errors.ts';
+import { processAlive } from '../process-alive.ts';
 
 /** What a fresh run does with finished part files of another run in its directory. */
 export type ExistingFiles = 'fail' | 'overwrite' | 'keep';
@@ -37,15 +38,7 @@ function partFiles(dir: string): PartFile[] {
   });
 }
 
-function alive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
+const alive = (pid: number) => pid === process.pid || processAlive(pid);
 
 /**
  * Before a fresh run (not a restore) writes into `dir`: in-progress files of a crashed run

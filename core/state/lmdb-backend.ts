@@ -178,8 +178,8 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
   }
 
   /**
-   * LMDB's own copy of the environment (mdb_env_copy2 on a libuv thread: 22 ms for 500K
-   * entries where a scan through lmdb-js takes 220 ms). Its read transaction begins when the
+   * LMDB's own copy of the environment (mdb_env_copy2 on a libuv thread, off the actor's;
+   * BENCHMARKS.md, Checkpoints, has what it did to the 1M-key job). Its read transaction begins when the
    * copy starts, not now, so the write-back cache holds every write until it is done: no
    * commit lands in between, and the copy is the state as of this call.
    */
