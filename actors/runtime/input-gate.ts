@@ -1,9 +1,11 @@
-// The consuming end of a subtask's network inputs: reads frames round-robin, decodes records, tracks watermarks.
+// The consuming end of a subtask's network inputs: reads frames round-robin, decodes records, tracks watermarks and barriers.
 import { FrameKind, decodeBarrier, decodeWatermark, frameKindName } from '../../core/channel/frames.ts';
 import { before, type RingConsumer } from '../../core/channel/ring.ts';
 import type { Codec } from '../../core/codec/codec.ts';
 import { WaitingForFirstBarrier } from '../../core/checkpoint/barrier-handler.ts';
 import type { BarrierEvent, BarrierHandlerState } from '../../core/checkpoint/barrier-handler.ts';
+import { FrameBuffer } from '../../core/checkpoint/channel-state.ts';
+import type { FrameQueue, PersistedChannel } from '../../core/checkpoint/channel-state.ts';
 import { WeirError } from '../../core/errors.ts';
 
 export interface InputChannel {
@@ -11,24 +13,67 @@ export interface InputChannel {
   readonly codec: Codec;
   /** For error messages: which edge and producer subtask this channel comes from. */
   readonly label: string;
+  /** channelKey(): how persisted channel state names this channel. */
+  readonly key: string;
   watermark: number;
   ended: boolean;
   /** Delivered the barrier being aligned: not read until the snapshot (or an abort). */
   blocked: boolean;
+  /** Restored input-side channel state: read before anything new in the ring. */
+  replay: FrameQueue | null;
 }
 
-/** What the gate asks of its subtask when the barrier handler says so. */
+export type Alignment = 'aligned' | 'unaligned' | 'switched';
+
+/** What the gate asks of its subtask when a checkpoint's barriers say so. */
 export interface BarrierCallbacks {
-  /** `alignmentMs`: from the first barrier of the checkpoint on any input to the last. */
-  snapshot(checkpointId: number, alignmentMs: number): void;
+  /**
+   * Snapshot now. `alignmentMs`: from the first barrier of the checkpoint on any input to the
+   * snapshot. `alignment`: 'aligned' once every input delivered it; 'unaligned' at the first
+   * sighting; 'switched' when an aligned one ran past the aligned-checkpoint timeout.
+   */
+  snapshot(checkpointId: number, alignmentMs: number, alignment: Alignment, timestamp: number): void;
+  /** Unaligned: every input's frames up to its barrier are persisted (the snapshot came first). */
+  channelState(checkpointId: number, inputs: PersistedChannel[]): void;
   decline(checkpointId: number, reason: string): void;
   forwardCancel(checkpointId: number): void;
+}
+
+export interface GateOptions {
+  /** 'exactly-once' blocks aligned inputs; 'at-least-once' only counts barriers, as Flink's CheckpointingMode says. */
+  readonly blocking: boolean;
+  /** The unaligned option: announcements are acted on and in-flight frames persisted. */
+  readonly unaligned: boolean;
+  /** With unaligned: ms after the trigger an aligned checkpoint switches to unaligned (0: unaligned from the start). */
+  readonly alignedTimeout: number;
 }
 
 /** Frames read from one channel before moving to the next, so no input starves the others. */
 const FRAMES_PER_VISIT = 8;
 /** Frames read in one step of the actor before the scheduler runs the others. */
 const FRAMES_PER_STEP = 64;
+/**
+ * The priority slots and the aligned timeout are looked at after every this many records
+ * (and after every frame): an operator processes at most this many records between a
+ * barrier's announcement and its snapshot, however slow each one is.
+ */
+export const RECORDS_PER_CHECK = 8;
+/**
+ * An actor's turn ends after this long even inside a frame (looked at with the slots), so
+ * a slow operator does not hold up the actors sharing its worker thread.
+ */
+const STEP_BUDGET_MS = 1;
+
+/** An unaligned checkpoint whose input-side channel state is still being gathered. */
+interface Gathering {
+  readonly id: number;
+  /** Per input: its frames so far, or null once its barrier came (or it ended). */
+  readonly recorders: (FrameBuffer | null)[];
+  readonly skip: number[];
+  /** Per input: its frames once whole. */
+  readonly whole: (FrameBuffer | undefined)[];
+  open: number;
+}
 
 export class InputGate {
   readonly channels: InputChannel[];
@@ -41,25 +86,43 @@ export class InputGate {
   private readonly subtask: number;
   private barriers: BarrierHandlerState = new WaitingForFirstBarrier();
   private callbacks: BarrierCallbacks | null = null;
-  /** 'at-least-once': barriers are counted but block nothing, as Flink's CheckpointingMode says. */
-  private readonly blocking: boolean;
+  private readonly o: GateOptions;
   /** When the alignment in progress began (performance.now()), or -1. */
   private alignedSince = -1;
+  /** The newest checkpoint this gate snapshotted, declined or saw aborted: older barriers mean nothing. */
+  private latest = 0;
+  /** An aligned checkpoint in progress here (first seen announced or in-band), for its timeout. */
+  private aligning: { id: number; timestamp: number } | null = null;
+  private gathering: Gathering | null = null;
+  // The DATA frame being processed, record by record: its channel (-1: none), records, next index.
+  private cur = -1;
+  private curFromReplay = false;
+  private readonly records: unknown[] = [];
+  private at = 0;
+  private sinceCheck = 0;
+  /** When the current turn is up (performance.now()). */
+  private stepEnds = 0;
+  /** Counts what check() did (snapshots started, inputs made whole), for poll(). */
+  private acted = 0;
+  private readonly push = (r: unknown) => { this.records.push(r); };
 
-  constructor(channels: InputChannel[], uid: string, subtask: number, blocking = true) {
+  constructor(channels: InputChannel[], uid: string, subtask: number, options: GateOptions) {
     this.channels = channels;
     this.open = channels.length;
     this.uid = uid;
     this.subtask = subtask;
-    this.blocking = blocking;
+    this.o = options;
   }
 
   onBarriers(callbacks: BarrierCallbacks): void {
     this.callbacks = callbacks;
   }
 
-  /** The coordinator gave checkpoint `id` up: an alignment on it (or an older one) lets go. */
+  /** The coordinator gave checkpoint `id` up: an alignment or a gathering on it (or an older one) lets go. */
   abort(id: number): void {
+    if (this.gathering !== null && this.gathering.id <= id) this.gathering = null;
+    if (this.aligning !== null && this.aligning.id <= id) this.aligning = null;
+    this.latest = Math.max(this.latest, id);
     this.dispatch({ kind: 'abort', id });
   }
 
@@ -70,16 +133,24 @@ export class InputGate {
       switch (a.kind) {
         case 'block':
           if (this.alignedSince < 0) this.alignedSince = performance.now();
-          if (this.blocking) this.channels[a.ch]!.blocked = true;
+          if (this.o.blocking) this.channels[a.ch]!.blocked = true;
           break;
         case 'unblockAll': for (const ch of this.channels) ch.blocked = false; break;
         case 'snapshot': {
           const alignmentMs = this.alignedSince < 0 ? 0 : performance.now() - this.alignedSince;
           this.alignedSince = -1;
-          this.callbacks?.snapshot(a.id, alignmentMs);
+          const timestamp = this.aligning?.timestamp ?? Date.now();
+          this.aligning = null;
+          this.latest = Math.max(this.latest, a.id);
+          this.callbacks?.snapshot(a.id, alignmentMs, 'aligned', timestamp);
           break;
         }
-        case 'decline': this.alignedSince = -1; this.callbacks?.decline(a.id, a.reason); break;
+        case 'decline':
+          this.alignedSince = -1;
+          this.aligning = null;
+          this.latest = Math.max(this.latest, a.id);
+          this.callbacks?.decline(a.id, a.reason);
+          break;
         case 'forwardCancel': this.callbacks?.forwardCancel(a.id); break;
       }
     }
@@ -91,12 +162,20 @@ export class InputGate {
   }
 
   get finished(): boolean {
-    return this.open === 0;
+    return this.open === 0 && this.cur < 0;
   }
 
   /** Reads frames round-robin until the step's budget is spent, nothing is left, or an output overdraws. */
   step(overdrawn: () => boolean): boolean {
+    this.stepEnds = performance.now() + STEP_BUDGET_MS;
+    if (this.o.unaligned) this.check();
     let frames = 0;
+    if (this.cur >= 0) {
+      // A frame interrupted by an overdraft: its remaining records come first.
+      if (!this.process(overdrawn)) return true;
+      frames++;
+      if (overdrawn()) return true;
+    }
     let idle = 0;
     const n = this.channels.length;
     while (frames < FRAMES_PER_STEP && idle < n && this.open > 0) {
@@ -104,10 +183,12 @@ export class InputGate {
       const ch = this.channels[index]!;
       this.next = this.next + 1 === n ? 0 : this.next + 1;
       let read = 0;
-      while (!ch.ended && !ch.blocked && read < FRAMES_PER_VISIT && ch.consumer.next()) {
-        this.handle(ch, index);
+      while (!ch.ended && !ch.blocked && read < FRAMES_PER_VISIT && this.nextFrame(ch)) {
         read++;
+        if (!this.handle(ch, index, overdrawn)) return true;
         if (overdrawn()) return true;
+        if (this.o.unaligned) this.check();
+        if (performance.now() >= this.stepEnds) return true;
       }
       frames += read;
       idle = read === 0 ? idle + 1 : 0;
@@ -115,55 +196,234 @@ export class InputGate {
     return frames > 0;
   }
 
-  private handle(ch: InputChannel, index: number): void {
-    const c = ch.consumer;
+  /** Positions the channel on its next frame: restored channel state first, then the ring. */
+  private nextFrame(ch: InputChannel): boolean {
+    if (ch.replay !== null) {
+      if (ch.replay.next()) {
+        this.curFromReplay = true;
+        return true;
+      }
+      ch.replay = null;
+    }
+    this.curFromReplay = false;
+    return ch.consumer.next();
+  }
+
+  private source(ch: InputChannel): RingConsumer | FrameQueue {
+    return this.curFromReplay ? ch.replay! : ch.consumer;
+  }
+
+  /** Handles the frame the channel is positioned on; false when a DATA frame was interrupted between records. */
+  private handle(ch: InputChannel, index: number, overdrawn: () => boolean): boolean {
+    const c = this.source(ch);
     switch (c.kind) {
       case FrameKind.DATA: {
-        const payload = c.payload();
-        // Records are handed to the operators before the frame is released: the payload may
-        // be a view of the ring.
+        // The frame stays in the ring (unconsumed) until its last record is processed: a
+        // checkpoint taken in between persists it with the records already processed.
+        this.records.length = 0;
         try {
-          ch.codec.decode(payload, c.count, this.emit);
+          ch.codec.decode(c.payload(), c.count, this.push);
         } catch (err) {
           if (err instanceof WeirError) throw err;
           throw new WeirError(`could not decode a frame from ${ch.label}: ${(err as Error).message}`,
             { uid: this.uid, subtask: this.subtask, position: c.describeFrame(), cause: err });
         }
-        c.consume();
-        return;
+        this.cur = index;
+        this.at = this.curFromReplay ? (c as FrameQueue).skip : 0;
+        return this.process(overdrawn);
       }
       case FrameKind.WATERMARK:
         ch.watermark = Math.max(ch.watermark, decodeWatermark(c.payload()));
-        c.consume();
+        this.consume(ch, index);
         this.advanceWatermark();
-        return;
+        return true;
       case FrameKind.END_OF_PARTITION:
+        this.consume(ch, index);
         ch.ended = true;
         this.open--;
-        c.consume();
         this.advanceWatermark();
+        this.inputDone(index);
         this.dispatch({ kind: 'ended', ch: index });
-        return;
+        return true;
       case FrameKind.BARRIER: {
-        const id = decodeBarrier(c.payload()).checkpointId;
+        const b = decodeBarrier(c.payload());
         // Handled before it is consumed: a consumer past an announced barrier it has not
         // handled breaks the ring's invariant (ring.ts, poll).
-        c.markHandled(id);
-        c.consume();
-        this.dispatch({ kind: 'barrier', ch: index, id });
-        return;
+        ch.consumer.markHandled(b.checkpointId);
+        ch.consumer.consume();
+        this.sighted(index, b.checkpointId, b.unaligned, b.timestamp, null);
+        return true;
       }
       case FrameKind.CANCEL_BARRIER: {
         const id = decodeBarrier(c.payload()).checkpointId;
-        c.markHandled(id);
-        c.consume();
+        ch.consumer.markHandled(id);
+        ch.consumer.consume();
         this.dispatch({ kind: 'cancel', ch: index, id });
-        return;
+        return true;
       }
       default:
         throw new WeirError(`unexpected ${frameKindName(c.kind)} frame from ${ch.label}`,
           { uid: this.uid, subtask: this.subtask, position: c.describeFrame() });
     }
+  }
+
+  /** Processes the current frame's records from `at`; false when an overdraft interrupted it. */
+  private process(overdrawn: () => boolean): boolean {
+    const records = this.records;
+    const checks = this.o.unaligned;
+    while (this.at < records.length) {
+      this.emit(records[this.at++]);
+      if (this.at < records.length) {
+        if (overdrawn()) return false;
+        if (++this.sinceCheck === RECORDS_PER_CHECK) {
+          this.sinceCheck = 0;
+          if (checks) this.check();
+          if (performance.now() >= this.stepEnds) return false;
+        }
+      }
+    }
+    const index = this.cur;
+    this.cur = -1;
+    this.consume(this.channels[index]!, index);
+    return true;
+  }
+
+  /** Releases the current frame; one that came from the ring while its channel is being gathered is persisted first. */
+  private consume(ch: InputChannel, index: number): void {
+    if (this.curFromReplay) {
+      ch.replay!.consume();
+      return;
+    }
+    const rec = this.gathering?.recorders[index];
+    if (rec != null) rec.appendFrame(ch.consumer.kind, ch.consumer.count, ch.consumer.payload());
+    ch.consumer.consume();
+  }
+
+  /** The subtask's look at the priority slots while its overdraft keeps the gate from reading: true if it acted. */
+  poll(): boolean {
+    const before = this.acted;
+    this.check();
+    return this.acted !== before;
+  }
+
+  /** Whether an input's priority slot holds an announcement check() would act on now. */
+  hasAnnouncement(): boolean {
+    if (this.nextDeadline() <= Date.now()) return true;
+    for (const ch of this.channels) {
+      if (ch.ended) continue;
+      const a = ch.consumer.announcement();
+      if (a !== null && this.actsOn(a)) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Looks at every input's priority slot, and at the aligned timeout. Announcements are
+   * acted on only with the unaligned option: aligned checkpoints read up to the barrier.
+   */
+  private check(): void {
+    this.sinceCheck = 0;
+    for (let i = 0; i < this.channels.length; i++) {
+      const ch = this.channels[i]!;
+      if (ch.ended) continue;
+      const a = ch.consumer.announcement();
+      if (a !== null) this.sighted(i, a.checkpointId, a.unaligned, a.timestamp, a.position);
+    }
+    const al = this.aligning;
+    if (al !== null && this.timedOut(al.timestamp)) this.startUnaligned(al.id, al.timestamp, 'switched');
+  }
+
+  private timedOut(timestamp: number): boolean {
+    return this.o.unaligned && Date.now() - timestamp >= this.o.alignedTimeout;
+  }
+
+  /**
+   * Barrier `id` seen on input `index`: in its priority slot (`position`: where it stands in
+   * the ring) or read in-band (`position` null: the gate stands right after it).
+   */
+  private sighted(index: number, id: number, unaligned: boolean, timestamp: number, position: number | null): void {
+    const g = this.gathering;
+    if (g !== null) {
+      if (id === g.id) {
+        this.inputDone(index, position, id);
+        return;
+      }
+      if (id < g.id) return;
+      // A newer checkpoint: this one was aborted on the coordinator (one runs at a time).
+      this.gathering = null;
+      this.callbacks?.decline(g.id, `barrier ${id} came before barrier ${g.id} on every input`);
+    }
+    if (id <= this.latest) return;
+    const aligningIt = this.aligning !== null && this.aligning.id === id;
+    if (this.o.unaligned && (unaligned || this.timedOut(timestamp))) {
+      const alignment: Alignment = aligningIt || !unaligned ? 'switched' : 'unaligned';
+      this.startUnaligned(id, timestamp, alignment);
+      this.inputDone(index, position, id);
+      return;
+    }
+    if (!aligningIt) this.aligning = { id, timestamp };
+    // Aligned: an announcement only says a barrier is coming; the one read in-band aligns.
+    if (position === null) this.dispatch({ kind: 'barrier', ch: index, id });
+  }
+
+  /**
+   * Snapshot now and gather each input's in-flight frames: an input blocked by the
+   * alignment (its barrier delivered) or ended has none; on every other one, what was not
+   * processed before the snapshot up to its barrier: the rest of a restored replay, the
+   * frame being processed (minus the records already done), and what follows in the ring.
+   */
+  private startUnaligned(id: number, timestamp: number, alignment: Alignment): void {
+    const alignmentMs = this.alignedSince < 0 ? 0 : performance.now() - this.alignedSince;
+    this.acted++;
+    const done = this.channels.map((ch) => ch.ended || ch.blocked);
+    this.alignedSince = -1;
+    this.aligning = null;
+    this.latest = Math.max(this.latest, id);
+    this.barriers = new WaitingForFirstBarrier(id);
+    for (const ch of this.channels) ch.blocked = false;
+    const recorders = this.channels.map((ch, i) => {
+      if (done[i]) return null;
+      const r = new FrameBuffer();
+      if (ch.replay !== null && !ch.replay.empty) r.appendRange(ch.replay.remaining());
+      return r;
+    });
+    const skip = this.channels.map((_, i) => (i === this.cur && !done[i] ? this.at : 0));
+    this.gathering = { id, recorders, skip, whole: [], open: recorders.filter((r) => r !== null).length };
+    this.callbacks?.snapshot(id, alignmentMs, alignment, timestamp);
+    if (this.gathering?.open === 0) this.complete();
+  }
+
+  /** Input `index` reached the barrier being gathered (or ended): its channel state is whole. */
+  private inputDone(index: number, position: number | null = null, id = 0): void {
+    const g = this.gathering;
+    const c = this.channels[index]!.consumer;
+    if (g === null) {
+      if (position !== null) c.markHandled(id);
+      return;
+    }
+    const rec = g.recorders[index];
+    if (rec != null) {
+      this.acted++;
+      if (position !== null) rec.appendRange(c.peekBytes(position));
+      g.recorders[index] = null;
+      g.whole[index] = rec;
+      g.open--;
+    }
+    // Handled once its frames are copied: the producer may announce the next barrier now.
+    if (position !== null) c.markHandled(g.id);
+    if (g.open === 0) this.complete();
+  }
+
+  private complete(): void {
+    const g = this.gathering!;
+    this.gathering = null;
+    const inputs: PersistedChannel[] = [];
+    this.channels.forEach((ch, i) => {
+      const buf = g.whole[i];
+      if (buf === undefined || buf.byteLength === 0) return;
+      inputs.push({ channel: ch.key, codec: ch.codec.descriptor, skip: g.skip[i]!, frames: buf.bytes() });
+    });
+    this.callbacks?.channelState(g.id, inputs);
   }
 
   /** An actor's watermark is the minimum over its inputs; an ended input no longer holds it back. */
@@ -176,12 +436,30 @@ export class InputGate {
     }
   }
 
+  /** When the aligned checkpoint in progress switches to unaligned (epoch ms), or Infinity. */
+  nextDeadline(): number {
+    return this.aligning !== null && this.o.unaligned ? this.aligning.timestamp + this.o.alignedTimeout : Infinity;
+  }
+
   hasInput(): boolean {
+    if (this.cur >= 0) return true;
+    if (this.nextDeadline() <= Date.now()) return true;
     for (const ch of this.channels) {
-      if (ch.ended || ch.blocked) continue;
+      if (ch.ended) continue;
       const c = ch.consumer;
-      if (before(c.position, c.poll()) || c.announcement() !== null) return true;
+      const a = c.announcement();
+      if (this.o.unaligned && a !== null && this.actsOn(a)) return true;
+      if (ch.blocked) continue;
+      if (ch.replay !== null && !ch.replay.empty) return true;
+      if (before(c.position, c.poll()) || a !== null) return true;
     }
     return false;
+  }
+
+  /** Whether check() would act on this announcement now (an aligned one it only waits for is not work). */
+  private actsOn(a: { checkpointId: number; unaligned: boolean; timestamp: number }): boolean {
+    if (this.gathering !== null) return a.checkpointId >= this.gathering.id;
+    if (a.checkpointId <= this.latest) return false;
+    return a.unaligned || this.timedOut(a.timestamp) || this.aligning === null;
   }
 }

@@ -1,5 +1,7 @@
 // The producing end of one network edge in one subtask: partitions records, batches them into frames, encodes.
-import type { ChannelWriter } from '../../core/channel/channel-writer.ts';
+import type { ChannelWriter, HeldFrame } from '../../core/channel/channel-writer.ts';
+import { FrameBuffer, FrameQueue } from '../../core/checkpoint/channel-state.ts';
+import type { PersistedChannel } from '../../core/checkpoint/channel-state.ts';
 import { encodeBarrier, FrameKind } from '../../core/channel/frames.ts';
 import type { Codec } from '../../core/codec/codec.ts';
 import { WeirError } from '../../core/errors.ts';
@@ -52,6 +54,10 @@ export class RecordWriter {
         this.channelOfGroup[kg] = operatorIndexForKeyGroup(options.maxParallelism, channels.length, kg);
       }
     }
+  }
+
+  get codecDescriptor(): string {
+    return this.codec.descriptor;
   }
 
   add(record: unknown): void {
@@ -143,12 +149,47 @@ export class RecordWriter {
 
   /**
    * Sends barrier `id` on every channel after the records before it. Aligned barriers queue
-   * behind any overdraft: order is what alignment relies on.
+   * behind any overdraft: order is what alignment relies on. Unaligned ones overtake it, and
+   * what each overtook is returned as that channel's output-side state.
    */
-  broadcastBarrier(id: number, timestamp: number): void {
+  broadcastBarrier(id: number, timestamp: number, unaligned = false): PersistedChannel[] {
     this.flush();
-    const payload = encodeBarrier({ checkpointId: id, unaligned: false, timestamp });
-    for (const ch of this.channels) ch.writeBarrier(FrameKind.BARRIER, id, false, payload);
+    const payload = encodeBarrier({ checkpointId: id, unaligned, timestamp });
+    if (!unaligned) {
+      for (const ch of this.channels) ch.writeBarrier(FrameKind.BARRIER, id, false, payload);
+      return [];
+    }
+    const out: PersistedChannel[] = [];
+    for (const ch of this.channels) this.persist(out, ch, ch.writePriorityBarrier(id, timestamp, payload));
+    return out;
+  }
+
+  /** The aligned timeout expired: barrier `id`, where still held in an overdraft, moves ahead as unaligned. */
+  promoteBarrier(id: number, timestamp: number): PersistedChannel[] {
+    const payload = encodeBarrier({ checkpointId: id, unaligned: true, timestamp });
+    const out: PersistedChannel[] = [];
+    for (const ch of this.channels) this.persist(out, ch, ch.promoteBarrier(id, timestamp, payload) ?? []);
+    return out;
+  }
+
+  holdsBarrier(id: number): boolean {
+    for (const ch of this.channels) if (ch.holdsBarrier(id)) return true;
+    return false;
+  }
+
+  private persist(out: PersistedChannel[], ch: ChannelWriter, frames: readonly HeldFrame[]): void {
+    const buf = new FrameBuffer();
+    for (const f of frames) buf.appendFrame(f.kind, f.count, f.payload);
+    if (buf.byteLength > 0) out.push({ channel: ch.key, codec: this.codec.descriptor, skip: 0, frames: buf.bytes() });
+  }
+
+  /** Recovery: the frames this producer's barrier had overtaken go out first, before any new output. */
+  replay(channel: string, frames: Uint8Array): boolean {
+    const ch = this.channels.find((c) => c.key === channel);
+    if (ch === undefined) return false;
+    const q = new FrameQueue(frames);
+    for (; q.next(); q.consume()) ch.write(q.kind, q.count, q.payload());
+    return true;
   }
 
   hasOverdraft(): boolean {

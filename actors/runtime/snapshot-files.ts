@@ -10,6 +10,7 @@ export { subtaskKey } from '../../core/coordinator/deploy.ts';
 import { writeFileDurably } from '../../core/durable.ts';
 import { WeirError } from '../../core/errors.ts';
 import type { SnapshotTarget } from '../../core/state/backend.ts';
+import { channelStateFile, encodeChannelState, persistedBytesOf, readChannelState } from '../../core/checkpoint/channel-state.ts';
 import type { CheckpointHooks, SubtaskState } from './subtask.ts';
 
 /**
@@ -25,6 +26,9 @@ export function checkpointHooks(o: {
   readonly attempt: number;
   readonly runId: string;
   readonly restoreFile: string | undefined;
+  readonly restoreChannels: string | undefined;
+  readonly unaligned: boolean;
+  readonly alignedTimeout: number;
   readonly pending: Promise<unknown>[];
 }): CheckpointHooks & { target(uid: string, id: number): SnapshotTarget | undefined } {
   const send = (m: WorkerMessage) => o.port.postMessage(m);
@@ -34,6 +38,9 @@ export function checkpointHooks(o: {
   return {
     control: o.control,
     restore: o.restoreFile === undefined ? undefined : readState(o.restoreFile),
+    restoreChannels: o.restoreChannels === undefined ? undefined : readChannelState(o.restoreChannels),
+    unaligned: o.unaligned,
+    alignedTimeout: o.alignedTimeout,
     begin(id) {
       taking = id;
       deferred = [];
@@ -45,19 +52,22 @@ export function checkpointHooks(o: {
         defer: (file, done) => { deferred.push({ file, done }); },
       };
     },
-    taken(id, state, syncMs, alignmentMs) {
+    taken(id, state, syncMs, alignmentMs, alignment, channels) {
       taking = 0;
       const extras = deferred;
       deferred = [];
       const started = performance.now();
       const bytes = serialize(state);
+      const channelBytes = channels === null ? null : encodeChannelState(channels);
       const serializeMs = performance.now() - started;
       const name = `${o.key}.state`;
       const chk = join(o.dir, `chk-${id}`);
-      const write = Promise.all([writeDurably(chk, name, bytes), ...extras.map((x) => x.done.then(() => measure(chk, x.file)))]).then(
+      // The in-flight frames go beside the state, in their own file: verified and restored with it.
+      const channelFile = channelBytes === null ? [] : [writeDurably(chk, channelStateFile(o.key), channelBytes)];
+      const write = Promise.all([writeDurably(chk, name, bytes), ...channelFile, ...extras.map((x) => x.done.then(() => measure(chk, x.file)))]).then(
         ([file, ...extra]) => send({
           type: 'ack', id, subtask: o.key, file, extra, syncMs: syncMs + serializeMs, asyncMs: performance.now() - started - serializeMs, alignmentMs,
-          descriptors: state.descriptors,
+          descriptors: state.descriptors, alignment, persistedBytes: channels === null ? 0 : persistedBytesOf(channels),
         }),
         (err: Error) => send({ type: 'decline', id, subtask: o.key, reason: `writing its state failed: ${err.message}` }),
       );

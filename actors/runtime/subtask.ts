@@ -14,7 +14,9 @@ import { OperatorStateStore } from '../../core/state/operator-state.ts';
 import type { OperatorStateSnapshot, Redistribution } from '../../core/state/operator-state.ts';
 import { createOperator, createSource, isSource } from '../operators/registry.ts';
 import { fresh } from './fresh.ts';
-import type { InputGate } from './input-gate.ts';
+import { CHANNEL_STATE_FORMAT, FRAME_FORMAT, FrameQueue } from '../../core/checkpoint/channel-state.ts';
+import type { ChannelState, PersistedChannel } from '../../core/checkpoint/channel-state.ts';
+import type { Alignment, InputGate } from './input-gate.ts';
 import type { RecordWriter } from './record-writer.ts';
 
 export interface SubtaskWiring {
@@ -50,10 +52,15 @@ export interface CheckpointHooks {
   readonly control: Int32Array;
   /** The state this subtask starts from, or undefined for a fresh start. */
   readonly restore: SubtaskState | undefined;
+  /** The in-flight frames of the unaligned checkpoint it starts from: replayed before anything new. */
+  readonly restoreChannels: ChannelState | undefined;
+  /** The checkpoint options: the unaligned option and its aligned timeout. */
+  readonly unaligned: boolean;
+  readonly alignedTimeout: number;
   /** Checkpoint `id` is being taken now: operators may write files of their own beside the state (snapshotTarget). */
   begin(id: number): void;
-  /** Synchronous part done and the barrier sent: persist the state and acknowledge. */
-  taken(id: number, state: SubtaskState, syncMs: number, alignmentMs: number): void;
+  /** Synchronous part done, the barrier sent and the channel state whole: persist them and acknowledge. */
+  taken(id: number, state: SubtaskState, syncMs: number, alignmentMs: number, alignment: Alignment, channels: ChannelState | null): void;
   declined(id: number, reason: string): void;
   /** Input ended, but an operator holds output only a checkpoint can commit: a final one is wanted. */
   awaitingFinal(): void;
@@ -66,6 +73,20 @@ export interface CheckpointHooks {
 }
 
 type Entry = (v: unknown) => void;
+
+/** A snapshot taken and not yet acknowledged (see Subtask.acknowledge). */
+interface Unacknowledged {
+  readonly id: number;
+  readonly state: SubtaskState;
+  readonly syncMs: number;
+  readonly alignmentMs: number;
+  readonly timestamp: number;
+  alignment: Alignment;
+  /** Input-side channel state; null while the gate still gathers it. */
+  inputs: PersistedChannel[] | null;
+  /** Output-side: frames this subtask's barriers overtook. */
+  readonly outputs: PersistedChannel[];
+}
 
 /** How long an idle live source waits before its next poll: bounds both its latency and its CPU. */
 const SOURCE_IDLE_POLL_MS = 5;
@@ -101,7 +122,7 @@ export class Subtask {
    * only once the barrier is in the ring, because the coordinator commits what comes before
    * it when the checkpoint completes, and an overdraft dies with a failed attempt.
    */
-  private unacknowledged: { id: number; state: SubtaskState; syncMs: number; alignmentMs: number }[] = [];
+  private unacknowledged: Unacknowledged[] = [];
   /** Restored from a state taken after this subtask had ended: it ends again at once, emitting nothing. */
   private readonly restoredFinished: boolean;
   /** Input ended and an operator waits for a final checkpoint to commit its output (two-phase commit sinks). */
@@ -149,7 +170,12 @@ export class Subtask {
     if (this.source !== null) this.sourceEmit = this.outputs[0]!.collect.bind(this.outputs[0]);
     wire.gate?.connect(entries[0]!, watermarkEntries[0]!);
     wire.gate?.onBarriers({
-      snapshot: (id, alignmentMs) => this.snapshot(id, alignmentMs),
+      snapshot: (id, alignmentMs, alignment, timestamp) => this.snapshot(id, alignmentMs, alignment, timestamp),
+      channelState: (id, inputs) => {
+        const u = this.unacknowledged.find((x) => x.id === id);
+        if (u !== undefined) u.inputs = inputs;
+        this.acknowledge();
+      },
       decline: (id, reason) => wire.checkpoints?.declined(id, reason),
       forwardCancel: (id) => {
         const payload = encodeBarrier({ checkpointId: id, unaligned: false, timestamp: Date.now() });
@@ -269,8 +295,36 @@ export class Subtask {
         else this.guard(i, 'initializeState', () => this.ops[i]!.initializeState?.(s));
       });
     }
+    const channels = this.wire.checkpoints?.restoreChannels;
+    if (channels !== undefined) this.replayChannels(channels);
     if (this.source !== null) this.guard(0, 'open', () => this.source!.open?.(this.contexts[0]!));
     this.ops.forEach((op, i) => this.guard(i, 'open', () => op.open?.(this.contexts[i]!, this.outputs[i]!)));
+  }
+
+  /**
+   * Recovery from an unaligned checkpoint: each input reads its persisted frames before its
+   * ring, and the frames this subtask's barriers had overtaken go out before any new output,
+   * so per channel the order is the consumer's input side, the producer's output side, new.
+   */
+  private replayChannels(channels: ChannelState): void {
+    const where = { uid: this.task.nodes[0]!.uid, subtask: this.index };
+    const inputs = this.wire.gate?.channels ?? [];
+    for (const p of channels.inputs) {
+      const ch = inputs.find((c) => c.key === p.channel);
+      if (ch === undefined) throw new WeirError(`the checkpoint holds in-flight records for input ${p.channel}, which this job does not have`, where);
+      if (ch.codec.descriptor !== p.codec) {
+        throw new WeirError(`the checkpoint's in-flight records on ${p.channel} were written with codec ${p.codec}; this job reads it with ${ch.codec.descriptor}`, where);
+      }
+      ch.replay = new FrameQueue(p.frames, p.skip);
+    }
+    for (const p of channels.outputs) {
+      const w = this.writers.find((x) => x.channels.some((c) => c.key === p.channel));
+      if (w === undefined) throw new WeirError(`the checkpoint holds in-flight records for output ${p.channel}, which this job does not have`, where);
+      if (w.codecDescriptor !== p.codec) {
+        throw new WeirError(`the checkpoint's in-flight records on ${p.channel} were written with codec ${p.codec}; this job writes it with ${w.codecDescriptor}`, where);
+      }
+      w.replay(p.channel, p.frames);
+    }
   }
 
   /**
@@ -302,7 +356,9 @@ export class Subtask {
       if (trigger > this.triggered) {
         this.triggered = trigger;
         // A subtask waiting for a final checkpoint may already have taken this one by alignment.
-        if (trigger > this.snapshotted) this.snapshot(trigger);
+        if (trigger > this.snapshotted) {
+          this.snapshot(trigger, 0, hooks.unaligned && hooks.alignedTimeout === 0 ? 'unaligned' : 'aligned', Date.now());
+        }
         moved = true;
       }
     }
@@ -341,7 +397,7 @@ export class Subtask {
    * chain's batches are flushed, every operator snapshotted, then the barrier goes out on
    * every output (side outputs and collect rings too), after every record before it.
    */
-  private snapshot(id: number, alignmentMs = 0): void {
+  private snapshot(id: number, alignmentMs: number, alignment: Alignment, timestamp: number): void {
     const hooks = this.wire.checkpoints;
     if (hooks === null) return;
     const started = performance.now();
@@ -349,22 +405,73 @@ export class Subtask {
     this.flush();
     hooks.begin(id);
     const state = this.stateOfChain(id);
-    const now = Date.now();
+    const unaligned = alignment !== 'aligned';
+    const outputs: PersistedChannel[] = [];
     // After the end of input the outputs are closed: a final checkpoint sends no barrier.
-    if (!this.ending) for (const w of new Set(this.writers)) w.broadcastBarrier(id, now);
-    this.unacknowledged.push({ id, state, syncMs: performance.now() - started, alignmentMs });
+    // Collect rings always carry aligned barriers: the coordinator commits what precedes them.
+    if (!this.ending) {
+      for (const w of new Set(this.writers)) outputs.push(...w.broadcastBarrier(id, timestamp, unaligned && !this.collectWriters.includes(w)));
+    }
+    // The gate gathers the input side of an unaligned one; it calls back once every input is whole.
+    const gathers = unaligned && this.wire.gate !== null && !this.ending;
+    this.unacknowledged.push({ id, state, syncMs: performance.now() - started, alignmentMs, timestamp, alignment, inputs: gathers ? null : [], outputs });
     this.acknowledge();
   }
 
+  /**
+   * Acknowledged in order once nothing it covers can still change: the input side gathered,
+   * its barriers out of every collect overdraft (the coordinator commits what precedes them
+   * there, and an overdraft dies with a failed attempt), and, with the aligned timeout, out
+   * of every network overdraft too (until then the timeout may still move one ahead).
+   */
   private acknowledge(): void {
-    if (this.unacknowledged.length === 0 || this.collectWriters.some((w) => w.hasOverdraft())) return;
-    for (const a of this.unacknowledged.splice(0)) this.wire.checkpoints!.taken(a.id, a.state, a.syncMs, a.alignmentMs);
+    const hooks = this.wire.checkpoints!;
+    while (this.unacknowledged.length > 0) {
+      const a = this.unacknowledged[0]!;
+      if (a.inputs === null || this.collectWriters.some((w) => w.hasOverdraft())) return;
+      if (hooks.unaligned && a.alignment === 'aligned' && this.writers.some((w) => w.holdsBarrier(a.id))) return;
+      this.unacknowledged.shift();
+      const channels = a.inputs.length > 0 || a.outputs.length > 0
+        ? { format: CHANNEL_STATE_FORMAT, frameFormat: FRAME_FORMAT, inputs: a.inputs, outputs: a.outputs } : null;
+      hooks.taken(a.id, a.state, a.syncMs, a.alignmentMs, a.alignment, channels);
+    }
+  }
+
+  /** The aligned timeout expired on barriers still held behind an overdraft: they move ahead, unaligned. */
+  private promoteBarriers(): boolean {
+    const hooks = this.wire.checkpoints;
+    if (hooks === null || !hooks.unaligned || hooks.alignedTimeout === 0) return false;
+    let moved = false;
+    for (const a of this.unacknowledged) {
+      if (a.alignment !== 'aligned' || Date.now() - a.timestamp < hooks.alignedTimeout) continue;
+      const held = this.writers.filter((w) => !this.collectWriters.includes(w) && w.holdsBarrier(a.id));
+      if (held.length === 0) continue;
+      for (const w of held) a.outputs.push(...w.promoteBarrier(a.id, a.timestamp));
+      a.alignment = 'switched';
+      moved = true;
+    }
+    if (moved) this.acknowledge();
+    return moved;
+  }
+
+  /** When a held aligned barrier is due to move ahead (epoch ms), or Infinity. */
+  private promotionDeadline(): number {
+    const hooks = this.wire.checkpoints;
+    if (hooks === null || !hooks.unaligned || hooks.alignedTimeout === 0) return Infinity;
+    let next = Infinity;
+    for (const a of this.unacknowledged) {
+      if (a.alignment === 'aligned' && this.writers.some((w) => w.holdsBarrier(a.id))) next = Math.min(next, a.timestamp + hooks.alignedTimeout);
+    }
+    return next;
   }
 
   /** Runs one slice of work; true if anything moved. */
   step(): boolean {
     if (this.done) return false;
     let progress = this.readMailbox();
+    if (this.unacknowledged.length > 0 && this.promoteBarriers()) progress = true;
+    // Unaligned: the inputs' priority slots are looked at even while the overdraft cannot drain.
+    if (this.wire.checkpoints?.unaligned === true && this.wire.gate !== null && this.wire.gate.poll()) progress = true;
     if (this.hasOverdraft()) {
       const before = this.overdraftBytes();
       const drained = this.drain();
@@ -439,6 +546,8 @@ export class Subtask {
   /** The earliest processing time an operator waits for (ms on its clock), or Infinity. */
   nextDeadline(): number {
     let next = this.idleUntil === 0 ? Infinity : this.idleUntil;
+    if (this.unacknowledged.length > 0) next = Math.min(next, this.promotionDeadline());
+    if (this.wire.gate !== null) next = Math.min(next, this.wire.gate.nextDeadline());
     for (const op of this.ops) if (op.nextProcessingTime !== undefined) next = Math.min(next, op.nextProcessingTime());
     return next;
   }
@@ -486,7 +595,8 @@ export class Subtask {
       || (this.takesTriggers() && Atomics.load(hooks.control, TRIGGER) > this.triggered))) return true;
     if (this.hasOverdraft()) {
       for (const w of this.writers) for (const c of w.channels) if (c.canDrain()) return true;
-      return false;
+      if (hooks?.unaligned === true && this.wire.gate?.hasAnnouncement() === true) return true;
+      return this.unacknowledged.length > 0 && this.promotionDeadline() <= Date.now();
     }
     if (this.ending) return !this.awaitingFinal;
     if (this.source !== null) return this.idleUntil <= Date.now();

@@ -9,7 +9,7 @@ import type { TypeInfo } from '../../core/codec/types.ts';
 import { STOP, STOP_CANCEL, STOP_GRACEFUL } from '../../core/coordinator/deploy.ts';
 import type { DeployMessage, OperatorCounts, SlotResult } from '../../core/coordinator/deploy.ts';
 import { reportOf, WeirError } from '../../core/errors.ts';
-import { collectRingKey, ringKey, targetsOf } from '../../core/graph/channels.ts';
+import { channelKey, collectRingKey, ringKey, targetsOf } from '../../core/graph/channels.ts';
 import { compareSignatures, parallelismOf, plan } from '../../core/graph/plan.ts';
 import type { Edge, JobPlan, Task } from '../../core/graph/plan.ts';
 import type { StreamNode } from '../../core/graph/stream-graph.ts';
@@ -19,7 +19,8 @@ import type { BackendContext, KeyedStateBackend } from '../../core/state/backend
 import { systemClock } from '../../core/time/clock.ts';
 import { InputGate } from './input-gate.ts';
 import { backendFactory } from './state-backends.ts';
-import type { InputChannel } from './input-gate.ts';
+import type { GateOptions, InputChannel } from './input-gate.ts';
+import { channelStateFile } from '../../core/checkpoint/channel-state.ts';
 import { RecordWriter } from './record-writer.ts';
 import { runScheduler } from './scheduler.ts';
 import { checkpointHooks, subtaskKey } from './snapshot-files.ts';
@@ -93,7 +94,7 @@ function wire(deploy: DeployMessage, p: JobPlan, control: Int32Array,
           const channels = targetsOf(e.partitioner, e.from.parallelism, e.to.parallelism, slot).map((j) => {
             const producer = new RingProducer(ring(ringKey(e.id, slot, j)));
             producer.wake = bells[j]!;
-            return new ChannelWriter(producer);
+            return new ChannelWriter(producer, channelKey(e, slot, j));
           });
           return new RecordWriter(channels, codecOf(e), {
             partitioner: e.partitioner, keySelector: e.toNode.inputs.find((i) => i.node === node)?.partitioning?.keySelector,
@@ -115,12 +116,18 @@ function wire(deploy: DeployMessage, p: JobPlan, control: Int32Array,
     const hooks = deploy.checkpointDir === undefined ? null : checkpointHooks({
       key: subtaskKey(task.id, slot), dir: deploy.checkpointDir, control, port: deploy.port, attempt: deploy.attempt, runId: deploy.runId,
       restoreFile: deploy.restore?.[subtaskKey(task.id, slot)], pending: pendingWrites,
+      restoreChannels: deploy.restore?.[`${subtaskKey(task.id, slot)}/${channelStateFile(subtaskKey(task.id, slot))}`],
+      unaligned: options.unaligned, alignedTimeout: options.alignedCheckpointTimeout,
     });
     const progress = new Float64Array(deploy.progress);
     actors.push(new Subtask({
       task, subtask: slot, writersOf, collectWriter, batchSize: options.batchSize,
       progress: (n) => { progress[slot]! += n; },
-      gate: inputGate(task, p, slot, ring, bells, codecOf, options.checkpointingMode === 'exactly-once'),
+      gate: inputGate(task, p, slot, ring, bells, codecOf, {
+        blocking: options.checkpointingMode === 'exactly-once',
+        unaligned: deploy.checkpointDir !== undefined && options.unaligned && options.checkpointingMode === 'exactly-once',
+        alignedTimeout: options.alignedCheckpointTimeout,
+      }),
       stopRequested: () => Atomics.load(control, STOP) >= STOP_GRACEFUL,
       checkpoints: hooks,
       context: (node) => {
@@ -145,7 +152,7 @@ function wire(deploy: DeployMessage, p: JobPlan, control: Int32Array,
 }
 
 function inputGate(task: Task, p: JobPlan, slot: number, ring: (k: string) => SharedArrayBuffer, bells: Doorbell[],
-  codecOf: (e: Edge) => Codec, blocking: boolean): InputGate | null {
+  codecOf: (e: Edge) => Codec, options: GateOptions): InputGate | null {
   const channels: InputChannel[] = [];
   for (const e of p.edges) {
     if (e.to !== task) continue;
@@ -153,8 +160,11 @@ function inputGate(task: Task, p: JobPlan, slot: number, ring: (k: string) => Sh
       if (!targetsOf(e.partitioner, e.from.parallelism, e.to.parallelism, i).includes(slot)) continue;
       const consumer = new RingConsumer(ring(ringKey(e.id, i, slot)));
       consumer.wake = bells[i]!;
-      channels.push({ consumer, codec: codecOf(e), label: `'${e.fromNode.uid}' subtask ${i}`, watermark: -Infinity, ended: false, blocked: false });
+      channels.push({
+        consumer, codec: codecOf(e), label: `'${e.fromNode.uid}' subtask ${i}`, key: channelKey(e, i, slot),
+        watermark: -Infinity, ended: false, blocked: false, replay: null,
+      });
     }
   }
-  return channels.length === 0 ? null : new InputGate(channels, task.nodes[0]!.uid, slot, blocking);
+  return channels.length === 0 ? null : new InputGate(channels, task.nodes[0]!.uid, slot, options);
 }

@@ -4,7 +4,7 @@ import { copyBytes } from '../bytes.ts';
 import { FrameKind } from './frames.ts';
 import type { RingProducer } from './ring.ts';
 
-interface HeldFrame {
+export interface HeldFrame {
   readonly kind: number;
   readonly count: number;
   readonly payload: Uint8Array;
@@ -21,14 +21,17 @@ interface HeldFrame {
  */
 export class ChannelWriter {
   readonly ring: RingProducer;
+  /** channelKey(): how persisted channel state names this channel. */
+  readonly key: string;
   private readonly held: HeldFrame[] = [];
   private head = 0;
   private heldBytes = 0;
   peakBytes = 0;
   framesOverdrawn = 0;
 
-  constructor(ring: RingProducer) {
+  constructor(ring: RingProducer, key = '') {
     this.ring = ring;
+    this.key = key;
   }
 
   get hasOverdraft(): boolean {
@@ -50,6 +53,56 @@ export class ChannelWriter {
     this.hold({ kind, count: 0, payload: copyBytes(payload), checkpointId, unaligned });
   }
 
+  /**
+   * An unaligned barrier: it goes ahead of every frame held in overdraft, into the ring at
+   * once when there is room for it, else first in line and announced in the priority slot
+   * now. Returns the frames it overtook, which the producer persists as channel state.
+   */
+  writePriorityBarrier(checkpointId: number, timestamp: number, payload: Uint8Array): HeldFrame[] {
+    const overtaken = this.held.slice(this.head);
+    if (this.ring.tryWriteBarrier(checkpointId, true, payload)) return overtaken;
+    const frame: HeldFrame = { kind: FrameKind.BARRIER, count: 0, payload: copyBytes(payload), checkpointId, unaligned: true };
+    if (!this.hasOverdraft) this.ring.setWaiting(true);
+    if (this.head > 0) this.held[--this.head] = frame;
+    else this.held.unshift(frame);
+    this.heldBytes += frame.payload.byteLength;
+    this.ring.announceNext(checkpointId, true, timestamp, payload.byteLength);
+    return overtaken;
+  }
+
+  /** Whether barrier `id` still waits behind held frames. */
+  holdsBarrier(checkpointId: number): boolean {
+    for (let i = this.head; i < this.held.length; i++) {
+      const f = this.held[i]!;
+      if (f.kind === FrameKind.BARRIER && f.checkpointId === checkpointId) return true;
+    }
+    return false;
+  }
+
+  /**
+   * The aligned-checkpoint timeout expired while barrier `id` waits behind held frames: it
+   * moves ahead of them as an unaligned barrier. Returns the frames it overtook, or null
+   * when it is no longer held.
+   */
+  promoteBarrier(checkpointId: number, timestamp: number, payload: Uint8Array): HeldFrame[] | null {
+    let at = -1;
+    for (let i = this.head; i < this.held.length; i++) {
+      const f = this.held[i]!;
+      if (f.kind === FrameKind.BARRIER && f.checkpointId === checkpointId) { at = i; break; }
+    }
+    if (at < 0) return null;
+    const overtaken = this.held.slice(this.head, at);
+    this.heldBytes -= this.held[at]!.payload.byteLength;
+    this.held.splice(at, 1);
+    if (this.head === this.held.length) {
+      this.held.length = 0;
+      this.head = 0;
+      this.ring.setWaiting(false);
+    }
+    this.writePriorityBarrier(checkpointId, timestamp, payload);
+    return overtaken;
+  }
+
   private hold(frame: HeldFrame): void {
     if (frame.payload.byteLength > this.ring.maxPayload) {
       throw new RangeError(
@@ -69,6 +122,7 @@ export class ChannelWriter {
 
   /** Moves held frames into the ring while they fit; true when nothing is held any more. */
   drain(): boolean {
+    this.ring.retryAnnouncement();
     while (this.head < this.held.length) {
       const f = this.held[this.head]!;
       const ok = f.kind === FrameKind.BARRIER

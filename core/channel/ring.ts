@@ -2,7 +2,7 @@
 
 import { Doorbell } from './doorbell.ts';
 import {
-  FRAME_HEADER_BYTES, FrameKind, MAX_RECORDS_PER_FRAME, countOf, frameKindName, frameSpan, kindOf,
+  FRAME_HEADER_BYTES, FrameKind, MAX_RECORDS_PER_FRAME, countOf, decodeBarrier, frameKindName, frameSpan, kindOf,
   packKindWord,
 } from './frames.ts';
 
@@ -20,6 +20,7 @@ import {
  *        | SLOT_ID     i32  checkpoint   |  0 = never announced
  *        | SLOT_POS    u32  position b   |  where the BARRIER frame starts
  *        | SLOT_FLAGS  u32  bit0 unaligned
+ *   144  | SLOT_TIME   f64  trigger time (epoch ms, the coordinator's clock)
  *   192  +-------------------------------+
  *        | WAITING     i32               |  1 while the producer holds overdraft
  *        | CAPACITY    u32               |  data bytes, a power of two
@@ -38,6 +39,8 @@ const SLOT_SEQ = 32;
 const SLOT_ID = 33;
 const SLOT_POS = 34;
 const SLOT_FLAGS = 35;
+/** Float64 index of SLOT_TIME (byte 144). */
+const SLOT_TIME = 18;
 const WAITING = 48;
 const CAPACITY = 49;
 export const RING_HEADER_BYTES = 256;
@@ -53,6 +56,8 @@ export interface Announcement {
   /** Ring position of the BARRIER frame. */
   readonly position: number;
   readonly unaligned: boolean;
+  /** When the checkpoint was triggered (epoch ms): the aligned-checkpoint timeout counts from it. */
+  readonly timestamp: number;
 }
 
 /** Allocates the shared memory of a ring; capacity is rounded up to a power of two. */
@@ -77,6 +82,8 @@ class RingView {
   readonly capacity: number;
   protected readonly mask: number;
   protected readonly header: Int32Array;
+  /** The header as float64s, for SLOT_TIME (written and read under the slot's seqlock). */
+  protected readonly header64: Float64Array;
   /** Data bytes; frame headers are read through `words` (data is 8-byte aligned). */
   readonly data: Uint8Array;
   protected readonly words: Int32Array;
@@ -84,6 +91,7 @@ class RingView {
   constructor(buffer: SharedArrayBuffer) {
     this.buffer = buffer;
     this.header = new Int32Array(buffer, 0, RING_HEADER_BYTES / 4);
+    this.header64 = new Float64Array(buffer, 0, RING_HEADER_BYTES / 8);
     this.capacity = this.header[CAPACITY]! >>> 0;
     if (this.capacity === 0 || (this.capacity & (this.capacity - 1)) !== 0
       || buffer.byteLength !== RING_HEADER_BYTES + this.capacity) {
@@ -193,10 +201,30 @@ export class RingProducer extends RingView {
     if (at < 0) return false;
     this.data.set(payload, at);
     if (kind === FrameKind.BARRIER) {
-      this.pendingAnnouncement = { checkpointId, position: this.write, unaligned };
+      this.pendingAnnouncement = { checkpointId, position: this.write, unaligned, timestamp: decodeBarrier(payload).timestamp };
     }
     this.publish(kind, 0, payload.byteLength);
     return true;
+  }
+
+  /**
+   * Announces now, before its bytes are in the ring, a barrier that will be the next frame
+   * written (it goes ahead of everything held in overdraft): its position is the write
+   * position, or the start of the ring when a PAD must fill the tail first. Nothing may be
+   * written to this ring before that barrier. Returns the announced position.
+   */
+  announceNext(checkpointId: number, unaligned: boolean, timestamp: number, payloadLength: number): number {
+    const tail = this.capacity - (this.write & this.mask);
+    const position = frameSpan(payloadLength) > tail ? (this.write + tail) >>> 0 : this.write;
+    this.pendingAnnouncement = { checkpointId, position, unaligned, timestamp };
+    this.flushAnnouncement();
+    return position;
+  }
+
+  /** Puts a pending announcement into the slot if the consumer has handled the previous one; true when none is left pending. */
+  retryAnnouncement(): boolean {
+    this.flushAnnouncement();
+    return this.pendingAnnouncement === null;
   }
 
   /**
@@ -220,6 +248,7 @@ export class RingProducer extends RingView {
     Atomics.store(this.header, SLOT_ID, a.checkpointId);
     Atomics.store(this.header, SLOT_POS, a.position | 0);
     Atomics.store(this.header, SLOT_FLAGS, a.unaligned ? 1 : 0);
+    this.header64[SLOT_TIME] = a.timestamp;
     Atomics.store(this.header, SLOT_SEQ, seq + 2);
     this.pendingAnnouncement = null;
   }
@@ -291,9 +320,10 @@ export class RingConsumer extends RingView {
       const id = Atomics.load(this.header, SLOT_ID);
       const pos = Atomics.load(this.header, SLOT_POS) >>> 0;
       const flags = Atomics.load(this.header, SLOT_FLAGS);
+      const timestamp = this.header64[SLOT_TIME]!;
       if (Atomics.load(this.header, SLOT_SEQ) !== s1) continue;
       if (id <= this.handled) return null;
-      return { checkpointId: id, position: pos, unaligned: (flags & 1) !== 0 };
+      return { checkpointId: id, position: pos, unaligned: (flags & 1) !== 0, timestamp };
     }
     return null;
   }

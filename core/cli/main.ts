@@ -130,8 +130,8 @@ async function run(jobPath: string, options: ReturnType<typeof parseCliOptions>)
 
 function checkpointLine(s: CheckpointStats): string {
   if (s.status === 'failed') return `checkpoint ${s.id} failed after ${s.durationMs.toFixed(0)} ms: ${s.failure}`;
-  return `checkpoint ${s.id} complete in ${s.durationMs.toFixed(0)} ms (sync ${s.syncMs.toFixed(1)} ms, async ${s.asyncMs.toFixed(1)} ms, `
-    + `alignment ${s.alignmentMs.toFixed(1)} ms, ${formatBytes(s.stateBytes)}) ${s.path}`;
+  return `checkpoint ${s.id} complete in ${s.durationMs.toFixed(0)} ms, ${s.alignment} (sync ${s.syncMs.toFixed(1)} ms, async ${s.asyncMs.toFixed(1)} ms, `
+    + `alignment ${s.alignmentMs.toFixed(1)} ms, state ${formatBytes(s.stateBytes)}, in-flight ${formatBytes(s.persistedBytes)}) ${s.path}`;
 }
 
 function formatRate(r: number): string {

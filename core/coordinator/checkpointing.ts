@@ -25,7 +25,17 @@ export interface CheckpointStats {
   readonly alignmentMs: number;
   readonly stateBytes: number;
   readonly persistedBytes: number;
+  /** Per subtask (`<task>-<subtask>`), for the subtasks that acknowledged it. */
+  readonly subtasks?: Readonly<Record<string, SubtaskCheckpointStats>>;
   readonly failure?: string;
+}
+
+export interface SubtaskCheckpointStats {
+  readonly alignment: 'aligned' | 'unaligned' | 'switched';
+  readonly alignmentMs: number;
+  readonly syncMs: number;
+  readonly asyncMs: number;
+  readonly persistedBytes: number;
 }
 
 export interface CheckpointingSpec {
@@ -47,8 +57,14 @@ interface Pending {
   readonly id: number;
   readonly triggeredAt: number;
   readonly started: number;
-  readonly acks: Map<string, { file: StateFile; extra: readonly StateFile[]; syncMs: number; asyncMs: number; alignmentMs: number; descriptors: StateDescriptors }>;
+  readonly acks: Map<string, { file: StateFile; extra: readonly StateFile[]; descriptors: StateDescriptors } & SubtaskCheckpointStats>;
   readonly timeout: NodeJS.Timeout;
+}
+
+function channelFileBytes(files: Readonly<Record<string, StateFile>>): number {
+  let n = 0;
+  for (const f of Object.values(files)) if (f.name.endsWith('.channels')) n += f.bytes;
+  return n;
 }
 
 export class CheckpointCoordinator {
@@ -87,6 +103,11 @@ export class CheckpointCoordinator {
       this.waiters.push({ after: this.pending?.id ?? 0, resolve, reject });
       if (this.pending === null) this.trigger();
     });
+  }
+
+  /** How a checkpoint begins by the options (what the stats say when no subtask said otherwise). */
+  private startsAs(): 'aligned' | 'unaligned' {
+    return this.s.options.unaligned && this.s.options.alignedCheckpointTimeout === 0 ? 'unaligned' : 'aligned';
   }
 
   private rejectWaiters(why: string): void {
@@ -133,7 +154,10 @@ export class CheckpointCoordinator {
     switch (m.type) {
       case 'ack':
         if (this.pending?.id === m.id) {
-          this.pending.acks.set(m.subtask, { file: m.file, extra: m.extra, syncMs: m.syncMs, asyncMs: m.asyncMs, alignmentMs: m.alignmentMs, descriptors: m.descriptors });
+          this.pending.acks.set(m.subtask, {
+            file: m.file, extra: m.extra, syncMs: m.syncMs, asyncMs: m.asyncMs, alignmentMs: m.alignmentMs, descriptors: m.descriptors,
+            alignment: m.alignment, persistedBytes: m.persistedBytes,
+          });
           this.tryComplete();
         }
         return;
@@ -204,12 +228,21 @@ export class CheckpointCoordinator {
     // Subtasks that waited for a final checkpoint and took this one commit and end now.
     for (const k of p.acks.keys()) this.awaiting.delete(k);
     const acks = [...p.acks.values()];
+    const subtasks: Record<string, SubtaskCheckpointStats> = {};
+    for (const [k, a] of p.acks) {
+      subtasks[k] = { alignment: a.alignment, alignmentMs: a.alignmentMs, syncMs: a.syncMs, asyncMs: a.asyncMs, persistedBytes: a.persistedBytes };
+    }
+    const persistedBytes = acks.reduce((n, a) => n + a.persistedBytes, 0);
     const stats: CheckpointStats = {
-      id: p.id, kind: 'checkpoint', status: 'completed', alignment: 'aligned', path: checkpointPath(this.s.dir, p.id),
+      id: p.id, kind: 'checkpoint', status: 'completed', path: checkpointPath(this.s.dir, p.id),
+      // Switched where any subtask went unaligned on the timeout; unaligned where any started so.
+      alignment: acks.some((a) => a.alignment === 'switched') ? 'switched' : acks.some((a) => a.alignment === 'unaligned') ? 'unaligned'
+        : acks.length > 0 ? 'aligned' : this.startsAs(),
       triggeredAt: p.triggeredAt, durationMs: performance.now() - p.started,
       syncMs: Math.max(0, ...acks.map((a) => a.syncMs)), asyncMs: Math.max(0, ...acks.map((a) => a.asyncMs)),
       alignmentMs: Math.max(0, ...acks.map((a) => a.alignmentMs)),
-      stateBytes: Object.values(files).reduce((n, f) => n + f.bytes, 0), persistedBytes: 0,
+      // The channel state files are among the files: state bytes are the rest.
+      stateBytes: Object.values(files).reduce((n, f) => n + f.bytes, 0) - channelFileBytes(files), persistedBytes, subtasks,
     };
     // The job commits what the checkpoint covers (collect epochs) before any subtask hears of it.
     this.s.completed(stats, finished);
@@ -238,7 +271,7 @@ export class CheckpointCoordinator {
       // A writer of this attempt may still be adding a file; the directory stays incomplete.
     }
     const stats: CheckpointStats = {
-      id, kind: 'checkpoint', status: 'failed', alignment: 'aligned', path: checkpointPath(this.s.dir, id),
+      id, kind: 'checkpoint', status: 'failed', alignment: this.startsAs(), path: checkpointPath(this.s.dir, id),
       triggeredAt: p.triggeredAt, durationMs: performance.now() - p.started, syncMs: 0, asyncMs: 0, alignmentMs: 0,
       stateBytes: 0, persistedBytes: 0, failure: reason,
     };

@@ -72,7 +72,14 @@ export type WorkerMessage =
   | { type: 'warning'; message: string }
   /** A subtask took checkpoint `id` and its state file is durable. */
   /** `extra`: files operators wrote beside the state file (a copied LMDB environment), named relative to chk-<id>/. */
-  | { type: 'ack'; id: number; subtask: string; file: StateFile; extra: readonly StateFile[]; syncMs: number; asyncMs: number; alignmentMs: number; descriptors: StateDescriptors }
+  | {
+    type: 'ack'; id: number; subtask: string; file: StateFile; extra: readonly StateFile[]; syncMs: number; asyncMs: number; alignmentMs: number;
+    descriptors: StateDescriptors;
+    /** How this subtask took it: aligned, unaligned, or aligned until the timeout switched it. */
+    alignment: 'aligned' | 'unaligned' | 'switched';
+    /** In-flight bytes it persisted (both sides, every channel). */
+    persistedBytes: number;
+  }
   | { type: 'decline'; id: number; subtask: string; reason: string }
   /** Input ended; the subtask holds output that a final checkpoint commits. */
   | { type: 'awaiting'; subtask: string }

@@ -83,8 +83,12 @@ export async function submit(job: URL | string, options: Partial<JobOptions> = {
     throw new WeirError(`option 'fromSavepoint': restoring savepoints is not supported yet (${resolved.fromSavepoint})`);
   }
   const checkpointing = resolved.checkpointInterval > 0;
-  if (checkpointing && resolved.unaligned) {
-    warnings.push(`option 'unaligned' is set, but checkpoints are aligned until unaligned checkpoints land (CheckpointStats.alignment says which ran)`);
+  if (checkpointing && resolved.unaligned && resolved.checkpointingMode !== 'exactly-once') {
+    // As Flink: in-flight records persisted for a checkpoint that does not align mean nothing.
+    throw new WeirError(`option 'unaligned' needs checkpointingMode 'exactly-once' (it is '${resolved.checkpointingMode}')`);
+  }
+  if (checkpointing && !resolved.unaligned && resolved.alignedCheckpointTimeout > 0) {
+    warnings.push(`option 'alignedCheckpointTimeout' only applies with 'unaligned': checkpoints stay aligned`);
   }
   if (!checkpointing && resolved.checkpointDir !== undefined) {
     warnings.push(`option 'checkpointDir' is set but 'checkpointInterval' is 0: no checkpoints are taken`);

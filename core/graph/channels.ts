@@ -21,6 +21,15 @@ export function ringKey(edgeId: number, from: number, to: number): string {
   return `${edgeId}:${from}:${to}`;
 }
 
+/**
+ * How persisted channel state names a channel: the producing operator's uid and output
+ * (side output tag), the consuming operator's uid, and the two subtasks. Stable across
+ * changes to the job that leave these alone, unlike edge ids, which follow creation order.
+ */
+export function channelKey(e: { fromNode: { uid: string }; tag: string | null; toNode: { uid: string } }, from: number, to: number): string {
+  return `${e.fromNode.uid}${e.tag === null ? '' : `#${e.tag}`}[${from}]->${e.toNode.uid}[${to}]`;
+}
+
 export function collectRingKey(uid: string, subtask: number): string {
   return `collect:${uid}:${subtask}`;
 }

@@ -40,3 +40,31 @@ ${yTicks(maxOf(o.right), yr, W - R + 6, 'start', fmt)}
 </svg>
 `;
 }
+
+/** Horizontal bars, one per labelled value, on a linear or log scale. */
+export function barChart(o: {
+  readonly title: string; readonly unit: string; readonly log?: boolean;
+  readonly bars: readonly { readonly label: string; readonly value: number; readonly color: string }[];
+}): string {
+  const W = 760, L = 330, R = 90, T = 40, BAR = 22, GAP = 8;
+  const H = T + o.bars.length * (BAR + GAP) + 30;
+  const values = o.bars.map((b) => Math.max(b.value, 1e-3));
+  const hi = Math.max(...values);
+  const lo = o.log === true ? Math.min(...values) / 2 : 0;
+  const w = (v: number) => (o.log === true
+    ? ((Math.log10(Math.max(v, 1e-3)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo) || 1))
+    : v / (hi || 1)) * (W - L - R);
+  const fmt = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : `${v.toFixed(v < 10 ? 1 : 0)} ${o.unit}`);
+  const rows = o.bars.map((b, i) => {
+    const y = T + i * (BAR + GAP);
+    return `<text x="${L - 8}" y="${y + BAR / 2 + 4}" text-anchor="end">${b.label}</text>`
+      + `<rect x="${L}" y="${y}" width="${Math.max(1, w(b.value)).toFixed(1)}" height="${BAR}" fill="${b.color}"/>`
+      + `<text x="${(L + Math.max(1, w(b.value)) + 6).toFixed(1)}" y="${y + BAR / 2 + 4}">${fmt(b.value)}</text>`;
+  }).join('\n');
+  return `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif" font-size="12">
+<rect width="${W}" height="${H}" fill="white"/>
+<text x="${W / 2}" y="22" text-anchor="middle" font-size="14">${o.title}</text>
+${rows}
+</svg>
+`;
+}
