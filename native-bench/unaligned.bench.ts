@@ -79,29 +79,34 @@ const summarize = (label: string, sinkUs: number, mode: Mode | 'no backpressure'
   return ms;
 };
 
-const calm = summarize('no backpressure (rate-limited source, sink keeps up)', 0, 'no backpressure',
-  await timeCheckpoints(0, 5000, 'unaligned', CHECKPOINTS));
-const calmAligned = summarize('no backpressure, aligned', 0, 'no backpressure', await timeCheckpoints(0, 5000, 'aligned', CHECKPOINTS));
-for (const sinkUs of [200, 1000]) {
-  const aligned = summarize(`sink ${sinkUs} us/record, aligned`, sinkUs, 'aligned', await timeCheckpoints(sinkUs, 0, 'aligned', sinkUs >= 1000 ? 2 : CHECKPOINTS));
-  const unaligned = summarize(`sink ${sinkUs} us/record, unaligned`, sinkUs, 'unaligned', await timeCheckpoints(sinkUs, 0, 'unaligned', CHECKPOINTS));
-  const timeout = summarize(`sink ${sinkUs} us/record, aligned with a 100 ms timeout`, sinkUs, 'timeout', await timeCheckpoints(sinkUs, 0, 'timeout', CHECKPOINTS));
-  console.log(`  predicted aligned ~${predicted(sinkUs).toFixed(0)} ms, measured ${aligned.toFixed(0)} ms`);
-  record({
-    name: `sink ${sinkUs} us/record under backpressure: unaligned checkpoint duration`, value: unaligned, unit: 'ms',
-    baseline: { name: 'aligned', value: aligned }, target: { ratio: 0.01, met: unaligned * 100 <= aligned },
-  });
-  record({
-    name: `sink ${sinkUs} us/record under backpressure: unaligned checkpoint duration (vs. no backpressure)`, value: unaligned, unit: 'ms',
-    baseline: { name: 'unaligned without backpressure', value: calm }, target: { ratio: 3, met: unaligned <= 3 * calm },
-  });
-  record({
-    name: `sink ${sinkUs} us/record under backpressure: aligned with a 100 ms timeout`, value: timeout, unit: 'ms',
-    baseline: { name: 'aligned', value: aligned },
-  });
-  record({ name: `sink ${sinkUs} us/record: aligned checkpoint duration`, value: aligned, unit: 'ms', baseline: { name: 'predicted from the parameters', value: predicted(sinkUs) } });
+// WEIR_BENCH_ONLY=throughput skips to the throughput rounds (WEIR_BENCH_ROUNDS of them, default 3).
+const only = process.env.WEIR_BENCH_ONLY;
+const ROUNDS = Number(process.env.WEIR_BENCH_ROUNDS ?? 3);
+if (only !== 'throughput') {
+  const calm = summarize('no backpressure (rate-limited source, sink keeps up)', 0, 'no backpressure',
+    await timeCheckpoints(0, 5000, 'unaligned', CHECKPOINTS));
+  const calmAligned = summarize('no backpressure, aligned', 0, 'no backpressure', await timeCheckpoints(0, 5000, 'aligned', CHECKPOINTS));
+  for (const sinkUs of [200, 1000]) {
+    const aligned = summarize(`sink ${sinkUs} us/record, aligned`, sinkUs, 'aligned', await timeCheckpoints(sinkUs, 0, 'aligned', sinkUs >= 1000 ? 2 : CHECKPOINTS));
+    const unaligned = summarize(`sink ${sinkUs} us/record, unaligned`, sinkUs, 'unaligned', await timeCheckpoints(sinkUs, 0, 'unaligned', CHECKPOINTS));
+    const timeout = summarize(`sink ${sinkUs} us/record, aligned with a 100 ms timeout`, sinkUs, 'timeout', await timeCheckpoints(sinkUs, 0, 'timeout', CHECKPOINTS));
+    console.log(`  predicted aligned ~${predicted(sinkUs).toFixed(0)} ms, measured ${aligned.toFixed(0)} ms`);
+    record({
+      name: `sink ${sinkUs} us/record under backpressure: unaligned checkpoint duration`, value: unaligned, unit: 'ms',
+      baseline: { name: 'aligned', value: aligned }, target: { ratio: 0.01, met: unaligned * 100 <= aligned },
+    });
+    record({
+      name: `sink ${sinkUs} us/record under backpressure: unaligned checkpoint duration (vs. no backpressure)`, value: unaligned, unit: 'ms',
+      baseline: { name: 'unaligned without backpressure', value: calm }, target: { ratio: 3, met: unaligned <= 3 * calm },
+    });
+    record({
+      name: `sink ${sinkUs} us/record under backpressure: aligned with a 100 ms timeout`, value: timeout, unit: 'ms',
+      baseline: { name: 'aligned', value: aligned },
+    });
+    record({ name: `sink ${sinkUs} us/record: aligned checkpoint duration`, value: aligned, unit: 'ms', baseline: { name: 'predicted from the parameters', value: predicted(sinkUs) } });
 }
 record({ name: 'no backpressure: aligned checkpoint duration', value: calmAligned, unit: 'ms', baseline: { name: 'unaligned', value: calm } });
+}
 
 // Throughput: the CPU-bound keyed count, no checkpoints / aligned / unaligned every 1 s.
 const N = 4_000_000;
@@ -112,7 +117,7 @@ const throughput = async (o: Partial<JobOptions>) => {
   await (await submit(countJob, { parallelism: PARALLELISM, workDir: WORK_DIR, ...o })).done;
   return N / ((performance.now() - started) / 1000);
 };
-const [off, aligned, unaligned] = await sampleEach(3, [
+const [off, aligned, unaligned] = await sampleEach(ROUNDS, [
   () => throughput({}),
   () => throughput({ checkpointInterval: 1000 }),
   () => throughput({ checkpointInterval: 1000, unaligned: true }),
@@ -122,14 +127,16 @@ record({ name: 'keyed count (heap) with unaligned checkpoints every 1 s', value:
 record({ name: 'keyed count (heap) with aligned checkpoints every 1 s', value: median(aligned!), unit: 'records/s', samples: aligned,
   baseline: { name: 'the same job without checkpoints', value: median(off!) }, target: { ratio: 0.95 } });
 
-const svg = barChart({
-  title: `Checkpoint duration under backpressure, parallelism ${PARALLELISM} (${os.availableParallelism()} cores, log scale)`,
-  unit: 'ms', log: true,
-  bars: results.map((r) => ({ label: r.label, value: r.ms, color: r.mode === 'aligned' ? '#d1242f' : r.mode === 'timeout' ? '#bf8700' : '#1f6feb' })),
-});
-const svgPath = fileURLToPath(new URL('./results/unaligned.svg', import.meta.url));
-writeFileSync(svgPath, svg);
-console.log(`chart written to ${svgPath}`);
-console.log(JSON.stringify(results));
+if (only !== 'throughput') {
+  const svg = barChart({
+    title: `Checkpoint duration under backpressure, parallelism ${PARALLELISM} (${os.availableParallelism()} cores, log scale)`,
+    unit: 'ms', log: true,
+    bars: results.map((r) => ({ label: r.label, value: r.ms, color: r.mode === 'aligned' ? '#d1242f' : r.mode === 'timeout' ? '#bf8700' : '#1f6feb' })),
+  });
+  const svgPath = fileURLToPath(new URL('./results/unaligned.svg', import.meta.url));
+  writeFileSync(svgPath, svg);
+  console.log(`chart written to ${svgPath}`);
+  console.log(JSON.stringify(results));
+}
 rmSync(WORK_DIR, { recursive: true, force: true });
-writeResults('unaligned');
+writeResults(only === 'throughput' ? 'unaligned-throughput' : 'unaligned');

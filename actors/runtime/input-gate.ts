@@ -53,11 +53,15 @@ const FRAMES_PER_VISIT = 8;
 /** Frames read in one step of the actor before the scheduler runs the others. */
 const FRAMES_PER_STEP = 64;
 /**
- * The priority slots and the aligned timeout are looked at after every this many records
- * (and after every frame): an operator processes at most this many records between a
- * barrier's announcement and its snapshot, however slow each one is.
+ * The outputs' overdraft, the priority slots, the aligned timeout and the turn's time are
+ * looked at after the first record of each frame, then after every this many records while
+ * records take less than SLOW_RECORD_MS each, else after every record (and after every
+ * frame). So between a barrier's announcement and its snapshot an operator processes at
+ * most this many fast records or one slow one, and its overdraft holds at most that many
+ * calls' output.
  */
 export const RECORDS_PER_CHECK = 8;
+export const SLOW_RECORD_MS = 0.05;
 /**
  * An actor's turn ends after this long even inside a frame (looked at with the slots), so
  * a slow operator does not hold up the actors sharing its worker thread.
@@ -100,11 +104,15 @@ export class InputGate {
   private readonly records: unknown[] = [];
   private at = 0;
   private sinceCheck = 0;
+  private checkEvery = RECORDS_PER_CHECK;
+  private lastCheck = 0;
   /** When the current turn is up (performance.now()). */
   private stepEnds = 0;
   /** Counts what check() did (snapshots started, inputs made whole), for poll(). */
   private acted = 0;
-  private readonly push = (r: unknown) => { this.records.push(r); };
+  /** Records decoded into `records` from the current frame (the array is reused, never shrunk). */
+  private count = 0;
+  private readonly push = (r: unknown) => { this.records[this.count++] = r; };
 
   constructor(channels: InputChannel[], uid: string, subtask: number, options: GateOptions) {
     this.channels = channels;
@@ -167,7 +175,9 @@ export class InputGate {
 
   /** Reads frames round-robin until the step's budget is spent, nothing is left, or an output overdraws. */
   step(overdrawn: () => boolean): boolean {
-    this.stepEnds = performance.now() + STEP_BUDGET_MS;
+    this.lastCheck = performance.now();
+    this.sinceCheck = 0;
+    this.stepEnds = this.lastCheck + STEP_BUDGET_MS;
     if (this.o.unaligned) this.check();
     let frames = 0;
     if (this.cur >= 0) {
@@ -220,7 +230,7 @@ export class InputGate {
       case FrameKind.DATA: {
         // The frame stays in the ring (unconsumed) until its last record is processed: a
         // checkpoint taken in between persists it with the records already processed.
-        this.records.length = 0;
+        this.count = 0;
         try {
           ch.codec.decode(c.payload(), c.count, this.push);
         } catch (err) {
@@ -230,6 +240,11 @@ export class InputGate {
         }
         this.cur = index;
         this.at = this.curFromReplay ? (c as FrameQueue).skip : 0;
+        // The first record of every frame is timed on its own: a slow one (or one call that
+        // emits a burst) is followed by a check at once.
+        this.checkEvery = 1;
+        this.sinceCheck = 0;
+        this.lastCheck = performance.now();
         return this.process(overdrawn);
       }
       case FrameKind.WATERMARK:
@@ -270,18 +285,26 @@ export class InputGate {
   /** Processes the current frame's records from `at`; false when an overdraft interrupted it. */
   private process(overdrawn: () => boolean): boolean {
     const records = this.records;
+    const n = this.count;
     const checks = this.o.unaligned;
-    while (this.at < records.length) {
-      this.emit(records[this.at++]);
-      if (this.at < records.length) {
+    const emit = this.emit;
+    let at = this.at;
+    while (at < n) {
+      emit(records[at++]);
+      if (at < n && ++this.sinceCheck >= this.checkEvery) {
+        // Where the frame stands, for a snapshot check() may take (the records already done) and a resume.
+        this.at = at;
         if (overdrawn()) return false;
-        if (++this.sinceCheck === RECORDS_PER_CHECK) {
-          this.sinceCheck = 0;
-          if (checks) this.check();
-          if (performance.now() >= this.stepEnds) return false;
-        }
+        const now = performance.now();
+        // Slow records are checked one by one; fast ones in small batches, so the checks cost little.
+        this.checkEvery = now - this.lastCheck > this.sinceCheck * SLOW_RECORD_MS ? 1 : RECORDS_PER_CHECK;
+        this.lastCheck = now;
+        this.sinceCheck = 0;
+        if (checks) this.check();
+        if (now >= this.stepEnds) return false;
       }
     }
+    this.at = at;
     const index = this.cur;
     this.cur = -1;
     this.consume(this.channels[index]!, index);
@@ -322,7 +345,6 @@ export class InputGate {
    * acted on only with the unaligned option: aligned checkpoints read up to the barrier.
    */
   private check(): void {
-    this.sinceCheck = 0;
     for (let i = 0; i < this.channels.length; i++) {
       const ch = this.channels[i]!;
       if (ch.ended) continue;

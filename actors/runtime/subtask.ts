@@ -282,6 +282,10 @@ export class Subtask {
 
   open(): void {
     const restore = this.wire.checkpoints?.restore;
+    // What its barriers had overtaken goes out first, also from a subtask that had ended (it
+    // took the checkpoint while its last output drained).
+    const channels = this.wire.checkpoints?.restoreChannels;
+    if (channels !== undefined) this.replayChannels(channels);
     // A subtask that had ended is not opened again (as Flink skips fully finished operators).
     if (this.restoredFinished) return;
     if (restore !== undefined) {
@@ -295,8 +299,6 @@ export class Subtask {
         else this.guard(i, 'initializeState', () => this.ops[i]!.initializeState?.(s));
       });
     }
-    const channels = this.wire.checkpoints?.restoreChannels;
-    if (channels !== undefined) this.replayChannels(channels);
     if (this.source !== null) this.guard(0, 'open', () => this.source!.open?.(this.contexts[0]!));
     this.ops.forEach((op, i) => this.guard(i, 'open', () => op.open?.(this.contexts[i]!, this.outputs[i]!)));
   }
@@ -365,9 +367,17 @@ export class Subtask {
     return moved;
   }
 
-  /** Triggers start a snapshot at a source still reading, and at a subtask waiting for a final checkpoint. */
+  /**
+   * Triggers start a snapshot at a source still reading, at a subtask waiting for a final
+   * checkpoint, and at one whose input has ended but whose output still drains (its barrier
+   * follows its end of partition, or overtakes it when unaligned): a checkpoint does not wait
+   * for that drain. Not where a collect ring is among the outputs: the coordinator commits a
+   * collect ring's tail with the subtask's final state, never with a snapshot.
+   */
   private takesTriggers(): boolean {
-    return ((this.source !== null && !this.ending) || this.awaitingFinal) && !this.restoredFinished;
+    if (this.restoredFinished) return false;
+    if (this.ending) return this.awaitingFinal || (!this.done && this.collectWriters.length === 0 && this.hasOverdraft());
+    return this.source !== null;
   }
 
   /** Every operator's state, in chain order, between two calls into user code. */
@@ -404,12 +414,13 @@ export class Subtask {
     this.snapshotted = Math.max(this.snapshotted, id);
     this.flush();
     hooks.begin(id);
-    const state = this.stateOfChain(id);
+    // Taken after the end of input: a restore from it does not run the input again.
+    const state = this.ending ? { ...this.stateOfChain(id), finished: true } : this.stateOfChain(id);
     const unaligned = alignment !== 'aligned';
     const outputs: PersistedChannel[] = [];
-    // After the end of input the outputs are closed: a final checkpoint sends no barrier.
+    // Once the end of input is out, the outputs are closed: a final checkpoint sends no barrier.
     // Collect rings always carry aligned barriers: the coordinator commits what precedes them.
-    if (!this.ending) {
+    if (!this.ending || this.hasOverdraft()) {
       for (const w of new Set(this.writers)) outputs.push(...w.broadcastBarrier(id, timestamp, unaligned && !this.collectWriters.includes(w)));
     }
     // The gate gathers the input side of an unaligned one; it calls back once every input is whole.

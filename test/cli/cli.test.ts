@@ -271,3 +271,19 @@ export default defineJob((env) => {
   t.true(lines.length >= 1, tty.stdout.slice(0, 500));
   t.regex(lines.at(-1)!, /\d[\d.]*[KM]? records\/s, \d+ so far, (no checkpoint yet|checkpoint \d+ \d+ s ago)/);
 });
+
+test('weir run --unaligned prints each checkpoint\'s alignment and in-flight bytes; --unaligned with at-least-once is refused', async (t) => {
+  const dir = project({
+    'job.ts': `import { defineJob } from 'weir';
+export default defineJob((env) => {
+  env.setParallelism(2);
+  env.fromSequence(0, 3_000_000).uid('n').rebalance().map((n) => n * 2).uid('double').discard();
+});`,
+  });
+  const r = await runCli(['run', 'job.ts', '--checkpoint-interval', '100', '--unaligned'], dir);
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stderr, /checkpoint \d+ complete in \d+ ms, unaligned \(.*state [\d.]+ ?\w*B?, in-flight [\d.]+ ?\w*B?\)/);
+  const bad = await runCli(['run', 'job.ts', '--checkpoint-interval', '100', '--unaligned', '--checkpointing-mode', 'at-least-once'], dir);
+  t.not(bad.code, 0);
+  t.regex(bad.stderr, /option 'unaligned' needs checkpointingMode 'exactly-once'/);
+});
