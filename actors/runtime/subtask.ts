@@ -2,7 +2,7 @@
 import type { SourceOperator } from '../../core/api/environment.ts';
 import type { Output, OperatorContext, OutputTag, StreamOperator } from '../../core/api/operator.ts';
 import { EMPTY_PAYLOAD, FrameKind, encodeBarrier, encodeWatermark } from '../../core/channel/frames.ts';
-import { ABORTED, COMPLETED, TRIGGER } from '../../core/coordinator/deploy.ts';
+import { ABORTED, COMPLETED, CONTROL_BYTES, TRIGGER, TRIGGERED_AT } from '../../core/coordinator/deploy.ts';
 import type { OperatorCounts } from '../../core/coordinator/deploy.ts';
 import { CodecError } from '../../core/codec/errors.ts';
 import { checkerFor } from '../../core/codec/schema.ts';
@@ -359,7 +359,8 @@ export class Subtask {
         this.triggered = trigger;
         // A subtask waiting for a final checkpoint may already have taken this one by alignment.
         if (trigger > this.snapshotted) {
-          this.snapshot(trigger, 0, hooks.unaligned && hooks.alignedTimeout === 0 ? 'unaligned' : 'aligned', Date.now());
+          const triggeredAt = new Float64Array(hooks.control.buffer, 0, CONTROL_BYTES / 8)[TRIGGERED_AT]!;
+          this.snapshot(trigger, 0, hooks.unaligned && hooks.alignedTimeout === 0 ? 'unaligned' : 'aligned', triggeredAt);
         }
         moved = true;
       }

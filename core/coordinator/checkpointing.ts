@@ -6,7 +6,7 @@ import type { CheckpointMetadata } from '../checkpoint/storage.ts';
 import { FORMAT_VERSION } from '../checkpoint/storage.ts';
 import { WeirError } from '../errors.ts';
 import type { JobOptions } from '../options.ts';
-import { ABORTED, COMPLETED, TRIGGER } from './deploy.ts';
+import { ABORTED, COMPLETED, CONTROL_BYTES, TRIGGER, TRIGGERED_AT } from './deploy.ts';
 import type { StateDescriptors, StateFile, WorkerMessage } from './deploy.ts';
 
 /** As API.md has it: one entry per checkpoint, completed or failed. */
@@ -144,6 +144,8 @@ export class CheckpointCoordinator {
       timeout: setTimeout(() => this.abort(id, `it expired after ${timeoutMs} ms (checkpointTimeout)`), timeoutMs),
     };
     this.lastTriggered = performance.now();
+    // The trigger time first: a subtask that sees the id reads it (the Atomics store orders them).
+    new Float64Array(this.s.control.buffer, 0, CONTROL_BYTES / 8)[TRIGGERED_AT] = this.pending.triggeredAt;
     Atomics.store(this.s.control, TRIGGER, id);
     this.s.ringAll();
     this.tryComplete();

@@ -30,16 +30,20 @@ export interface DeployMessage {
  * The control words (Int32Array over `control`), the actors' mailbox: the coordinator
  * stores a word, then rings every doorbell; an actor reads them first in every step.
  *
- *   byte 0         4           8             12           16
- *        +---------+-----------+-------------+------------+
- *        | STOP    | TRIGGER   | COMPLETED   | ABORTED    |
- *        +---------+-----------+-------------+------------+
+ *   byte 0         4           8             12           16                 24
+ *        +---------+-----------+-------------+------------+------------------+
+ *        | STOP    | TRIGGER   | COMPLETED   | ABORTED    | TRIGGERED_AT f64 |
+ *        +---------+-----------+-------------+------------+------------------+
  *   STOP       0 run, 1 stop gracefully (sources end their input), 2 cancel now
  *   TRIGGER    the newest checkpoint sources are to take (ids only grow)
  *   COMPLETED  the newest checkpoint that is complete (it subsumes every older one)
  *   ABORTED    the newest checkpoint given up (alignments on it and older ones let go)
+ *   TRIGGERED_AT  when TRIGGER was stored (epoch ms, stored before it): barriers carry it,
+ *              and the aligned-checkpoint timeout counts from it
  */
-export const CONTROL_BYTES = 16;
+export const CONTROL_BYTES = 24;
+/** Float64 index of TRIGGERED_AT. */
+export const TRIGGERED_AT = 2;
 export const STOP = 0;
 export const TRIGGER = 1;
 export const COMPLETED = 2;

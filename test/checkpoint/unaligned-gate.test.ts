@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { ChannelWriter } from '../../core/channel/channel-writer.ts';
 import { encodeBarrier, encodeWatermark, EMPTY_PAYLOAD, FrameKind } from '../../core/channel/frames.ts';
 import { allocateRing, RingConsumer, RingProducer } from '../../core/channel/ring.ts';
-import { FrameQueue } from '../../core/checkpoint/channel-state.ts';
+import { FrameBuffer, FrameQueue } from '../../core/checkpoint/channel-state.ts';
 import type { PersistedChannel } from '../../core/checkpoint/channel-state.ts';
 import { generalCodec } from '../../core/codec/general.ts';
 import { InputGate, RECORDS_PER_CHECK, SLOW_RECORD_MS } from '../../actors/runtime/input-gate.ts';
@@ -254,3 +254,36 @@ test('a flatMap that emits 100000 records per input into a full ring reacts to a
   t.deepEqual(replayed(h.states[0]!.inputs[0]).records, recs.slice(1), 'the other nine are persisted');
   t.true(perInput < 100_000 * 8 + 4096, `overdraft ${perInput} bytes: one call's output`);
 });
+
+test('a checkpoint taken while channel state is still being replayed persists what is not yet replayed, then what follows in the ring', (t) => {
+  const recs = Array.from({ length: 50 }, (_, i) => ({ c: 0, i }));
+  // Restored input side: 50 records in two frames, the first of which had 3 records processed before the old checkpoint.
+  const frames = new FrameBufferOf([recs.slice(0, 25), recs.slice(25)]);
+  const h = harness(1, 64 * 1024, [{ channel: 'p[0]->op[0]', codec: codec.descriptor, skip: 3, frames: frames.bytes() }]);
+  const more = Array.from({ length: 20 }, (_, i) => ({ c: 0, i: 50 + i }));
+  h.writers[0]!.write(FrameKind.DATA, more.length, codec.encode(more, 0, more.length).slice());
+  // Ten records in, the producer's next barrier is announced.
+  h.budget = 10;
+  h.gate.step(() => h.budget <= 0);
+  t.true(h.emitted.length >= 10 && h.emitted.length < 22, `${h.emitted.length} processed`);
+  h.writers[0]!.writePriorityBarrier(2, Date.now(), barrier(2));
+  h.budget = Infinity;
+  t.true(h.gate.poll());
+  t.is(h.states.length, 1);
+  const done = h.snapshots[0]!.at;
+  const persisted = replayed(h.states[0]!.inputs[0]);
+  t.deepEqual([...h.emitted.slice(0, done), ...persisted.records], [...recs.slice(3), ...more], 'replayed so far + persisted = the replay and the ring up to the barrier');
+  for (let i = 0; i < 20; i++) h.gate.step(() => false);
+  t.deepEqual(h.emitted, [...recs.slice(3), ...more], 'and the replay goes on to the end, then the ring');
+});
+
+/** Frames as a persisted channel holds them. */
+class FrameBufferOf {
+  private readonly buf = new FrameBuffer();
+  constructor(frames: Rec[][]) {
+    for (const f of frames) this.buf.appendFrame(FrameKind.DATA, f.length, codec.encode(f, 0, f.length).slice());
+  }
+  bytes(): Uint8Array {
+    return this.buf.bytes();
+  }
+}
