@@ -2,7 +2,7 @@
 import { FrameKind, decodeBarrier, decodeWatermark, frameKindName } from '../../core/channel/frames.ts';
 import { before, type RingConsumer } from '../../core/channel/ring.ts';
 import type { Codec } from '../../core/codec/codec.ts';
-import { WaitingForFirstBarrier } from '../../core/checkpoint/barrier-handler.ts';
+import { CollectingBarriers, WaitingForFirstBarrier } from '../../core/checkpoint/barrier-handler.ts';
 import type { BarrierEvent, BarrierHandlerState } from '../../core/checkpoint/barrier-handler.ts';
 import { FrameBuffer } from '../../core/checkpoint/channel-state.ts';
 import type { FrameQueue, PersistedChannel } from '../../core/checkpoint/channel-state.ts';
@@ -370,12 +370,18 @@ export class InputGate {
         this.inputDone(index, position, id);
         return;
       }
-      if (id < g.id) return;
+      if (id < g.id) {
+        this.handledStale(index, id, position);
+        return;
+      }
       // A newer checkpoint: this one was aborted on the coordinator (one runs at a time).
       this.gathering = null;
       this.callbacks?.decline(g.id, `barrier ${id} came before barrier ${g.id} on every input`);
     }
-    if (id <= this.latest) return;
+    if (id <= this.latest) {
+      this.handledStale(index, id, position);
+      return;
+    }
     const aligningIt = this.aligning !== null && this.aligning.id === id;
     if (this.o.unaligned && (unaligned || this.timedOut(timestamp))) {
       const alignment: Alignment = aligningIt || !unaligned ? 'switched' : 'unaligned';
@@ -389,6 +395,15 @@ export class InputGate {
   }
 
   /**
+   * An announcement of a checkpoint this gate is done with (snapshotted, declined, aborted):
+   * handled at once, so the slot is free for the next one and reading may pass its barrier,
+   * whose frame is ignored when it comes.
+   */
+  private handledStale(index: number, id: number, position: number | null): void {
+    if (position !== null) this.channels[index]!.consumer.markHandled(id);
+  }
+
+  /**
    * Snapshot now and gather each input's in-flight frames: an input blocked by the
    * alignment (its barrier delivered) or ended has none; on every other one, what was not
    * processed before the snapshot up to its barrier: the rest of a restored replay, the
@@ -397,7 +412,10 @@ export class InputGate {
   private startUnaligned(id: number, timestamp: number, alignment: Alignment): void {
     const alignmentMs = this.alignedSince < 0 ? 0 : performance.now() - this.alignedSince;
     this.acted++;
-    const done = this.channels.map((ch) => ch.ended || ch.blocked);
+    // Blocked by this checkpoint's alignment: its barrier is delivered, nothing of it is in flight.
+    // Blocked by an older one (aborted, the abort not read yet): its frames after that barrier are.
+    const aligned = this.barriers instanceof CollectingBarriers && this.barriers.id === id;
+    const done = this.channels.map((ch) => ch.ended || (ch.blocked && aligned));
     this.alignedSince = -1;
     this.aligning = null;
     this.latest = Math.max(this.latest, id);
@@ -409,7 +427,10 @@ export class InputGate {
       if (ch.replay !== null && !ch.replay.empty) r.appendRange(ch.replay.remaining());
       return r;
     });
-    const skip = this.channels.map((_, i) => (i === this.cur && !done[i] ? this.at : 0));
+    // Records of the first frame not to replay: those processed before this snapshot, or, on a
+    // restored replay not yet begun, those the checkpoint it came from had processed.
+    const skip = this.channels.map((ch, i) => (done[i] ? 0 : i === this.cur ? this.at
+      : ch.replay !== null && !ch.replay.empty ? ch.replay.skip : 0));
     this.gathering = { id, recorders, skip, whole: [], open: recorders.filter((r) => r !== null).length };
     this.callbacks?.snapshot(id, alignmentMs, alignment, timestamp);
     if (this.gathering?.open === 0) this.complete();
@@ -426,7 +447,7 @@ export class InputGate {
     const rec = g.recorders[index];
     if (rec != null) {
       this.acted++;
-      if (position !== null) rec.appendRange(c.peekBytes(position));
+      if (position !== null) rec.appendRange(c.peekUpTo(position));
       g.recorders[index] = null;
       g.whole[index] = rec;
       g.open--;

@@ -176,7 +176,10 @@ export class Subtask {
         if (u !== undefined) u.inputs = inputs;
         this.acknowledge();
       },
-      decline: (id, reason) => wire.checkpoints?.declined(id, reason),
+      decline: (id, reason) => {
+        this.dropUnacknowledged(id, id);
+        wire.checkpoints?.declined(id, reason);
+      },
       forwardCancel: (id) => {
         const payload = encodeBarrier({ checkpointId: id, unaligned: false, timestamp: Date.now() });
         for (const w of new Set(this.writers)) w.broadcastFrame(FrameKind.CANCEL_BARRIER, payload);
@@ -341,6 +344,8 @@ export class Subtask {
     if (aborted > this.aborted) {
       this.aborted = aborted;
       this.wire.gate?.abort(aborted);
+      // Snapshots of aborted checkpoints are never acknowledged: later ones must not wait on them.
+      this.dropUnacknowledged(aborted);
       this.ops.forEach((op, i) => this.guard(i, 'notifyCheckpointAborted', () => op.notifyCheckpointAborted?.(aborted)));
       moved = true;
     }
@@ -416,7 +421,8 @@ export class Subtask {
     this.flush();
     hooks.begin(id);
     // Taken after the end of input: a restore from it does not run the input again.
-    const state = this.ending ? { ...this.stateOfChain(id), finished: true } : this.stateOfChain(id);
+    // A subtask waiting for its final checkpoint is not: it runs again to commit what it prepared.
+    const state = this.ending && !this.awaitingFinal ? { ...this.stateOfChain(id), finished: true } : this.stateOfChain(id);
     const unaligned = alignment !== 'aligned';
     const outputs: PersistedChannel[] = [];
     // Once the end of input is out, the outputs are closed: a final checkpoint sends no barrier.
@@ -449,6 +455,13 @@ export class Subtask {
     }
   }
 
+  /** Forgets snapshots of checkpoints `from`..`upTo` (given up), then acknowledges what that unblocks. */
+  private dropUnacknowledged(upTo: number, from = 0): void {
+    const before = this.unacknowledged.length;
+    this.unacknowledged = this.unacknowledged.filter((u) => u.id < from || u.id > upTo);
+    if (this.unacknowledged.length !== before && this.wire.checkpoints !== null) this.acknowledge();
+  }
+
   /** The aligned timeout expired on barriers still held behind an overdraft: they move ahead, unaligned. */
   private promoteBarriers(): boolean {
     const hooks = this.wire.checkpoints;
@@ -472,7 +485,9 @@ export class Subtask {
     if (hooks === null || !hooks.unaligned || hooks.alignedTimeout === 0) return Infinity;
     let next = Infinity;
     for (const a of this.unacknowledged) {
-      if (a.alignment === 'aligned' && this.writers.some((w) => w.holdsBarrier(a.id))) next = Math.min(next, a.timestamp + hooks.alignedTimeout);
+      if (a.alignment === 'aligned' && this.writers.some((w) => !this.collectWriters.includes(w) && w.holdsBarrier(a.id))) {
+        next = Math.min(next, a.timestamp + hooks.alignedTimeout);
+      }
     }
     return next;
   }

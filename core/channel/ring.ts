@@ -218,13 +218,18 @@ export class RingProducer extends RingView {
     const position = frameSpan(payloadLength) > tail ? (this.write + tail) >>> 0 : this.write;
     this.pendingAnnouncement = { checkpointId, position, unaligned, timestamp };
     this.flushAnnouncement();
+    // No publish follows: the consumer may be asleep on a ring it cannot read on.
+    this.wake?.ring();
     return position;
   }
 
   /** Puts a pending announcement into the slot if the consumer has handled the previous one; true when none is left pending. */
   retryAnnouncement(): boolean {
+    if (this.pendingAnnouncement === null) return true;
     this.flushAnnouncement();
-    return this.pendingAnnouncement === null;
+    if (this.pendingAnnouncement !== null) return false;
+    this.wake?.ring();
+    return true;
   }
 
   /**
@@ -397,7 +402,19 @@ export class RingConsumer extends RingView {
     if (checkpointId > this.handled) {
       this.handled = checkpointId;
       Atomics.store(this.header, HANDLED_ID, checkpointId);
+      // A producer holding a newer announcement for the slot may be waiting for exactly this.
+      if (this.wake !== null && Atomics.load(this.header, WAITING) !== 0) this.wake.ring();
     }
+  }
+
+  /**
+   * peekBytes up to an announced barrier position, or to the published write position when
+   * the barrier's position lies past it: only the PAD that will fill the tail before the
+   * barrier is missing then, and a PAD is never persisted.
+   */
+  peekUpTo(position: number): Uint8Array {
+    const write = Atomics.load(this.header, WRITE_POS) >>> 0;
+    return this.peekBytes(before(write, position) ? write : position);
   }
 
   get handledCheckpoint(): number {

@@ -287,3 +287,38 @@ class FrameBufferOf {
     return this.buf.bytes();
   }
 }
+
+test('a barrier announced past the write position (a PAD must fill the tail first, and there is no room for it) is gathered up to what is published', (t) => {
+  const h = harness(1, 128);
+  const w = h.writers[0]!;
+  const wm = (i: number) => w.write(FrameKind.WATERMARK, 0, encodeWatermark(i));
+  // 16-byte frames: seven written and read, then eight more fill the ring with its write position 16 bytes from the end.
+  for (let i = 0; i < 7; i++) wm(i);
+  h.gate.step(() => false);
+  for (let i = 7; i < 15; i++) wm(i);
+  t.is(w.ring.freeBytes(), 0);
+  w.write(FrameKind.WATERMARK, 0, encodeWatermark(99));
+  t.true(w.hasOverdraft);
+  w.writePriorityBarrier(1, Date.now(), barrier(1));
+  t.notThrows(() => h.gate.poll());
+  t.is(h.snapshots.length, 1);
+  t.is(h.states.length, 1);
+  t.is(h.states[0]!.inputs[0]!.frames.byteLength, 8 * 16, 'the eight frames in the ring, and no PAD');
+  // Reading goes on through the PAD and the barrier, then the overtaken frame.
+  for (let i = 0; i < 10; i++) {
+    w.drain();
+    h.gate.step(() => false);
+  }
+  t.false(w.hasOverdraft);
+  t.is(w.ring.usedBytes(), 0, 'everything was read, the barrier included');
+});
+
+test('a checkpoint announced before a restored replay has begun keeps the replay\'s own records to skip', (t) => {
+  const recs = Array.from({ length: 20 }, (_, i) => ({ c: 0, i }));
+  const frames = new FrameBufferOf([recs]);
+  const h = harness(1, 4096, [{ channel: 'p[0]->op[0]', codec: codec.descriptor, skip: 3, frames: frames.bytes() }]);
+  h.writers[0]!.writePriorityBarrier(2, Date.now(), barrier(2));
+  t.true(h.gate.poll());
+  t.is(h.snapshots[0]!.at, 0, 'nothing processed yet');
+  t.deepEqual(replayed(h.states[0]!.inputs[0]).records, recs.slice(3), 'the three records processed before the first checkpoint stay skipped');
+});
