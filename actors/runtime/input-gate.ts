@@ -68,6 +68,9 @@ export const SLOW_RECORD_MS = 0.05;
  */
 const STEP_BUDGET_MS = 1;
 
+/** Thrown through a decoder by the gate's own sink to end a turn between two records of a frame; never escapes the gate. */
+const INTERRUPT = new Error('turn ended inside a frame');
+
 /** An unaligned checkpoint whose input-side channel state is still being gathered. */
 interface Gathering {
   readonly id: number;
@@ -98,11 +101,15 @@ export class InputGate {
   /** An aligned checkpoint in progress here (first seen announced or in-band), for its timeout. */
   private aligning: { id: number; timestamp: number } | null = null;
   private gathering: Gathering | null = null;
-  // The DATA frame being processed, record by record: its channel (-1: none), records, next index.
+  // The DATA frame being processed, record by record: its channel (-1: none), its record
+  // count, and how many of its records are done.
   private cur = -1;
   private curFromReplay = false;
-  private readonly records: unknown[] = [];
+  private count = 0;
   private at = 0;
+  /** Records a re-decoded interrupted frame passes over: those done before the interruption. */
+  private skipping = 0;
+  private overdrawn: () => boolean = () => false;
   private sinceCheck = 0;
   private checkEvery = RECORDS_PER_CHECK;
   private lastCheck = 0;
@@ -110,9 +117,21 @@ export class InputGate {
   private stepEnds = 0;
   /** Counts what check() did (snapshots started, inputs made whole), for poll(). */
   private acted = 0;
-  /** Records decoded into `records` from the current frame (the array is reused, never shrunk). */
-  private count = 0;
-  private readonly push = (r: unknown) => { this.records[this.count++] = r; };
+  /**
+   * What the decoder calls for each record: the chain, then, every few records, the checks
+   * between records (between()), which may end the turn inside the frame by throwing
+   * INTERRUPT through the decoder. The chain runs inside the decoder's loop, as without the
+   * checks; a frame interrupted is decoded again on resumption, its done records passed over.
+   */
+  private readonly sink = (r: unknown) => {
+    if (this.skipping > 0) {
+      this.skipping--;
+      return;
+    }
+    this.at++;
+    this.emit(r);
+    if (++this.sinceCheck >= this.checkEvery && this.at < this.count) this.between();
+  };
 
   constructor(channels: InputChannel[], uid: string, subtask: number, options: GateOptions) {
     this.channels = channels;
@@ -230,15 +249,8 @@ export class InputGate {
       case FrameKind.DATA: {
         // The frame stays in the ring (unconsumed) until its last record is processed: a
         // checkpoint taken in between persists it with the records already processed.
-        this.count = 0;
-        try {
-          ch.codec.decode(c.payload(), c.count, this.push);
-        } catch (err) {
-          if (err instanceof WeirError) throw err;
-          throw new WeirError(`could not decode a frame from ${ch.label}: ${(err as Error).message}`,
-            { uid: this.uid, subtask: this.subtask, position: c.describeFrame(), cause: err });
-        }
         this.cur = index;
+        this.count = c.count;
         this.at = this.curFromReplay ? (c as FrameQueue).skip : 0;
         // The first record of every frame is timed on its own: a slow one (or one call that
         // emits a burst) is followed by a check at once.
@@ -282,33 +294,36 @@ export class InputGate {
     }
   }
 
-  /** Processes the current frame's records from `at`; false when an overdraft interrupted it. */
+  /** Processes the current frame's records from `at`; false when the turn ended inside it. */
   private process(overdrawn: () => boolean): boolean {
-    const records = this.records;
-    const n = this.count;
-    const checks = this.o.unaligned;
-    const emit = this.emit;
-    let at = this.at;
-    while (at < n) {
-      emit(records[at++]);
-      if (at < n && ++this.sinceCheck >= this.checkEvery) {
-        // Where the frame stands, for a snapshot check() may take (the records already done) and a resume.
-        this.at = at;
-        if (overdrawn()) return false;
-        const now = performance.now();
-        // Slow records are checked one by one; fast ones in small batches, so the checks cost little.
-        this.checkEvery = now - this.lastCheck > this.sinceCheck * SLOW_RECORD_MS ? 1 : RECORDS_PER_CHECK;
-        this.lastCheck = now;
-        this.sinceCheck = 0;
-        if (checks) this.check();
-        if (now >= this.stepEnds) return false;
-      }
-    }
-    this.at = at;
     const index = this.cur;
+    const ch = this.channels[index]!;
+    const c = this.source(ch);
+    this.overdrawn = overdrawn;
+    this.skipping = this.at;
+    try {
+      ch.codec.decode(c.payload(), c.count, this.sink);
+    } catch (err) {
+      if (err === INTERRUPT) return false;
+      if (err instanceof WeirError) throw err;
+      throw new WeirError(`could not decode a frame from ${ch.label}: ${(err as Error).message}`,
+        { uid: this.uid, subtask: this.subtask, position: c.describeFrame(), cause: err });
+    }
     this.cur = -1;
-    this.consume(this.channels[index]!, index);
+    this.consume(ch, index);
     return true;
+  }
+
+  /** Between two records of a frame: the overdraft, the slots, the turn's time. */
+  private between(): void {
+    if (this.overdrawn()) throw INTERRUPT;
+    const now = performance.now();
+    // Slow records are checked one by one; fast ones in small batches, so the checks cost little.
+    this.checkEvery = now - this.lastCheck > this.sinceCheck * SLOW_RECORD_MS ? 1 : RECORDS_PER_CHECK;
+    this.lastCheck = now;
+    this.sinceCheck = 0;
+    if (this.o.unaligned) this.check();
+    if (now >= this.stepEnds) throw INTERRUPT;
   }
 
   /** Releases the current frame; one that came from the ring while its channel is being gathered is persisted first. */

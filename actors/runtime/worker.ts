@@ -7,7 +7,7 @@ import { generalCodec } from '../../core/codec/general.ts';
 import { codecFor } from '../../core/codec/schema.ts';
 import type { TypeInfo } from '../../core/codec/types.ts';
 import { STOP, STOP_CANCEL, STOP_GRACEFUL } from '../../core/coordinator/deploy.ts';
-import type { DeployMessage, OperatorCounts, SlotResult } from '../../core/coordinator/deploy.ts';
+import type { DeployMessage, OperatorCounts, SlotResult, WorkerMessage } from '../../core/coordinator/deploy.ts';
 import { reportOf, WeirError } from '../../core/errors.ts';
 import { channelKey, collectRingKey, ringKey, targetsOf } from '../../core/graph/channels.ts';
 import { compareSignatures, parallelismOf, plan } from '../../core/graph/plan.ts';
@@ -58,6 +58,8 @@ export default async function runSlot(deploy: DeployMessage): Promise<SlotResult
   } finally {
     await Promise.allSettled(pendingWrites);
     clearInterval(keepAlive);
+    // The task's result travels apart from the port: this tells the coordinator it has every message.
+    port.postMessage({ type: 'end' } satisfies WorkerMessage);
     port.close();
   }
 }

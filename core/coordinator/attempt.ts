@@ -48,6 +48,8 @@ export interface AttemptResult {
 
 // The coordinator names the worker entry by URL and never imports it: actors/ builds on core/.
 const here = import.meta.url;
+/** How long a slot's result waits for its port's 'end' (a safety net: it comes right after the last message). */
+const END_WAIT_MS = 5000;
 const WORKER_URL = new URL(`../../actors/runtime/worker${here.endsWith('.ts') ? '.ts' : '.js'}`, here).href;
 
 const CANCEL_GRACE_MS = 2000;
@@ -110,8 +112,14 @@ export class Attempt {
 
     const tasks = Array.from({ length: p.slots }, (_, slot) => {
       const { port1, port2 } = new MessageChannel();
+      // The slot's result and its port messages travel apart: an acknowledgement sent just
+      // before the slot returned may still be on its way when the result is in. The port is
+      // closed once its 'end' has come (or the worker is gone).
+      let endSeen = () => {};
+      const ended = new Promise<void>((resolve) => { endSeen = resolve; });
       port1.on('message', (m: WorkerMessage) => {
-        if (m.type === 'warning') process.emitWarning(m.message, 'WeirWarning');
+        if (m.type === 'end') endSeen();
+        else if (m.type === 'warning') process.emitWarning(m.message, 'WeirWarning');
         else {
           try {
             checkpoints?.handle(m);
@@ -126,7 +134,8 @@ export class Attempt {
         checkpointDir: cp?.dir, restore: cp?.restore?.files,
       };
       return pool.run(deploy, { transferList: [port2] })
-        .then((m: SlotResult) => {
+        .then(async (m: SlotResult) => {
+          await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, END_WAIT_MS).unref())]);
           if (m.type === 'failed') return this.fail(errorFromReport(m.report));
           peakOverdraftBytes = Math.max(peakOverdraftBytes, m.peakOverdraftBytes);
           for (const [uid, c] of Object.entries(m.counts)) {

