@@ -15,6 +15,8 @@ export interface InputChannel {
   readonly label: string;
   /** channelKey(): how persisted channel state names this channel. */
   readonly key: string;
+  /** The producing subtask's place in GateOptions.finished. */
+  readonly producer: number;
   watermark: number;
   ended: boolean;
   /** Delivered the barrier being aligned: not read until the snapshot (or an abort). */
@@ -40,6 +42,8 @@ export interface BarrierCallbacks {
 }
 
 export interface GateOptions {
+  /** One word per subtask of the job, 1 once it has finished (deploy.ts, subtaskIndex). */
+  readonly finished: Int32Array | null;
   /** 'exactly-once' blocks aligned inputs; 'at-least-once' only counts barriers, as Flink's CheckpointingMode says. */
   readonly blocking: boolean;
   /** The unaligned option: announcements are acted on and in-flight frames persisted. */
@@ -335,6 +339,36 @@ export class InputGate {
     const rec = this.gathering?.recorders[index];
     if (rec != null) rec.appendFrame(ch.consumer.kind, ch.consumer.count, ch.consumer.payload());
     ch.consumer.consume();
+  }
+
+  /**
+   * Every input still open comes from a producer that has finished: no barrier will come on
+   * any of them, only the rest of their frames and their ends (Flink's FLIP-147 triggers the
+   * first running subtasks then). With the unaligned option the subtask takes a trigger
+   * itself and gathers those frames as its channel state.
+   */
+  upstreamFinished(): boolean {
+    const f = this.o.finished;
+    if (f === null || !this.o.unaligned || this.open === 0) return false;
+    for (const ch of this.channels) if (!ch.ended && Atomics.load(f, ch.producer) === 0) return false;
+    return true;
+  }
+
+  /** Checkpoint `id` triggered here (upstreamFinished()): snapshot now, gather every open input up to its end. */
+  triggered(id: number, timestamp: number): void {
+    if (id <= this.latest) return;
+    if (this.gathering !== null) {
+      const g = this.gathering;
+      this.gathering = null;
+      this.callbacks?.decline(g.id, `checkpoint ${id} was triggered before barrier ${g.id} came on every input`);
+    }
+    this.startUnaligned(id, timestamp, 'unaligned');
+    // A finished producer's frames are all published, its end last: the rest of each input is
+    // in its ring now, and is copied at once.
+    for (let i = 0; i < this.channels.length; i++) {
+      const ch = this.channels[i]!;
+      if (!ch.ended) this.inputDone(i, ch.consumer.published, id);
+    }
   }
 
   /** The subtask's look at the priority slots while its overdraft keeps the gate from reading: true if it acted. */

@@ -365,7 +365,8 @@ export class Subtask {
         // A subtask waiting for a final checkpoint may already have taken this one by alignment.
         if (trigger > this.snapshotted) {
           const triggeredAt = new Float64Array(hooks.control.buffer, 0, CONTROL_BYTES / 8)[TRIGGERED_AT]!;
-          this.snapshot(trigger, 0, hooks.unaligned && hooks.alignedTimeout === 0 ? 'unaligned' : 'aligned', triggeredAt);
+          if (this.source === null && !this.ending) this.wire.gate!.triggered(trigger, triggeredAt);
+          else this.snapshot(trigger, 0, hooks.unaligned && hooks.alignedTimeout === 0 ? 'unaligned' : 'aligned', triggeredAt);
         }
         moved = true;
       }
@@ -383,7 +384,7 @@ export class Subtask {
   private takesTriggers(): boolean {
     if (this.restoredFinished) return false;
     if (this.ending) return this.awaitingFinal || (!this.done && this.collectWriters.length === 0 && this.hasOverdraft());
-    return this.source !== null;
+    return this.source !== null || this.wire.gate?.upstreamFinished() === true;
   }
 
   /** Every operator's state, in chain order, between two calls into user code. */

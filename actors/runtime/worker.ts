@@ -6,7 +6,7 @@ import type { Codec } from '../../core/codec/codec.ts';
 import { generalCodec } from '../../core/codec/general.ts';
 import { codecFor } from '../../core/codec/schema.ts';
 import type { TypeInfo } from '../../core/codec/types.ts';
-import { STOP, STOP_CANCEL, STOP_GRACEFUL } from '../../core/coordinator/deploy.ts';
+import { STOP, STOP_CANCEL, STOP_GRACEFUL, subtaskIndex } from '../../core/coordinator/deploy.ts';
 import type { DeployMessage, OperatorCounts, SlotResult, WorkerMessage } from '../../core/coordinator/deploy.ts';
 import { reportOf, WeirError } from '../../core/errors.ts';
 import { channelKey, collectRingKey, ringKey, targetsOf } from '../../core/graph/channels.ts';
@@ -126,6 +126,7 @@ function wire(deploy: DeployMessage, p: JobPlan, control: Int32Array,
       task, subtask: slot, writersOf, collectWriter, batchSize: options.batchSize,
       progress: (n) => { progress[slot]! += n; },
       gate: inputGate(task, p, slot, ring, bells, codecOf, {
+        finished: new Int32Array(deploy.finished),
         blocking: options.checkpointingMode === 'exactly-once',
         unaligned: deploy.checkpointDir !== undefined && options.unaligned && options.checkpointingMode === 'exactly-once',
         alignedTimeout: options.alignedCheckpointTimeout,
@@ -163,7 +164,7 @@ function inputGate(task: Task, p: JobPlan, slot: number, ring: (k: string) => Sh
       const consumer = new RingConsumer(ring(ringKey(e.id, i, slot)));
       consumer.wake = bells[i]!;
       channels.push({
-        consumer, codec: codecOf(e), label: `'${e.fromNode.uid}' subtask ${i}`, key: channelKey(e, i, slot),
+        consumer, codec: codecOf(e), label: `'${e.fromNode.uid}' subtask ${i}`, key: channelKey(e, i, slot), producer: subtaskIndex(p.tasks, e.from.id, i),
         watermark: -Infinity, ended: false, blocked: false, replay: null,
       });
     }

@@ -308,6 +308,11 @@ export class RingConsumer extends RingView {
     return this.read;
   }
 
+  /** The producer's write position as published now. */
+  get published(): number {
+    return Atomics.load(this.header, WRITE_POS) >>> 0;
+  }
+
   /**
    * Reads the announcement in the priority slot under its seqlock; null when none is
    * pending (never announced, or already handled), or while the producer is writing it.

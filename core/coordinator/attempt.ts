@@ -14,7 +14,7 @@ import type { RestorableCheckpoint } from '../checkpoint/storage.ts';
 import { CheckpointCoordinator } from './checkpointing.ts';
 import type { CheckpointingSpec, CheckpointStats } from './checkpointing.ts';
 import { CollectReader } from './collect.ts';
-import { CONTROL_BYTES, STOP, STOP_CANCEL, STOP_GRACEFUL, STOP_RUN, subtaskKey } from './deploy.ts';
+import { CONTROL_BYTES, STOP, STOP_CANCEL, STOP_GRACEFUL, STOP_RUN, subtaskIndex, subtaskKey } from './deploy.ts';
 import type { DeployMessage, OperatorCounts, SlotResult, WorkerMessage } from './deploy.ts';
 
 export interface AttemptSpec {
@@ -76,6 +76,8 @@ export class Attempt {
     this.doorbells = Array.from({ length: p.slots + 1 }, () => new SharedArrayBuffer(DOORBELL_BYTES));
     const control = new SharedArrayBuffer(CONTROL_BYTES);
     this.control = new Int32Array(control);
+    const finishedWords = new SharedArrayBuffer(4 * p.tasks.reduce((n, t) => n + t.parallelism, 0));
+    const finishedFlags = new Int32Array(finishedWords);
     const rings: Record<string, SharedArrayBuffer> = {};
     for (const key of ringKeysOf(p.edges)) rings[key] = allocateRing(options.ringCapacity);
     const collect = new CollectReader(new Doorbell(this.doorbells[p.slots]!), spec.collected);
@@ -92,6 +94,7 @@ export class Attempt {
     const checkpoints = cp === null ? null : new CheckpointCoordinator({
       dir: cp.dir, options, control: this.control, ringAll: () => this.ringAll(), nextId: cp.nextId, identity: cp.identity,
       subtasks: p.tasks.flatMap((t) => Array.from({ length: t.parallelism }, (_, s) => subtaskKey(t.id, s))),
+      finished: (taskId, subtask) => Atomics.store(finishedFlags, subtaskIndex(p.tasks, taskId, subtask), 1),
       completed: (stats, finished) => { collect.commit(stats.id, finished); cp.stats(stats); },
       failed: (stats) => cp.stats(stats),
       failover: (err) => this.fail(err),
@@ -131,7 +134,7 @@ export class Attempt {
       const deploy: DeployMessage = {
         jobUrl: spec.jobUrl, options, slot, attempt: spec.attempt, runId: spec.runId, signatures: p.signatures,
         doorbells: this.doorbells, control, rings, port: port2, runDir: attemptDir, progress: this.progress.buffer as SharedArrayBuffer,
-        checkpointDir: cp?.dir, restore: cp?.restore?.files,
+        checkpointDir: cp?.dir, restore: cp?.restore?.files, finished: finishedWords,
       };
       return pool.run(deploy, { transferList: [port2] })
         .then(async (m: SlotResult) => {

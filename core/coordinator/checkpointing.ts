@@ -45,6 +45,8 @@ export interface CheckpointingSpec {
   readonly subtasks: readonly string[];
   readonly control: Int32Array;
   readonly ringAll: () => void;
+  /** A subtask finished: its consumers may take a trigger its barrier will never bring them. */
+  readonly finished?: (taskId: number, subtask: number) => void;
   readonly nextId: () => number;
   readonly identity: Pick<CheckpointMetadata, 'job' | 'fingerprint' | 'runId' | 'maxParallelism'>;
   readonly completed: (stats: CheckpointStats, finished: ReadonlySet<string>) => void;
@@ -166,12 +168,16 @@ export class CheckpointCoordinator {
       case 'decline':
         this.abort(m.id, `subtask ${m.subtask} declined it: ${m.reason}`);
         return;
-      case 'finished':
+      case 'finished': {
         this.finals.set(m.subtask, { file: m.file, lastCheckpoint: m.lastCheckpoint, descriptors: m.descriptors });
+        const [taskId, subtask] = m.subtask.split('-').map(Number) as [number, number];
+        this.s.finished?.(taskId, subtask);
+        if (this.pending !== null) this.s.ringAll();
         this.awaiting.delete(m.subtask);
         this.tryComplete();
         if (this.finalDue()) this.trigger();
         return;
+      }
       case 'awaiting':
         this.awaiting.add(m.subtask);
         // With one in progress, settle() triggers the final one when it ends.

@@ -22,6 +22,8 @@ export interface DeployMessage {
   readonly checkpointDir: string | undefined;
   /** One float64 per slot: records its sources emitted so far (written by the slot, read by the coordinator). */
   readonly progress: SharedArrayBuffer;
+  /** One Int32 per subtask (subtaskIndex order): 1 once it has finished (its final state is in). */
+  readonly finished: SharedArrayBuffer;
   /** The state files of the checkpoint this attempt starts from, by `taskId-subtask`. */
   readonly restore: Readonly<Record<string, string>> | undefined;
 }
@@ -56,6 +58,16 @@ export interface OperatorCounts {
   readonly name: string;
   recordsIn: number;
   recordsOut: number;
+}
+
+/** A subtask's place in the `finished` words: tasks in id order, each with its parallelism. */
+export function subtaskIndex(tasks: readonly { readonly id: number; readonly parallelism: number }[], taskId: number, subtask: number): number {
+  let at = 0;
+  for (const t of tasks) {
+    if (t.id === taskId) return at + subtask;
+    at += t.parallelism;
+  }
+  throw new RangeError(`no task ${taskId}`);
 }
 
 /** A subtask by task id and index, `<task>-<subtask>`: how checkpoints name its state file. */

@@ -36,11 +36,11 @@ function harness(channels: number, capacity: number, replay: (PersistedChannel |
     writers.push(new ChannelWriter(new RingProducer(sab), key));
     const r = replay[c];
     inputs.push({
-      consumer: new RingConsumer(sab), codec, label: `input ${c}`, key, watermark: -Infinity, ended: false, blocked: false,
+      consumer: new RingConsumer(sab), codec, label: `input ${c}`, key, producer: c, watermark: -Infinity, ended: false, blocked: false,
       replay: r === undefined ? null : new FrameQueue(r.frames, r.skip),
     });
   }
-  const gate = new InputGate(inputs, 'op', 0, { blocking: true, unaligned: true, alignedTimeout: 0 });
+  const gate = new InputGate(inputs, 'op', 0, { finished: null, blocking: true, unaligned: true, alignedTimeout: 0 });
   const h: Harness = { gate, writers, emitted: [], snapshots: [], states: [], declined: [], budget: Infinity };
   gate.connect((v) => { h.emitted.push(v as Rec); h.budget--; onEmit?.(v as Rec); }, () => {});
   gate.onBarriers({

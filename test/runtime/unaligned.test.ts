@@ -129,3 +129,19 @@ test('a checkpoint aborted while a subtask still gathers in-flight frames does n
     r.checkpoints.map((c) => `${c.id}:${c.status}`).join(' '));
   check(t, r, 'keyed', 2);
 });
+
+test('once its inputs\' producers have finished, a subtask takes checkpoints itself, its in-flight frames (ends included) persisted', async (t) => {
+  // Sources end early; the 1 ms/record sink still has rings full of records whose producers have finished.
+  const r = await (await submit(job('topology=pipeline&fail=none&end=n&half=0&slowUs=1000', 600), options(2, 'heap'))).done;
+  const all = 3 * 2;
+  const tail = r.checkpoints.filter((c) => c.status === 'completed' && Object.keys(c.subtasks ?? {}).length > 0 && Object.keys(c.subtasks ?? {}).length < all);
+  t.true(tail.some((c) => c.persistedBytes > 0), r.checkpoints.map((c) => `${c.id}:${Object.keys(c.subtasks ?? {}).length}:${c.persistedBytes}`).join(' '));
+  check(t, r, 'pipeline', 2);
+});
+
+test('a failure in the tail restores a checkpoint that holds the ends of finished inputs, and loses nothing', async (t) => {
+  const r = await (await submit(job('topology=pipeline&fail=tail&end=n&half=0&slowUs=1000', 600), options(2, 'heap'))).done;
+  t.is(r.restarts, 1);
+  restoredInFlight(t, r);
+  check(t, r, 'pipeline', 2);
+});
