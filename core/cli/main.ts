@@ -4,7 +4,9 @@ import { optionsHelp, parseCliOptions } from '../options.ts';
 import { submit } from '../coordinator/submit.ts';
 import type { CheckpointStats } from '../coordinator/checkpointing.ts';
 import type { JobResult } from '../coordinator/submit.ts';
+import { formatBytes } from '../bytes.ts';
 import { INIT_HELP } from './init.ts';
+import { inspect, INSPECT_HELP } from './inspect.ts';
 import { packageInfo } from './package-info.ts';
 
 const USAGE = `usage: weir <command>
@@ -12,6 +14,7 @@ const USAGE = `usage: weir <command>
   weir run <job-module> [options]   run a job module (export default defineJob(...)) until its
                                     bounded input ends, or until Ctrl-C / SIGTERM stops it
   weir init [dir]                   create a project with an example job and its test
+  weir inspect <checkpoint>         what a checkpoint holds: state, positions, in-flight records
   weir help [command]               this text, or one command's options
   weir --version`;
 
@@ -26,7 +29,7 @@ their input, everything in flight is processed), a second one cancels it.
 Options:
 ${optionsHelp()}`;
 
-const HELP: Record<string, string> = { run: RUN_HELP, init: INIT_HELP };
+const HELP: Record<string, string> = { run: RUN_HELP, init: INIT_HELP, inspect: INSPECT_HELP };
 
 /** Exit statuses: 0 done, 1 the job failed, 2 the command line was wrong, 128 + n stopped by signal n. */
 const SIGNAL_STATUS: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
@@ -61,6 +64,11 @@ async function command(argv: string[]): Promise<number> {
   }
   if (HELP[cmd] !== undefined && (rest.includes('--help') || rest.includes('-h'))) {
     console.log(HELP[cmd]);
+    return 0;
+  }
+  if (cmd === 'inspect') {
+    if (rest.length !== 1 || rest[0]!.startsWith('-')) throw new UsageError(`weir inspect takes one checkpoint directory\n\n${INSPECT_HELP}`);
+    console.log(inspect(rest[0]!));
     return 0;
   }
   if (cmd !== 'run') throw new UsageError(`unknown command '${cmd}'\n${USAGE}`);
@@ -138,9 +146,6 @@ function formatRate(r: number): string {
   return r >= 1e6 ? `${(r / 1e6).toFixed(2)}M` : r >= 1e3 ? `${(r / 1e3).toFixed(1)}K` : r.toFixed(0);
 }
 
-function formatBytes(n: number): string {
-  return n < 1024 ? `${n} B` : n < 1024 ** 2 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 1024 ** 2).toFixed(1)} MiB`;
-}
 
 function summarize(result: JobResult): void {
   const rows = Object.entries(result.operators).map(([uid, c]) => [uid, c.name, String(c.recordsIn), String(c.recordsOut)]);

@@ -287,3 +287,30 @@ export default defineJob((env) => {
   t.not(bad.code, 0);
   t.regex(bad.stderr, /option 'unaligned' needs checkpointingMode 'exactly-once'/);
 });
+
+test('weir inspect lists a retained unaligned checkpoint: state, source positions, in-flight records per channel; a damaged file is named', async (t) => {
+  const { submit } = await import('../../core/index.ts');
+  const dir = project({});
+  const cp = join(dir, 'cp');
+  const url = new URL('../fixtures/jobs/unaligned.ts?n=100000&keys=16&sinkUs=200&topology=keyed&fail=none&end=n', import.meta.url);
+  const job = await submit(url, { parallelism: 2, checkpointInterval: 100, unaligned: true, ringCapacity: 16384, checkpointDir: cp });
+  while (!job.checkpoints().some((c) => c.status === 'completed' && c.persistedBytes > 0)) await new Promise((r) => setTimeout(r, 20));
+  await job.cancel();
+  await job.done.catch(() => {});
+  const r = await runCli(['inspect', 'cp'], dir);
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stdout, /^checkpoint \d+ of file:.*unaligned\.ts/);
+  t.regex(r.stdout, /count: keyed state \(heap\) count: \d+ key\(s\) in \d+ key group\(s\)/);
+  t.regex(r.stdout, /source: \{"next":\d+\}/);
+  t.regex(r.stdout, /(input|output) \w+\[\d\]->\w+\[\d\]: [\d.]+ (B|KiB|MiB), \d+ record\(s\) in \d+ frame\(s\)/);
+  t.regex(r.stdout, /in-flight bytes persisted in all: [\d.]+ (KiB|MiB)/);
+  // One flipped byte in a channel state file: refused, naming the file.
+  const chk = readdirSync(cp).find((f) => f.startsWith('chk-'))!;
+  const channels = readdirSync(join(cp, chk)).find((f) => f.endsWith('.channels'))!;
+  const bytes = readFileSync(join(cp, chk, channels));
+  bytes[bytes.length - 1]! ^= 0xff;
+  writeFileSync(join(cp, chk, channels), bytes);
+  const bad = await runCli(['inspect', join('cp', chk)], dir);
+  t.is(bad.code, 1);
+  t.regex(bad.stderr, new RegExp(`${channels}.* fails its checksum`));
+});
