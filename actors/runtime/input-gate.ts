@@ -4,7 +4,7 @@ import { before, type RingConsumer } from '../../core/channel/ring.ts';
 import type { Codec } from '../../core/codec/codec.ts';
 import { CollectingBarriers, WaitingForFirstBarrier } from '../../core/checkpoint/barrier-handler.ts';
 import type { BarrierEvent, BarrierHandlerState } from '../../core/checkpoint/barrier-handler.ts';
-import { FrameBuffer } from '../../core/checkpoint/channel-state.ts';
+import { barrierOffset, FrameBuffer } from '../../core/checkpoint/channel-state.ts';
 import type { FrameQueue, PersistedChannel } from '../../core/checkpoint/channel-state.ts';
 import { WeirError } from '../../core/errors.ts';
 
@@ -364,10 +364,14 @@ export class InputGate {
     }
     this.startUnaligned(id, timestamp, 'unaligned');
     // A finished producer's frames are all published, its end last: the rest of each input is
-    // in its ring now, and is copied at once.
+    // in its ring now, and is copied at once. Up to its barrier of this checkpoint where it
+    // took this one before it finished (its snapshot, not its final state, counts then).
     for (let i = 0; i < this.channels.length; i++) {
-      const ch = this.channels[i]!;
-      if (!ch.ended) this.inputDone(i, ch.consumer.published, id);
+      const c = this.channels[i]!.consumer;
+      if (this.channels[i]!.ended) continue;
+      const published = c.published;
+      const barrier = barrierOffset(c.peekBytes(published), id);
+      this.inputDone(i, barrier < 0 ? published : (c.position + barrier) >>> 0, id);
     }
   }
 

@@ -93,6 +93,20 @@ function wordsOf(bytes: Uint8Array): DataView {
 }
 
 /**
+ * Where in a ring range (already unwrapped) the first BARRIER of checkpoint `id` or later
+ * starts, in bytes from the range's start, or -1 when it holds none.
+ */
+export function barrierOffset(range: Uint8Array, id: number): number {
+  const v = wordsOf(range);
+  for (let at = 0; at + FRAME_HEADER_BYTES <= range.byteLength;) {
+    const length = v.getUint32(at, true);
+    if (kindOf(v.getInt32(at + 4, true)) === FrameKind.BARRIER && v.getFloat64(at + FRAME_HEADER_BYTES, true) >= id) return at;
+    at += frameSpan(length);
+  }
+  return -1;
+}
+
+/**
  * Collects persisted frames: whole frames copied in as they lie in a ring range (PADs and
  * barriers dropped), or single frames from an overdraft.
  */

@@ -1,6 +1,6 @@
 // `weir inspect`: what a checkpoint holds, read from its files (verified first), without running anything.
-import { existsSync, readFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { deserialize } from 'node:v8';
 import { CHANNEL_STATE_FORMAT, FrameQueue, readChannelState } from '../checkpoint/channel-state.ts';
 import type { PersistedChannel } from '../checkpoint/channel-state.ts';
@@ -13,7 +13,7 @@ import { WeirError } from '../errors.ts';
 export const INSPECT_HELP = `usage: weir inspect <checkpoint>
 
 Prints what a checkpoint holds: its job and metadata, every subtask's files and sizes, the
-keyed state each operator registered (with entry counts per state on the heap backend),
+keyed state each operator registered (entries, per key and namespace, per state on the heap backend),
 operator state lists, the positions and other small states operators returned (source
 positions among them), and the in-flight records of an unaligned checkpoint per channel.
 <checkpoint> is a chk-<n> directory or a --checkpoint-dir (its newest complete checkpoint).
@@ -26,9 +26,10 @@ interface SubtaskState {
 }
 
 export function inspect(path: string): string {
-  const checkpoint = open(path);
+  const notes: string[] = [];
+  const checkpoint = open(path, notes);
   const m = checkpoint.metadata;
-  const lines: string[] = [];
+  const lines: string[] = [...notes];
   lines.push(`checkpoint ${m.id} of ${m.job}`, `  path ${checkpoint.path}`,
     `  format ${m.format}, fingerprint ${m.fingerprint}, run ${m.runId}`,
     `  triggered ${new Date(m.triggeredAt).toISOString()}, completed ${new Date(m.completedAt).toISOString()}`,
@@ -63,15 +64,18 @@ export function inspect(path: string): string {
   return lines.join('\n');
 }
 
-function open(path: string): RestorableCheckpoint {
+function open(given: string, notes: string[]): RestorableCheckpoint {
+  const path = resolve(given);
   if (!existsSync(path)) throw new WeirError(`no checkpoint at ${path}: it does not exist`);
+  if (!statSync(path).isDirectory()) throw new WeirError(`${path} is a file: give a chk-<n> directory or a checkpoint directory`);
   if (existsSync(join(path, METADATA_FILE))) {
     const m = /^chk-(\d+)$/.exec(basename(path));
     if (m === null) throw new WeirError(`${path} holds ${METADATA_FILE} but is not named chk-<n>`);
-    return readCheckpoint(join(path, '..'), Number(m[1]));
+    return readCheckpoint(dirname(path), Number(m[1]));
   }
-  const { checkpoint } = latestValidCheckpoint(path);
+  const { checkpoint, skipped } = latestValidCheckpoint(path);
   if (checkpoint === null) throw new WeirError(`no complete checkpoint in ${path} (no chk-<n>/${METADATA_FILE})`);
+  for (const s of skipped) notes.push(`  skipped a newer, damaged checkpoint: ${s}`);
   return checkpoint;
 }
 
@@ -92,7 +96,7 @@ function describeOperatorState(s: unknown): string {
       const tables = Object.entries(keyed.state.tables).map(([name, groups]) => {
         let entries = 0;
         for (const g of Object.values(groups)) entries += (deserialize(g) as Map<unknown, unknown>).size;
-        return `${name}: ${entries} key(s) in ${Object.keys(groups).length} key group(s)`;
+        return `${name}: ${entries} entr${entries === 1 ? 'y' : 'ies'} in ${Object.keys(groups).length} key group(s)`;
       });
       return `keyed state (heap) ${tables.join(', ') || 'empty'}; ${timers}`;
     }

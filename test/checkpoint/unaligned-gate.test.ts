@@ -323,3 +323,35 @@ test('a checkpoint announced before a restored replay has begun keeps the replay
   t.is(h.snapshots[0]!.at, 0, 'nothing processed yet');
   t.deepEqual(replayed(h.states[0]!.inputs[0]).records, recs.slice(3), 'the three records processed before the first checkpoint stay skipped');
 });
+
+test('a subtask whose producers finished takes the trigger itself and persists the rest of each input, but only up to a barrier of that checkpoint already in the ring', (t) => {
+  const sab = allocateRing(4096);
+  const writer = new ChannelWriter(new RingProducer(sab), 'p[0]->op[0]');
+  const finished = new Int32Array(1);
+  const gate = new InputGate([{
+    consumer: new RingConsumer(sab), codec, label: 'input 0', key: 'p[0]->op[0]', producer: 0, watermark: -Infinity, ended: false, blocked: false, replay: null,
+  }], 'op', 0, { finished, blocking: true, unaligned: true, alignedTimeout: 0 });
+  const states: PersistedChannel[][] = [];
+  gate.connect(() => {}, () => {});
+  gate.onBarriers({ snapshot: () => {}, channelState: (_id, inputs) => states.push(inputs), decline: () => {}, forwardCancel: () => {} });
+  const frame = (from: number, n: number) => {
+    const recs = Array.from({ length: n }, (_, i) => ({ c: 0, i: from + i }));
+    writer.write(FrameKind.DATA, n, codec.encode(recs, 0, n).slice());
+  };
+  frame(0, 5);
+  // The producer took checkpoint 3 (aligned: in-band, behind its records), then sent more and ended.
+  writer.writeBarrier(FrameKind.BARRIER, 3, false, encodeBarrier({ checkpointId: 3, unaligned: false, timestamp: Date.now() }));
+  frame(5, 5);
+  writer.write(FrameKind.END_OF_PARTITION, 0, EMPTY_PAYLOAD);
+  t.false(gate.upstreamFinished(), 'not before the producer is flagged finished');
+  Atomics.store(finished, 0, 1);
+  t.true(gate.upstreamFinished());
+  gate.triggered(3, Date.now());
+  t.is(states.length, 1);
+  t.deepEqual(replayed(states[0]![0]).records.map((r) => r.i), [0, 1, 2, 3, 4], 'only what precedes the producer\'s barrier 3');
+  gate.triggered(4, Date.now());
+  t.is(states.length, 2);
+  const rest = replayed(states[1]![0]);
+  t.deepEqual(rest.records.map((r) => r.i), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 'a later one: everything, to the end');
+  t.true(rest.ended);
+});

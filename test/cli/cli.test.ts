@@ -300,7 +300,7 @@ test('weir inspect lists a retained unaligned checkpoint: state, source position
   const r = await runCli(['inspect', 'cp'], dir);
   t.is(r.code, 0, r.stderr);
   t.regex(r.stdout, /^checkpoint \d+ of file:.*unaligned\.ts/);
-  t.regex(r.stdout, /count: keyed state \(heap\) count: \d+ key\(s\) in \d+ key group\(s\)/);
+  t.regex(r.stdout, /count: keyed state \(heap\) count: \d+ entr(y|ies) in \d+ key group\(s\)/);
   t.regex(r.stdout, /source: \{"next":\d+\}/);
   t.regex(r.stdout, /(input|output) \w+\[\d\]->\w+\[\d\]: [\d.]+ (B|KiB|MiB), \d+ record\(s\) in \d+ frame\(s\)/);
   t.regex(r.stdout, /in-flight bytes persisted in all: [\d.]+ (KiB|MiB)/);
