@@ -448,7 +448,7 @@ export class Subtask {
     while (this.unacknowledged.length > 0) {
       const a = this.unacknowledged[0]!;
       if (a.inputs === null || this.collectWriters.some((w) => w.hasOverdraft())) return;
-      if (hooks.unaligned && a.alignment === 'aligned' && this.writers.some((w) => w.holdsBarrier(a.id))) return;
+      if (hooks.unaligned && a.alignment === 'aligned' && this.holdingBarrier(a.id).length > 0) return;
       this.unacknowledged.shift();
       const channels = a.inputs.length > 0 || a.outputs.length > 0
         ? { format: CHANNEL_STATE_FORMAT, frameFormat: FRAME_FORMAT, inputs: a.inputs, outputs: a.outputs } : null;
@@ -470,7 +470,7 @@ export class Subtask {
     let moved = false;
     for (const a of this.unacknowledged) {
       if (a.alignment !== 'aligned' || Date.now() - a.timestamp < hooks.alignedTimeout) continue;
-      const held = this.writers.filter((w) => !this.collectWriters.includes(w) && w.holdsBarrier(a.id));
+      const held = this.holdingBarrier(a.id);
       if (held.length === 0) continue;
       for (const w of held) a.outputs.push(...w.promoteBarrier(a.id, a.timestamp));
       a.alignment = 'switched';
@@ -480,15 +480,18 @@ export class Subtask {
     return moved;
   }
 
+  /** The network writers whose barrier `id` still waits behind their overdraft (collect rings' barriers never move ahead). */
+  private holdingBarrier(id: number): RecordWriter[] {
+    return this.writers.filter((w) => !this.collectWriters.includes(w) && w.holdsBarrier(id));
+  }
+
   /** When a held aligned barrier is due to move ahead (epoch ms), or Infinity. */
   private promotionDeadline(): number {
     const hooks = this.wire.checkpoints;
     if (hooks === null || !hooks.unaligned || hooks.alignedTimeout === 0) return Infinity;
     let next = Infinity;
     for (const a of this.unacknowledged) {
-      if (a.alignment === 'aligned' && this.writers.some((w) => !this.collectWriters.includes(w) && w.holdsBarrier(a.id))) {
-        next = Math.min(next, a.timestamp + hooks.alignedTimeout);
-      }
+      if (a.alignment === 'aligned' && this.holdingBarrier(a.id).length > 0) next = Math.min(next, a.timestamp + hooks.alignedTimeout);
     }
     return next;
   }

@@ -138,8 +138,4 @@ export class ChannelWriter {
     return true;
   }
 
-  /** Copies of the held frames' payloads and kinds, in order: a producer persists its own overdraft. */
-  heldFrames(): readonly { kind: number; count: number; payload: Uint8Array }[] {
-    return this.held.slice(this.head).map((f) => ({ kind: f.kind, count: f.count, payload: copyBytes(f.payload) }));
-  }
 }

@@ -1,0 +1,40 @@
+// The same job at two checkouts, alternating: records per CPU-second of the whole process (workers included), so a
+// change on the hot path shows even on a shared machine. Used for the gate's cost in BENCHMARKS.md.
+//
+// Run: git worktree add /tmp/old <commit> && ln -s "$PWD/node_modules" /tmp/old/node_modules
+//      npm exec -- node --conditions=weir-source native-bench/ab-checkouts.ts /tmp/old "$PWD" [rounds]
+// The job: native-bench/jobs/checkpoint-count.ts of each checkout, 4M records over 1M keys, parallelism 2, no checkpoints.
+
+import { rmSync } from 'node:fs';
+import os from 'node:os';
+import { join, resolve } from 'node:path';
+
+const [a, b, roundsArg = '5'] = process.argv.slice(2);
+if (a === undefined || b === undefined) {
+  console.error('usage: ab-checkouts.ts <checkout A> <checkout B> [rounds]');
+  process.exit(2);
+}
+const N = 4_000_000;
+const workDir = join(os.tmpdir(), `weir-ab-${process.pid}`);
+
+async function run(root: string): Promise<number> {
+  const { submit } = await import(`${resolve(root)}/core/index.ts`) as typeof import('../core/index.ts');
+  const url = new URL(`file://${resolve(root)}/native-bench/jobs/checkpoint-count.ts?n=${N}&domain=1000000&failAt=-1`);
+  const before = process.cpuUsage();
+  await (await submit(url, { parallelism: 2, workDir })).done;
+  const used = process.cpuUsage(before);
+  return N / ((used.user + used.system) / 1e6);
+}
+
+const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[xs.length >> 1]!;
+await run(a);
+await run(b);
+const ra: number[] = [];
+const rb: number[] = [];
+for (let i = 0; i < Number(roundsArg); i++) {
+  ra.push(await run(a));
+  rb.push(await run(b));
+}
+rmSync(workDir, { recursive: true, force: true });
+console.log(`records per CPU-second, ${os.availableParallelism()} cores: A ${ra.map(Math.round).join(' ')}; B ${rb.map(Math.round).join(' ')}`);
+console.log(`B / A (medians): ${(median(rb) / median(ra)).toFixed(3)}`);
