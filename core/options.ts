@@ -31,6 +31,8 @@ export interface JobOptions {
   restartJitter: number;
   checkpointDir: string | undefined;
   fromSavepoint: string | undefined;
+  /** With fromSavepoint: state of operators the job no longer has is skipped (a warning) instead of refused. */
+  allowNonRestoredState: boolean;
   /** Bytes of each channel's ring. */
   ringCapacity: number;
   /** Records per DATA frame before a batch is sent. */
@@ -70,6 +72,7 @@ const SPECS: { [K in keyof JobOptions]: Spec } = {
   restartJitter: { kind: 'number', min: 0, max: 1, doc: 'exponential-delay: each delay moves by up to this share of itself' },
   checkpointDir: { kind: 'string', doc: 'directory of checkpoints (relative paths: to the working directory)' },
   fromSavepoint: { kind: 'string', doc: 'savepoint or retained checkpoint directory to start from' },
+  allowNonRestoredState: { kind: 'bool', doc: 'with fromSavepoint: skip state of operators (uids) the job no longer has' },
   ringCapacity: { kind: 'size', min: 64, max: 1 << 30, doc: 'bytes of each channel\'s ring' },
   batchSize: { kind: 'int', min: 1, max: 0xff_ffff, doc: 'records per DATA frame' },
   workDir: { kind: 'string', doc: 'working files (LMDB environments); removed when the job ends' },
@@ -101,6 +104,7 @@ export function defaultOptions(): JobOptions {
     restartJitter: 0.1,
     checkpointDir: undefined,
     fromSavepoint: undefined,
+    allowNonRestoredState: false,
     ringCapacity: 256 * 1024,
     batchSize: 256,
     workDir: '.weir-work',

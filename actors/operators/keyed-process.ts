@@ -96,7 +96,7 @@ export function keyedProcessOperator(fn: Fn, keySelector: (v: unknown) => unknow
     nextProcessingTime: () => processingTimers.nextTimestamp(),
     stateDescriptors: () => store.describe(),
     snapshotState: (id) => ({
-      state: backend.snapshot(ctx.snapshotTarget?.(id)), eventTimers: eventTimers.snapshot(), processingTimers: processingTimers.snapshot(), watermark,
+      state: backend.snapshot(ctx.snapshotTarget?.(id), ctx.isSavepoint?.(id) === true), eventTimers: eventTimers.snapshot(), processingTimers: processingTimers.snapshot(), watermark,
     }),
     initializeState(s) {
       const snap = s as KeyedOperatorSnapshot;
@@ -107,6 +107,22 @@ export function keyedProcessOperator(fn: Fn, keySelector: (v: unknown) => unknow
       processingTimers.restore(snap.processingTimers, owns);
       // Unlike Flink (which starts again from -infinity), the watermark comes back with the state.
       watermark = snap.watermark;
+    },
+    initializeRescaledState(parts) {
+      const mine = keyGroupRangeForOperator(ctx.maxParallelism, ctx.parallelism, ctx.subtask);
+      const owns = (kg: number) => kg >= mine.start && kg <= mine.end;
+      let least = Infinity;
+      for (const part of parts) {
+        const snap = part.state as KeyedOperatorSnapshot;
+        // Every old subtask's watermark bounds what this one may have seen: the least of them.
+        least = Math.min(least, snap.watermark);
+        const theirs = keyGroupRangeForOperator(ctx.maxParallelism, part.parallelism, part.subtask);
+        if (theirs.end < mine.start || theirs.start > mine.end) continue;
+        backend.restore(snap.state);
+        eventTimers.restore(snap.eventTimers, owns);
+        processingTimers.restore(snap.processingTimers, owns);
+      }
+      watermark = parts.length === 0 ? -Infinity : least;
     },
     close() {
       fn.close?.();

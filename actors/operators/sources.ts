@@ -4,20 +4,35 @@ import type { SourceOperator, SplitReader, SplitSource } from '../../core/api/en
 import type { OperatorContext } from '../../core/api/operator.ts';
 import { WeirError } from '../../core/errors.ts';
 
-/** Subtask i of p gets the contiguous range [from + floor(n*i/p), from + floor(n*(i+1)/p)). */
+/**
+ * Subtask i of p gets the contiguous range [from + floor(n*i/p), from + floor(n*(i+1)/p)).
+ * Its state is what is left of its ranges, `[next, end)` pairs: restored at another
+ * parallelism, the old subtasks' ranges are dealt out like splits (range j to subtask j mod p').
+ */
 export function sequenceSource(from: number, to: number, ctx: OperatorContext): SourceOperator<number> {
   const n = to - from + 1;
-  let next = from + Math.floor((n * ctx.subtask) / ctx.parallelism);
-  const end = from + Math.floor((n * (ctx.subtask + 1)) / ctx.parallelism);
+  let ranges: [number, number][] = [[from + Math.floor((n * ctx.subtask) / ctx.parallelism), from + Math.floor((n * (ctx.subtask + 1)) / ctx.parallelism)]];
+  const restore = (s: unknown): [number, number][] => {
+    const st = s as { ranges?: [number, number][]; next?: number };
+    // Checkpoints of earlier versions hold only `next`, with the subtask's own end.
+    return st.ranges !== undefined ? st.ranges.map(([a, b]) => [a, b]) : [[st.next!, ranges[0]![1]]];
+  };
   return {
     emitBatch(emit, max) {
-      const stop = Math.min(end, next + max);
-      for (let v = next; v < stop; v++) emit(v);
-      next = stop;
-      return next < end;
+      while (ranges.length > 0 && ranges[0]![0] >= ranges[0]![1]) ranges.shift();
+      const r = ranges[0];
+      if (r === undefined) return false;
+      const stop = Math.min(r[1], r[0] + max);
+      for (let v = r[0]; v < stop; v++) emit(v);
+      r[0] = stop;
+      return r[0] < r[1] || ranges.length > 1;
     },
-    snapshotState: () => ({ next }),
-    initializeState(s) { next = (s as { next: number }).next; },
+    snapshotState: () => ({ ranges: ranges.filter(([a, b]) => a < b).map(([a, b]) => [a, b]) }),
+    initializeState(s) { ranges = restore(s); },
+    initializeRescaledState(parts) {
+      const all = parts.flatMap((p) => (p.state as { ranges: [number, number][] }).ranges).filter(([a, b]) => a < b);
+      ranges = all.filter((_, j) => j % ctx.parallelism === ctx.subtask).map(([a, b]) => [a, b]);
+    },
   };
 }
 
@@ -124,6 +139,10 @@ export function splitSource<T, S>(source: SplitSource<T, S>, ctx: OperatorContex
   return {
     initializeState(s) {
       pending = [...(s as { splits: S[] }).splits];
+    },
+    // Every old subtask's unfinished splits, dealt out again: split j to subtask j mod parallelism.
+    initializeRescaledState(parts) {
+      pending = parts.flatMap((p) => (p.state as { splits: S[] }).splits).filter((_, j) => j % ctx.parallelism === ctx.subtask);
     },
     emitBatch(emit, max) {
       for (;;) {

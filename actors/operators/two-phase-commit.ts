@@ -22,6 +22,10 @@ export function twoPhaseCommitOperator<C>(sink: TwoPhaseCommitSink<unknown, C>, 
     initializeState(s) {
       restored = (s as { held: Held<C>[] }).held;
     },
+    // At another parallelism, old subtask j's transactions go to subtask j mod parallelism, which commits them.
+    initializeRescaledState(parts) {
+      restored = parts.filter((p) => p.subtask % ctx.parallelism === ctx.subtask).flatMap((p) => (p.state as { held: Held<C>[] }).held);
+    },
     open() {
       sink.open?.();
       if (restored !== null) {

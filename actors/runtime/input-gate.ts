@@ -50,6 +50,8 @@ export interface GateOptions {
   readonly unaligned: boolean;
   /** With unaligned: ms after the trigger an aligned checkpoint switches to unaligned (0: unaligned from the start). */
   readonly alignedTimeout: number;
+  /** Whether checkpoint `id` is a savepoint: aligned whatever the options. */
+  readonly isSavepoint?: (id: number) => boolean;
 }
 
 /** Frames read from one channel before moving to the next, so no input starves the others. */
@@ -405,11 +407,12 @@ export class InputGate {
       if (a !== null) this.sighted(i, a.checkpointId, a.unaligned, a.timestamp, a.position);
     }
     const al = this.aligning;
-    if (al !== null && this.timedOut(al.timestamp)) this.startUnaligned(al.id, al.timestamp, 'switched');
+    if (al !== null && this.timedOut(al.id, al.timestamp)) this.startUnaligned(al.id, al.timestamp, 'switched');
   }
 
-  private timedOut(timestamp: number): boolean {
-    return this.o.unaligned && Date.now() - timestamp >= this.o.alignedTimeout;
+  /** Whether aligned checkpoint `id` has run past the aligned timeout (a savepoint never does). */
+  private timedOut(id: number, timestamp: number): boolean {
+    return this.o.unaligned && Date.now() - timestamp >= this.o.alignedTimeout && this.o.isSavepoint?.(id) !== true;
   }
 
   /**
@@ -436,7 +439,7 @@ export class InputGate {
       return;
     }
     const aligningIt = this.aligning !== null && this.aligning.id === id;
-    if (this.o.unaligned && (unaligned || this.timedOut(timestamp))) {
+    if (this.o.unaligned && (unaligned || this.timedOut(id, timestamp))) {
       const alignment: Alignment = aligningIt || !unaligned ? 'switched' : 'unaligned';
       this.startUnaligned(id, timestamp, alignment);
       this.inputDone(index, position, id);
@@ -534,7 +537,8 @@ export class InputGate {
 
   /** When the aligned checkpoint in progress switches to unaligned (epoch ms), or Infinity. */
   nextDeadline(): number {
-    return this.aligning !== null && this.o.unaligned ? this.aligning.timestamp + this.o.alignedTimeout : Infinity;
+    return this.aligning !== null && this.o.unaligned && this.o.isSavepoint?.(this.aligning.id) !== true
+      ? this.aligning.timestamp + this.o.alignedTimeout : Infinity;
   }
 
   hasInput(): boolean {
@@ -556,6 +560,6 @@ export class InputGate {
   private actsOn(a: { checkpointId: number; unaligned: boolean; timestamp: number }): boolean {
     if (this.gathering !== null) return a.checkpointId >= this.gathering.id;
     if (a.checkpointId <= this.latest) return false;
-    return a.unaligned || this.timedOut(a.timestamp) || this.aligning === null;
+    return a.unaligned || this.timedOut(a.checkpointId, a.timestamp) || this.aligning === null;
   }
 }

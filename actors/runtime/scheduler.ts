@@ -54,7 +54,14 @@ export async function runScheduler(actors: Subtask[], bell: Doorbell, cancelled:
     stats.sleeps++;
     // Processing-time timers are due on the wall clock, not on a ring: wake for the earliest.
     const deadline = Math.min(...order.map((a) => a.nextDeadline()));
-    await bell.sleep(epoch, Math.max(0, Math.min(MAX_SLEEP_MS, deadline - Date.now())));
+    const ms = Math.min(MAX_SLEEP_MS, deadline - Date.now());
+    if (!(ms > 0)) {
+      // A deadline already due that no actor acts on: a wait of 0 resolves at once, and
+      // awaiting it would yield to microtasks only, starving this thread's event loop (its
+      // checkpoint writes and messages). Yield to the event loop instead.
+      bell.awake();
+      await yieldToEventLoop();
+    } else await bell.sleep(epoch, ms);
     lastYield = performance.now();
   }
   return stats;

@@ -1,17 +1,19 @@
 // The worker's side of checkpoint storage: a subtask's state written durably beside its peers', then acknowledged.
 import { mkdirSync, readFileSync } from 'node:fs';
 import { mkdir, open, readFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { dirname, isAbsolute, join, relative } from 'node:path';
 import { deserialize, serialize } from 'node:v8';
 import { crc32 } from 'node:zlib';
 import type { MessagePort } from 'node:worker_threads';
+import { SAVEPOINT } from '../../core/coordinator/deploy.ts';
 import type { StateFile, WorkerMessage } from '../../core/coordinator/deploy.ts';
 export { subtaskKey } from '../../core/coordinator/deploy.ts';
 import { writeFileDurably } from '../../core/durable.ts';
 import { WeirError } from '../../core/errors.ts';
 import type { SnapshotTarget } from '../../core/state/backend.ts';
-import { channelStateFile, encodeChannelState, persistedBytesOf, readChannelState } from '../../core/checkpoint/channel-state.ts';
+import { channelStateFile, encodeChannelState, persistedBytesOf } from '../../core/checkpoint/channel-state.ts';
 import type { CheckpointHooks, SubtaskState } from './subtask.ts';
+import type { RestoredChain } from './restore.ts';
 
 /**
  * Hooks for one subtask. The state is serialized on the actor's thread (the copy must be
@@ -25,20 +27,20 @@ export function checkpointHooks(o: {
   readonly port: MessagePort;
   readonly attempt: number;
   readonly runId: string;
-  readonly restoreFile: string | undefined;
-  readonly restoreChannels: string | undefined;
+  readonly restore: RestoredChain | undefined;
   readonly unaligned: boolean;
   readonly alignedTimeout: number;
   readonly pending: Promise<unknown>[];
 }): CheckpointHooks & { target(uid: string, id: number): SnapshotTarget | undefined } {
   const send = (m: WorkerMessage) => o.port.postMessage(m);
+  // A savepoint is staged in sp-<id>/ beside the checkpoints, and moved where it was asked for once complete.
+  const dirOf = (id: number) => join(o.dir, Atomics.load(o.control, SAVEPOINT) === id ? `sp-${id}` : `chk-${id}`);
   // Files operators write beside the state of the checkpoint being taken, and when each is done.
   let taking = 0;
   let deferred: { file: string; done: Promise<unknown> }[] = [];
   return {
     control: o.control,
-    restore: o.restoreFile === undefined ? undefined : readState(o.restoreFile),
-    restoreChannels: o.restoreChannels === undefined ? undefined : readChannelState(o.restoreChannels),
+    restore: o.restore,
     unaligned: o.unaligned,
     alignedTimeout: o.alignedTimeout,
     begin(id) {
@@ -48,7 +50,7 @@ export function checkpointHooks(o: {
     target(uid, id) {
       if (id !== taking) return undefined;
       return {
-        prefix: join(o.dir, `chk-${id}`, `${o.key}-${uid.replace(/[^\w.-]/g, '_')}`),
+        prefix: join(dirOf(id), `${o.key}-${uid.replace(/[^\w.-]/g, '_')}`),
         defer: (file, done) => { deferred.push({ file, done }); },
       };
     },
@@ -61,13 +63,13 @@ export function checkpointHooks(o: {
       const channelBytes = channels === null ? null : encodeChannelState(channels);
       const serializeMs = performance.now() - started;
       const name = `${o.key}.state`;
-      const chk = join(o.dir, `chk-${id}`);
+      const chk = dirOf(id);
       // The in-flight frames go beside the state, in their own file: verified and restored with it.
       const channelFile = channelBytes === null ? [] : [writeDurably(chk, channelStateFile(o.key), channelBytes)];
       const write = Promise.all([writeDurably(chk, name, bytes), ...channelFile, ...extras.map((x) => x.done.then(() => measure(chk, x.file)))]).then(
         ([file, ...extra]) => send({
           type: 'ack', id, subtask: o.key, file, extra, syncMs: syncMs + serializeMs, asyncMs: performance.now() - started - serializeMs, alignmentMs,
-          descriptors: state.descriptors, alignment, persistedBytes: channels === null ? 0 : persistedBytesOf(channels),
+          descriptors: state.descriptors, stateful: statefulOf(state), alignment, persistedBytes: channels === null ? 0 : persistedBytesOf(channels),
         }),
         (err: Error) => send({ type: 'decline', id, subtask: o.key, reason: `writing its state failed: ${err.message}` }),
       );
@@ -87,9 +89,14 @@ export function checkpointHooks(o: {
       const name = `${o.key}-${o.runId}-attempt-${o.attempt}.state`;
       const bytes = serialize(state);
       writeFileDurably(join(dir, name), bytes);
-      send({ type: 'finished', subtask: o.key, file: { name: `finished/${name}`, bytes: bytes.byteLength, crc32: crc32(bytes) }, lastCheckpoint, descriptors: state.descriptors });
+      send({ type: 'finished', subtask: o.key, file: { name: `finished/${name}`, bytes: bytes.byteLength, crc32: crc32(bytes) }, lastCheckpoint, descriptors: state.descriptors, stateful: statefulOf(state) });
     },
   };
+}
+
+/** The uids with any state in a subtask's snapshot: a restore that drops one of them says so. */
+function statefulOf(state: SubtaskState): string[] {
+  return [...new Set([...Object.keys(state.operators), ...Object.keys(state.operatorState ?? {}), ...Object.keys(state.descriptors)])];
 }
 
 /** A file an operator wrote into the checkpoint (already fsynced): its name there, size and checksum. */
@@ -110,10 +117,25 @@ async function writeDurably(dir: string, name: string, bytes: Uint8Array): Promi
   return { name, bytes: bytes.byteLength, crc32: crc32(bytes) };
 }
 
-function readState(file: string): SubtaskState {
+/**
+ * A subtask's state file. Files it names (a copied LMDB environment) are relative to its
+ * directory, so a moved checkpoint or savepoint directory restores from where it is now.
+ */
+export function readState(file: string): SubtaskState {
+  let state: SubtaskState;
   try {
-    return deserialize(readFileSync(file)) as SubtaskState;
+    state = deserialize(readFileSync(file)) as SubtaskState;
   } catch (err) {
     throw new WeirError(`cannot read checkpoint state file ${file}: ${(err as Error).message}`, { cause: err });
   }
+  if (typeof state !== 'object' || state === null || typeof state.operators !== 'object' || state.operators === null) {
+    throw new WeirError(`checkpoint state file ${file} does not hold a subtask's state`);
+  }
+  for (const s of Object.values(state.operators)) {
+    const backend = (s as { state?: { kind?: unknown; file?: unknown } } | null)?.state;
+    if (backend?.kind === 'lmdb-env' && typeof backend.file === 'string' && !isAbsolute(backend.file)) {
+      (backend as { file: string }).file = join(dirname(file), backend.file);
+    }
+  }
+  return state;
 }

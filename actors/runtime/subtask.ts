@@ -2,7 +2,7 @@
 import type { SourceOperator } from '../../core/api/environment.ts';
 import type { Output, OperatorContext, OutputTag, StreamOperator } from '../../core/api/operator.ts';
 import { EMPTY_PAYLOAD, FrameKind, encodeBarrier, encodeWatermark } from '../../core/channel/frames.ts';
-import { ABORTED, COMPLETED, CONTROL_BYTES, TRIGGER, TRIGGERED_AT } from '../../core/coordinator/deploy.ts';
+import { ABORTED, COMPLETED, CONTROL_BYTES, SAVEPOINT, SUSPEND, TRIGGER, TRIGGERED_AT } from '../../core/coordinator/deploy.ts';
 import type { OperatorCounts } from '../../core/coordinator/deploy.ts';
 import { CodecError } from '../../core/codec/errors.ts';
 import { checkerFor } from '../../core/codec/schema.ts';
@@ -10,13 +10,14 @@ import type { TypeInfo } from '../../core/codec/types.ts';
 import { WeirError } from '../../core/errors.ts';
 import type { Task } from '../../core/graph/plan.ts';
 import type { StreamNode } from '../../core/graph/stream-graph.ts';
-import { OperatorStateStore } from '../../core/state/operator-state.ts';
+import { OperatorStateStore, redistributeLists } from '../../core/state/operator-state.ts';
 import type { OperatorStateSnapshot, Redistribution } from '../../core/state/operator-state.ts';
 import { createOperator, createSource, isSource } from '../operators/registry.ts';
 import { fresh } from './fresh.ts';
 import { CHANNEL_STATE_FORMAT, FRAME_FORMAT, FrameQueue } from '../../core/checkpoint/channel-state.ts';
 import type { ChannelState, PersistedChannel } from '../../core/checkpoint/channel-state.ts';
 import type { Alignment, InputGate } from './input-gate.ts';
+import type { RestoredChain } from './restore.ts';
 import type { RecordWriter } from './record-writer.ts';
 
 export interface SubtaskWiring {
@@ -50,10 +51,8 @@ export interface SubtaskState {
 export interface CheckpointHooks {
   /** The control words (deploy.ts): TRIGGER, COMPLETED, ABORTED. */
   readonly control: Int32Array;
-  /** The state this subtask starts from, or undefined for a fresh start. */
-  readonly restore: SubtaskState | undefined;
-  /** The in-flight frames of the unaligned checkpoint it starts from: replayed before anything new. */
-  readonly restoreChannels: ChannelState | undefined;
+  /** The state this subtask starts from (in-flight frames included), or undefined for a fresh start. */
+  readonly restore: RestoredChain | undefined;
   /** The checkpoint options: the unaligned option and its aligned timeout. */
   readonly unaligned: boolean;
   readonly alignedTimeout: number;
@@ -81,6 +80,8 @@ interface Unacknowledged {
   readonly syncMs: number;
   readonly alignmentMs: number;
   readonly timestamp: number;
+  /** A savepoint: aligned whatever the options, never moved ahead. */
+  readonly savepoint: boolean;
   alignment: Alignment;
   /** Input-side channel state; null while the gate still gathers it. */
   inputs: PersistedChannel[] | null;
@@ -129,6 +130,8 @@ export class Subtask {
   private awaitingFinal = false;
   /** While a live source had nothing to emit: when to poll it again (wall clock ms), else 0. */
   private idleUntil = 0;
+  /** Whether checkpoint `id` is a savepoint (the SAVEPOINT word). */
+  readonly isSavepoint: (id: number) => boolean;
   done = false;
 
   constructor(wire: SubtaskWiring) {
@@ -145,6 +148,8 @@ export class Subtask {
     const head = nodes[0]!;
     this.source = isSource(head) ? createSource(head, this.contexts[0]!) : null;
     this.restoredFinished = wire.checkpoints?.restore?.finished === true;
+    const control = wire.checkpoints?.control;
+    this.isSavepoint = control === undefined ? () => false : (id) => Atomics.load(control, SAVEPOINT) === id;
     nodes.forEach((n, i) => {
       this.counts[n.uid] = { name: n.name, recordsIn: 0, recordsOut: 0 };
       this.ops[i] = i === 0 && this.source !== null
@@ -287,23 +292,60 @@ export class Subtask {
     const restore = this.wire.checkpoints?.restore;
     // What its barriers had overtaken goes out first, also from a subtask that had ended (it
     // took the checkpoint while its last output drained).
-    const channels = this.wire.checkpoints?.restoreChannels;
-    if (channels !== undefined) this.replayChannels(channels);
+    if (restore?.channels !== undefined) this.replayChannels(restore.channels);
     // A subtask that had ended is not opened again (as Flink skips fully finished operators).
+    if (this.restoredFinished && restore!.whole !== undefined) return;
+    if (restore !== undefined) this.restoreState(restore);
     if (this.restoredFinished) return;
-    if (restore !== undefined) {
-      // State comes back before open, as in Flink: open may read it.
-      this.task.nodes.forEach((n, i) => {
-        const lists = restore.operatorState?.[n.uid];
-        if (lists !== undefined) this.operatorState[i]!.restore(lists);
-        const s = restore.operators[n.uid];
-        if (s === undefined) return;
-        if (i === 0 && this.source !== null) this.guard(0, 'initializeState', () => this.source!.initializeState?.(s));
-        else this.guard(i, 'initializeState', () => this.ops[i]!.initializeState?.(s));
-      });
-    }
     if (this.source !== null) this.guard(0, 'open', () => this.source!.open?.(this.contexts[0]!));
     this.ops.forEach((op, i) => this.guard(i, 'open', () => op.open?.(this.contexts[i]!, this.outputs[i]!)));
+    if (restore !== undefined) this.checkDescriptors(restore);
+  }
+
+  /**
+   * State comes back before open, as in Flink: open may read it. At the same parallelism each
+   * operator gets its own snapshot; at another, every old subtask's, to take its share from
+   * (initializeRescaledState), and its operator lists are redistributed by their rule.
+   */
+  private restoreState(restore: RestoredChain): void {
+    this.task.nodes.forEach((n, i) => {
+      const r = restore.operators[n.uid];
+      if (r === undefined) return;
+      const target: { initializeState?(s: unknown): void; initializeRescaledState?(p: readonly { subtask: number; parallelism: number; state: unknown }[]): void } =
+        i === 0 && this.source !== null ? this.source : this.ops[i]!;
+      if (!r.rescaled) {
+        const part = r.parts[0]!;
+        if (part.lists !== undefined) this.operatorState[i]!.restore(part.lists);
+        if (part.state !== undefined) this.guard(i, 'initializeState', () => target.initializeState?.(part.state));
+        return;
+      }
+      const context = this.contexts[i]!;
+      this.guard(i, 'operator state redistribution', () => this.operatorState[i]!.restore(redistributeLists(r.parts, this.index, context.parallelism)));
+      const withState = r.parts.filter((p) => p.state !== undefined);
+      if (withState.length === 0) return;
+      if (target.initializeRescaledState === undefined) {
+        throw new WeirError(`operator '${n.uid}' ran at parallelism ${withState[0]!.parallelism} and now runs at ${context.parallelism}, but its `
+          + `state (snapshotState) cannot be redistributed: it has no initializeRescaledState; keep its parallelism, or keep its state `
+          + `in operatorState lists or keyed state`, { uid: n.uid, subtask: this.index, unrecoverable: true });
+      }
+      this.guard(i, 'initializeRescaledState', () => target.initializeRescaledState!(withState));
+    });
+  }
+
+  /** A state whose kind or type changed since the checkpoint is refused, naming uid and state. */
+  private checkDescriptors(restore: RestoredChain): void {
+    this.task.nodes.forEach((n, i) => {
+      const before = restore.descriptors[n.uid];
+      const now = this.ops[i]!.stateDescriptors?.();
+      if (before === undefined || now === undefined) return;
+      for (const d of now) {
+        const was = before.find((b) => b.name === d.name);
+        if (was !== undefined && was.signature !== d.signature) {
+          throw new WeirError(`state '${d.name}' was checkpointed as ${was.signature} and is now declared as ${d.signature}: `
+            + `a state whose type changed cannot be restored (give the new one another name)`, { uid: n.uid, subtask: this.index, unrecoverable: true });
+        }
+      }
+    });
   }
 
   /**
@@ -365,8 +407,10 @@ export class Subtask {
         // A subtask waiting for a final checkpoint may already have taken this one by alignment.
         if (trigger > this.snapshotted) {
           const triggeredAt = new Float64Array(hooks.control.buffer, 0, CONTROL_BYTES / 8)[TRIGGERED_AT]!;
-          if (this.source === null && !this.ending) this.wire.gate!.triggered(trigger, triggeredAt);
-          else this.snapshot(trigger, 0, hooks.unaligned && hooks.alignedTimeout === 0 ? 'unaligned' : 'aligned', triggeredAt);
+          const savepoint = this.isSavepoint(trigger);
+          // A savepoint is aligned: past finished producers its barrier comes after their ends.
+          if (this.source === null && !this.ending) { if (!savepoint) this.wire.gate!.triggered(trigger, triggeredAt); }
+          else this.snapshot(trigger, 0, !savepoint && hooks.unaligned && hooks.alignedTimeout === 0 ? 'unaligned' : 'aligned', triggeredAt);
         }
         moved = true;
       }
@@ -433,7 +477,9 @@ export class Subtask {
     }
     // The gate gathers the input side of an unaligned one; it calls back once every input is whole.
     const gathers = unaligned && this.wire.gate !== null && !this.ending;
-    this.unacknowledged.push({ id, state, syncMs: performance.now() - started, alignmentMs, timestamp, alignment, inputs: gathers ? null : [], outputs });
+    this.unacknowledged.push({
+      id, state, syncMs: performance.now() - started, alignmentMs, timestamp, alignment, inputs: gathers ? null : [], outputs, savepoint: this.isSavepoint(id),
+    });
     this.acknowledge();
   }
 
@@ -448,7 +494,7 @@ export class Subtask {
     while (this.unacknowledged.length > 0) {
       const a = this.unacknowledged[0]!;
       if (a.inputs === null || this.collectWriters.some((w) => w.hasOverdraft())) return;
-      if (hooks.unaligned && a.alignment === 'aligned' && this.holdingBarrier(a.id).length > 0) return;
+      if (hooks.unaligned && !a.savepoint && a.alignment === 'aligned' && this.holdingBarrier(a.id).length > 0) return;
       this.unacknowledged.shift();
       const channels = a.inputs.length > 0 || a.outputs.length > 0
         ? { format: CHANNEL_STATE_FORMAT, frameFormat: FRAME_FORMAT, inputs: a.inputs, outputs: a.outputs } : null;
@@ -469,7 +515,7 @@ export class Subtask {
     if (hooks === null || !hooks.unaligned || hooks.alignedTimeout === 0) return false;
     let moved = false;
     for (const a of this.unacknowledged) {
-      if (a.alignment !== 'aligned' || Date.now() - a.timestamp < hooks.alignedTimeout) continue;
+      if (a.savepoint || a.alignment !== 'aligned' || Date.now() - a.timestamp < hooks.alignedTimeout) continue;
       const held = this.holdingBarrier(a.id);
       if (held.length === 0) continue;
       for (const w of held) a.outputs.push(...w.promoteBarrier(a.id, a.timestamp));
@@ -491,15 +537,32 @@ export class Subtask {
     if (hooks === null || !hooks.unaligned || hooks.alignedTimeout === 0) return Infinity;
     let next = Infinity;
     for (const a of this.unacknowledged) {
-      if (a.alignment === 'aligned' && this.holdingBarrier(a.id).length > 0) next = Math.min(next, a.timestamp + hooks.alignedTimeout);
+      if (!a.savepoint && a.alignment === 'aligned' && this.holdingBarrier(a.id).length > 0) next = Math.min(next, a.timestamp + hooks.alignedTimeout);
     }
     return next;
+  }
+
+  /** The stop-with-savepoint this subtask took, if any (SUSPEND): its sources emit nothing after it. */
+  private suspendedAt(): number {
+    const hooks = this.wire.checkpoints;
+    if (hooks === null) return 0;
+    const id = Atomics.load(hooks.control, SUSPEND);
+    return id > 0 && this.snapshotted >= id ? id : 0;
   }
 
   /** Runs one slice of work; true if anything moved. */
   step(): boolean {
     if (this.done) return false;
     let progress = this.readMailbox();
+    const suspended = this.suspendedAt();
+    if (suspended > 0 && this.completed >= suspended) {
+      // Stopped with a savepoint: committed (notifyCheckpointComplete ran), and ended without
+      // ending the input: no final watermark, no finish(), so nothing fires twice on resume.
+      this.ops.forEach((op, i) => this.guard(i, 'close', () => op.close?.()));
+      if (this.source !== null) this.guard(0, 'close', () => this.source!.close?.());
+      this.done = true;
+      return true;
+    }
     if (this.unacknowledged.length > 0 && this.promoteBarriers()) progress = true;
     // Unaligned: the inputs' priority slots are looked at even while the overdraft cannot drain.
     if (this.wire.checkpoints?.unaligned === true && this.wire.gate !== null && this.wire.gate.poll()) progress = true;
@@ -528,7 +591,8 @@ export class Subtask {
       // Everything is emitted and drained: what this subtask holds now is final.
       const hooks = this.wire.checkpoints;
       if (hooks !== null) {
-        hooks.finished(this.restoredFinished ? hooks.restore! : { ...this.stateOfChain(this.snapshotted), finished: true }, this.snapshotted);
+        hooks.finished(this.restoredFinished && hooks.restore!.whole !== undefined ? hooks.restore!.whole
+          : { ...this.stateOfChain(this.snapshotted), finished: true }, this.snapshotted);
       }
       this.ops.forEach((op, i) => this.guard(i, 'close', () => op.close?.()));
       if (this.source !== null) this.guard(0, 'close', () => this.source!.close?.());
@@ -538,6 +602,7 @@ export class Subtask {
     if (this.fireProcessingTimers()) progress = true;
     if (this.hasOverdraft()) return true;
     if (this.source !== null) {
+      if (suspended > 0) return progress;
       const source = this.source;
       const emitted = this.counts[this.task.nodes[0]!.uid]!;
       const before = emitted.recordsOut;
@@ -576,7 +641,7 @@ export class Subtask {
 
   /** The earliest processing time an operator waits for (ms on its clock), or Infinity. */
   nextDeadline(): number {
-    let next = this.idleUntil === 0 ? Infinity : this.idleUntil;
+    let next = this.idleUntil === 0 || this.suspendedAt() > 0 ? Infinity : this.idleUntil;
     if (this.unacknowledged.length > 0) next = Math.min(next, this.promotionDeadline());
     if (this.wire.gate !== null) next = Math.min(next, this.wire.gate.nextDeadline());
     for (const op of this.ops) if (op.nextProcessingTime !== undefined) next = Math.min(next, op.nextProcessingTime());
@@ -630,7 +695,7 @@ export class Subtask {
       return this.unacknowledged.length > 0 && this.promotionDeadline() <= Date.now();
     }
     if (this.ending) return !this.awaitingFinal;
-    if (this.source !== null) return this.idleUntil <= Date.now();
+    if (this.source !== null) return this.suspendedAt() === 0 && this.idleUntil <= Date.now();
     if (this.nextDeadline() <= this.contexts[0]!.clock.now()) return true;
     return this.wire.gate!.hasInput();
   }

@@ -6,7 +6,7 @@ import type { Codec } from '../../core/codec/codec.ts';
 import { generalCodec } from '../../core/codec/general.ts';
 import { codecFor } from '../../core/codec/schema.ts';
 import type { TypeInfo } from '../../core/codec/types.ts';
-import { STOP, STOP_CANCEL, STOP_GRACEFUL, subtaskIndex } from '../../core/coordinator/deploy.ts';
+import { SAVEPOINT, STOP, STOP_CANCEL, STOP_GRACEFUL, subtaskIndex } from '../../core/coordinator/deploy.ts';
 import type { DeployMessage, OperatorCounts, SlotResult, WorkerMessage } from '../../core/coordinator/deploy.ts';
 import { reportOf, WeirError } from '../../core/errors.ts';
 import { channelKey, collectRingKey, ringKey, targetsOf } from '../../core/graph/channels.ts';
@@ -20,10 +20,14 @@ import { systemClock } from '../../core/time/clock.ts';
 import { InputGate } from './input-gate.ts';
 import { backendFactory } from './state-backends.ts';
 import type { GateOptions, InputChannel } from './input-gate.ts';
-import { channelStateFile } from '../../core/checkpoint/channel-state.ts';
+import { readChannelState } from '../../core/checkpoint/channel-state.ts';
+import { setEnvironmentReader } from '../../core/state/canonical.ts';
+import { restoredChain } from './restore.ts';
+import type { SubtaskState } from './subtask.ts';
 import { RecordWriter } from './record-writer.ts';
 import { runScheduler } from './scheduler.ts';
-import { checkpointHooks, subtaskKey } from './snapshot-files.ts';
+import { checkpointHooks, readState } from './snapshot-files.ts';
+import { subtaskKey } from '../../core/coordinator/deploy.ts';
 import { Subtask } from './subtask.ts';
 
 export default async function runSlot(deploy: DeployMessage): Promise<SlotResult> {
@@ -43,6 +47,10 @@ export default async function runSlot(deploy: DeployMessage): Promise<SlotResult
     setup = false;
     const control = new Int32Array(deploy.control);
     const makeBackend = await backendFactory(deploy.options, deploy.runDir, deploy.slot);
+    // A heap job restoring LMDB state reads the copied environments through the LMDB module.
+    if (deploy.restore !== undefined && deploy.options.stateBackend === 'heap' && deploy.restore.stateBackend !== 'heap') {
+      setEnvironmentReader((await import('../../core/state/lmdb-backend.ts')).readEnvironmentCopy);
+    }
     const actors = wire(deploy, p, control, makeBackend, pendingWrites);
     for (const a of actors) a.open();
     const bell = new Doorbell(deploy.doorbells[deploy.slot]!);
@@ -85,6 +93,13 @@ function wire(deploy: DeployMessage, p: JobPlan, control: Int32Array,
   };
   const options = deploy.options;
   const actors: Subtask[] = [];
+  // A rescaled subtask reads several old subtasks' files, and its neighbours on this thread the same ones.
+  const states = new Map<string, SubtaskState>();
+  const readOnce = (file: string) => {
+    let s = states.get(file);
+    if (s === undefined) states.set(file, (s = readState(file)));
+    return s;
+  };
   for (const task of p.tasks) {
     if (task.parallelism <= slot) continue;
     const writers = new Map<string, RecordWriter[]>();
@@ -117,8 +132,7 @@ function wire(deploy: DeployMessage, p: JobPlan, control: Int32Array,
     };
     const hooks = deploy.checkpointDir === undefined ? null : checkpointHooks({
       key: subtaskKey(task.id, slot), dir: deploy.checkpointDir, control, port: deploy.port, attempt: deploy.attempt, runId: deploy.runId,
-      restoreFile: deploy.restore?.[subtaskKey(task.id, slot)], pending: pendingWrites,
-      restoreChannels: deploy.restore?.[`${subtaskKey(task.id, slot)}/${channelStateFile(subtaskKey(task.id, slot))}`],
+      restore: deploy.restore === undefined ? undefined : restoredChain(deploy.restore, task, slot, readOnce, readChannelState), pending: pendingWrites,
       unaligned: options.unaligned, alignedTimeout: options.alignedCheckpointTimeout,
     });
     const progress = new Float64Array(deploy.progress);
@@ -130,6 +144,7 @@ function wire(deploy: DeployMessage, p: JobPlan, control: Int32Array,
         blocking: options.checkpointingMode === 'exactly-once',
         unaligned: deploy.checkpointDir !== undefined && options.unaligned && options.checkpointingMode === 'exactly-once',
         alignedTimeout: options.alignedCheckpointTimeout,
+        isSavepoint: (id) => Atomics.load(control, SAVEPOINT) === id,
       }),
       stopRequested: () => Atomics.load(control, STOP) >= STOP_GRACEFUL,
       checkpoints: hooks,
@@ -146,7 +161,10 @@ function wire(deploy: DeployMessage, p: JobPlan, control: Int32Array,
           uid: node.uid, name: node.name, subtask: slot, parallelism, maxParallelism: task.maxParallelism,
           attempt: deploy.attempt, runId: deploy.runId, options: { ...options }, clock: systemClock,
           keyedBackend: () => (backend ??= makeBackend(backendContext)),
-          ...(hooks === null ? {} : { snapshotTarget: (id: number) => hooks.target(node.uid, id) }),
+          ...(hooks === null ? {} : {
+            snapshotTarget: (id: number) => hooks.target(node.uid, id),
+            isSavepoint: (id: number) => Atomics.load(control, SAVEPOINT) === id,
+          }),
         };
       },
     }));

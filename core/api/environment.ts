@@ -15,6 +15,8 @@ export interface SourceOperator<T> {
   snapshotState?(checkpointId: number): unknown;
   /** Before open, on a restore: the position snapshotState returned. */
   initializeState?(state: unknown): void;
+  /** Before open, on a restore at another parallelism: every old subtask's position, to take this subtask's share (see StreamOperator). */
+  initializeRescaledState?(parts: readonly import('./operator.ts').RestoredPart[]): void;
   notifyCheckpointComplete?(checkpointId: number): void;
   close?(): void;
 }

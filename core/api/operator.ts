@@ -49,6 +49,17 @@ export interface OperatorContext {
    * beside its subtask's state (undefined otherwise, and for final states).
    */
   readonly snapshotTarget?: (checkpointId: number) => SnapshotTarget | undefined;
+  /** Whether checkpoint `id` is a savepoint: keyed state then goes in the canonical form, independent of the backend. */
+  readonly isSavepoint?: (checkpointId: number) => boolean;
+}
+
+/** One old subtask's snapshot of an operator, handed over for a restore at another parallelism. */
+export interface RestoredPart {
+  /** The old subtask's index, and the parallelism the operator ran at then. */
+  readonly subtask: number;
+  readonly parallelism: number;
+  /** What its snapshotState returned. */
+  readonly state: unknown;
 }
 
 /**
@@ -69,6 +80,14 @@ export interface StreamOperator<IN, OUT> {
   stateDescriptors?(): readonly { readonly name: string; readonly signature: string }[];
   /** Before open, on a restore: what snapshotState returned in the checkpoint restored. */
   initializeState?(state: unknown): void;
+  /**
+   * Before open, on a restore at another parallelism: every old subtask's snapshot, in
+   * subtask order, to take this subtask's share from (keyed operators take their key
+   * groups). An operator with a snapshot of its own and without this method cannot be
+   * rescaled: such a restore is refused, naming its uid. (Operator state lists are
+   * redistributed by the runtime, by their declared rule.)
+   */
+  initializeRescaledState?(parts: readonly RestoredPart[]): void;
   /** Checkpoint `id` is complete (and so is every older one): commit what it covers. */
   notifyCheckpointComplete?(checkpointId: number): void;
   /** Checkpoint `id` was given up (timeout, decline): what it prepared is committed by the next one. */

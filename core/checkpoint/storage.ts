@@ -1,17 +1,25 @@
 // Checkpoint storage on the file system: chk-<n>/ directories, durable metadata, validation by checksum, retention.
-import { existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { cpSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
-import type { StateDescriptors, StateFile } from '../coordinator/deploy.ts';
+import type { StateDescriptors, StateFile, TaskLayout } from '../coordinator/deploy.ts';
 import { fsyncPath, writeFileDurably } from '../durable.ts';
 import { processAlive } from '../process-alive.ts';
 import { WeirError } from '../errors.ts';
 
 export const METADATA_FILE = '_metadata';
-export const FORMAT_VERSION = 1;
+/**
+ * 2: adds kind, tasks, stateBackend and stateful (what restoring at another parallelism, into
+ * another backend, or into a changed job needs). Format 1 is still read: it restores into
+ * the same job at the same parallelism only.
+ */
+export const FORMAT_VERSION = 2;
+const READABLE_FORMATS = [1, 2];
 
 export interface CheckpointMetadata {
   readonly format: number;
+  /** A savepoint (taken on request, aligned, keyed state canonical) or a checkpoint. */
+  readonly kind?: 'checkpoint' | 'savepoint';
   readonly id: number;
   /** The job module, and the plan's fingerprint: a directory of another job is refused. */
   readonly job: string;
@@ -25,16 +33,25 @@ export interface CheckpointMetadata {
   readonly files: Readonly<Record<string, StateFile>>;
   /** Every keyed state by operator uid: name and `kind<type> ttl=ms` (the savepoint format builds on it). */
   readonly state: StateDescriptors;
+  /** The job's tasks by id: parallelism, key groups and operator uids in chain order. */
+  readonly tasks?: Readonly<Record<string, TaskLayout>>;
+  readonly stateBackend?: 'heap' | 'lmdb';
+  /** Operator uids with any state: a restore into a job without one of them is refused (allowNonRestoredState). */
+  readonly stateful?: readonly string[];
+  /** The savepoint (absolute path) the job's lineage started from, if any. */
+  readonly origin?: string;
 }
 
 export const checkpointPath = (dir: string, id: number) => join(dir, `chk-${id}`);
+/** Where a savepoint is staged, beside the checkpoints, until it is complete and moved to its directory. */
+export const savepointStaging = (dir: string, id: number) => join(dir, `sp-${id}`);
 
-/** The next id: past every chk-* on disk, half-written ones included, so no directory is reused. */
+/** The next id: past every chk-* and staged sp-* on disk, half-written ones included, and past a stop's savepoint. */
 export function nextCheckpointId(dir: string): number {
   if (!existsSync(dir)) return 1;
-  let max = 0;
+  let max = readResumePointer(dir)?.id ?? 0;
   for (const name of readdirSync(dir)) {
-    const m = /^chk-(\d+)$/.exec(name);
+    const m = /^(?:chk|sp)-(\d+)$/.exec(name);
     if (m !== null) max = Math.max(max, Number(m[1]));
   }
   return max + 1;
@@ -47,8 +64,9 @@ export function nextCheckpointId(dir: string): number {
  * checkpoint whose metadata exists is complete.
  */
 /** `finishedFrom`: file names in chk-n/ to link from the final states of finished subtasks. */
-export function completeCheckpoint(dir: string, metadata: CheckpointMetadata, finishedFrom: Readonly<Record<string, string>>): void {
-  const chk = checkpointPath(dir, metadata.id);
+export function completeCheckpoint(dir: string, metadata: CheckpointMetadata, finishedFrom: Readonly<Record<string, string>>,
+  chk = checkpointPath(dir, metadata.id)): void {
+  mkdirSync(chk, { recursive: true });
   for (const [name, source] of Object.entries(finishedFrom)) linkSync(source, join(chk, name));
   for (const f of Object.values(metadata.files)) verifyFile(join(chk, f.name), f);
   const tmp = join(chk, `${METADATA_FILE}.tmp`);
@@ -80,7 +98,31 @@ export interface RestorableCheckpoint {
 
 /** Reads and verifies chk-<id>: its metadata parses and every state file matches its size and checksum. */
 export function readCheckpoint(dir: string, id: number): RestorableCheckpoint {
-  const path = checkpointPath(dir, id);
+  return readCheckpointAt(checkpointPath(dir, id), id);
+}
+
+/**
+ * Reads and verifies a savepoint's or a retained checkpoint's directory, wherever it now is
+ * (names in it are relative): every file named in its metadata is checked first, and the
+ * error names the one that is damaged.
+ */
+export function readSavepointDir(path: string): RestorableCheckpoint {
+  const abs = resolve(path);
+  if (!existsSync(abs)) throw new WeirError(`savepoint directory ${abs} does not exist`, { unrecoverable: true });
+  if (!statSync(abs).isDirectory()) throw new WeirError(`savepoint path ${abs} is not a directory`, { unrecoverable: true });
+  if (!existsSync(join(abs, METADATA_FILE))) {
+    const inside = readdirSync(abs).filter((n) => /^(?:chk|sp)-\d+$/.test(n)).sort();
+    throw new WeirError(`${abs} holds no ${METADATA_FILE}: it is not a complete savepoint or checkpoint`
+      + (inside.length > 0 ? ` (it holds ${inside.join(', ')}: name one of them)` : ''), { unrecoverable: true });
+  }
+  try {
+    return readCheckpointAt(abs, undefined);
+  } catch (err) {
+    throw new WeirError((err as Error).message, { cause: err, unrecoverable: true });
+  }
+}
+
+function readCheckpointAt(path: string, id: number | undefined): RestorableCheckpoint {
   const metaPath = join(path, METADATA_FILE);
   let metadata: CheckpointMetadata;
   try {
@@ -88,8 +130,15 @@ export function readCheckpoint(dir: string, id: number): RestorableCheckpoint {
   } catch (err) {
     throw new WeirError(`checkpoint metadata ${metaPath} cannot be read: ${(err as Error).message}`, { cause: err });
   }
-  if (metadata.format !== FORMAT_VERSION || metadata.id !== id || typeof metadata.files !== 'object') {
-    throw new WeirError(`checkpoint metadata ${metaPath} is not a weir checkpoint of format ${FORMAT_VERSION}`);
+  if (typeof metadata !== 'object' || metadata === null || !READABLE_FORMATS.includes(metadata.format) || (id !== undefined && metadata.id !== id)
+    || !Number.isInteger(metadata.id) || typeof metadata.files !== 'object' || metadata.files === null) {
+    throw new WeirError(`checkpoint metadata ${metaPath} is not a weir checkpoint of format ${READABLE_FORMATS.join(' or ')}`);
+  }
+  for (const f of Object.values(metadata.files)) {
+    // Names are relative and stay inside the directory: a crafted one cannot point elsewhere.
+    if (typeof f?.name !== 'string' || f.name.startsWith('/') || f.name.split(/[\\/]/).includes('..')) {
+      throw new WeirError(`checkpoint metadata ${metaPath} names a file outside its directory: ${JSON.stringify(f?.name)}`);
+    }
   }
   const files: Record<string, string> = {};
   for (const [key, f] of Object.entries(metadata.files)) {
@@ -97,7 +146,51 @@ export function readCheckpoint(dir: string, id: number): RestorableCheckpoint {
     verifyFile(file, f);
     files[key] = file;
   }
-  return { id, path, metadata, files };
+  return { id: metadata.id, path, metadata, files };
+}
+
+/**
+ * Moves a complete staged savepoint into `targetDir`, as `sp-<id>` (or `sp-<id>-<n>` when that
+ * is taken): a rename, or a copy where the two are on different file systems. Returns its path.
+ */
+export function moveSavepoint(staged: string, targetDir: string): string {
+  const target = resolve(targetDir);
+  mkdirSync(target, { recursive: true });
+  let dest = join(target, basename(staged));
+  for (let n = 1; existsSync(dest); n++) dest = join(target, `${basename(staged)}-${n}`);
+  try {
+    renameSync(staged, dest);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+    cpSync(staged, dest, { recursive: true });
+    for (const f of readdirSync(dest, { recursive: true, withFileTypes: true })) if (f.isFile()) fsyncPath(join(f.parentPath, f.name));
+    rmSync(staged, { recursive: true, force: true });
+  }
+  fsyncPath(dest);
+  fsyncPath(dirname(dest));
+  return dest;
+}
+
+/** Left in a checkpoint directory by a stop-with-savepoint: the same command resumes from that savepoint. */
+export const RESUME_POINTER = '_savepoint';
+export interface ResumePointer { readonly id: number; readonly path: string }
+
+export function writeResumePointer(dir: string, p: ResumePointer): void {
+  writeFileDurably(join(dir, RESUME_POINTER), new TextEncoder().encode(`${JSON.stringify(p)}\n`));
+  fsyncPath(dir);
+}
+
+export function readResumePointer(dir: string): ResumePointer | null {
+  const file = join(dir, RESUME_POINTER);
+  if (!existsSync(file)) return null;
+  let p: ResumePointer;
+  try {
+    p = JSON.parse(readFileSync(file, 'utf8')) as ResumePointer;
+  } catch (err) {
+    throw new WeirError(`${file} (left by a stop-with-savepoint) cannot be read: ${(err as Error).message}`, { unrecoverable: true });
+  }
+  if (!Number.isInteger(p?.id) || typeof p.path !== 'string') throw new WeirError(`${file} (left by a stop-with-savepoint) is malformed`, { unrecoverable: true });
+  return p;
 }
 
 /** Ids of the directories that hold metadata (complete, as far as a listing can tell), newest first. */
@@ -142,11 +235,11 @@ export function retainCheckpoints(dir: string, keep: number): void {
   }
 }
 
-/** A finished job's checkpoints go: every chk-* and the finished subtasks' states; nothing else in the directory. */
+/** A finished job's checkpoints go: every chk-*, staged sp-*, the finished subtasks' states and an old resume pointer; nothing else. */
 export function discardCheckpoints(dir: string): void {
   if (!existsSync(dir)) return;
   for (const name of readdirSync(dir)) {
-    if (/^chk-\d+$/.test(name) || name === 'finished') rmSync(join(dir, name), { recursive: true, force: true });
+    if (/^(?:chk|sp)-\d+$/.test(name) || name === 'finished' || name === RESUME_POINTER) rmSync(join(dir, name), { recursive: true, force: true });
   }
 }
 

@@ -8,13 +8,21 @@ import { formatBytes } from '../bytes.ts';
 import { INIT_HELP } from './init.ts';
 import { inspect, INSPECT_HELP } from './inspect.ts';
 import { packageInfo } from './package-info.ts';
+import { findJob, listJobs, request, runtimeDir, serveControl } from './control.ts';
+import { resolve } from 'node:path';
 
 const USAGE = `usage: weir <command>
 
   weir run <job-module> [options]   run a job module (export default defineJob(...)) until its
                                     bounded input ends, or until Ctrl-C / SIGTERM stops it
   weir init [dir]                   create a project with an example job and its test
-  weir inspect <checkpoint>         what a checkpoint holds: state, positions, in-flight records
+  weir inspect <checkpoint>         what a checkpoint or savepoint holds: state, positions, in-flight records
+  weir list                         the jobs running on this host (weir run), with their ids
+  weir savepoint <job> <dir> [--stop [--drain]]
+                                    take a savepoint of a running job into <dir>; --stop stops the
+                                    job with it (--drain: end its input first)
+  weir checkpoint <job>             trigger a checkpoint of a running job now
+  weir cancel <job>                 cancel a running job
   weir help [command]               this text, or one command's options
   weir --version`;
 
@@ -25,6 +33,11 @@ options in kebab case and override what the module sets; sizes take units (64k, 
 Relative paths (the module, --work-dir, --checkpoint-dir, file sinks and sources) resolve
 against the current directory. The first Ctrl-C or SIGTERM stops the job (sources end
 their input, everything in flight is processed), a second one cancels it.
+
+While it runs, the job listens on a control endpoint: a Unix socket in an owner-only runtime
+directory ($WEIR_RUNTIME_DIR, else $XDG_RUNTIME_DIR/weir, else <tmpdir>/weir-<uid>), which
+weir list, savepoint, checkpoint and cancel use from another shell; <job> is the id (or a
+prefix of it) that weir run and weir list print.
 
 Options:
 ${optionsHelp()}`;
@@ -71,6 +84,8 @@ async function command(argv: string[]): Promise<number> {
     console.log(inspect(rest[0]!));
     return 0;
   }
+  if (cmd === 'list') return list();
+  if (cmd === 'savepoint' || cmd === 'checkpoint' || cmd === 'cancel') return control(cmd, rest);
   if (cmd !== 'run') throw new UsageError(`unknown command '${cmd}'\n${USAGE}`);
   const [jobPath, ...flags] = rest;
   if (jobPath === undefined || jobPath.startsWith('--')) throw new UsageError(`weir run needs a job module\n\n${RUN_HELP}`);
@@ -83,12 +98,56 @@ async function command(argv: string[]): Promise<number> {
   return run(jobPath, options);
 }
 
+async function list(): Promise<number> {
+  const { jobs, removed } = await listJobs();
+  for (const r of removed) console.error(`weir: removed the stale endpoint of job ${r}: its process is gone`);
+  if (jobs.length === 0) {
+    console.error(`no running jobs (endpoints in ${runtimeDir()})`);
+    return 0;
+  }
+  const rows = jobs.map((j) => [j.id, String(j.pid), j.module, String(j.parallelism), `${(j.uptimeMs / 1000).toFixed(0)} s`,
+    j.lastCheckpoint === null ? '-' : `${j.lastCheckpoint.kind} ${j.lastCheckpoint.id}, ${((Date.now() - j.lastCheckpoint.completedAt) / 1000).toFixed(0)} s ago`]);
+  const head = ['job', 'pid', 'module', 'parallelism', 'uptime', 'last checkpoint'];
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  for (const r of [head, ...rows]) console.log(r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+  return 0;
+}
+
+async function control(cmd: 'savepoint' | 'checkpoint' | 'cancel', args: string[]): Promise<number> {
+  const positional = args.filter((a) => !a.startsWith('--'));
+  const flags = args.filter((a) => a.startsWith('--'));
+  const usage = cmd === 'savepoint' ? 'weir savepoint <job> <dir> [--stop [--drain]]' : `weir ${cmd} <job>`;
+  const allowed = cmd === 'savepoint' ? ['--stop', '--drain'] : [];
+  const bad = flags.find((f) => !allowed.includes(f));
+  if (bad !== undefined) throw new UsageError(`weir ${cmd}: unknown option ${bad}\nusage: ${usage}`);
+  if (positional.length !== (cmd === 'savepoint' ? 2 : 1)) throw new UsageError(`usage: ${usage}`);
+  if (flags.includes('--drain') && !flags.includes('--stop')) throw new UsageError(`weir savepoint: --drain goes with --stop\nusage: ${usage}`);
+  const job = await findJob(positional[0]!);
+  if (cmd === 'cancel') {
+    await request(job.socket, { cmd: 'cancel' });
+    console.error(`cancelling job ${job.id} (process ${job.pid})`);
+    return 0;
+  }
+  // Relative to this shell's directory, not the job's.
+  const reply = cmd === 'checkpoint' ? await request(job.socket, { cmd: 'checkpoint' })
+    : await request(job.socket, { cmd: 'savepoint', dir: resolve(positional[1]!), stop: flags.includes('--stop'), drain: flags.includes('--drain') });
+  const stats = reply['stats'] as CheckpointStats;
+  console.error(checkpointLine(stats));
+  if (cmd === 'savepoint' && flags.includes('--stop')) console.error(`job ${job.id} stops with it; resume with weir run ${job.module} --from-savepoint ${stats.path}`);
+  console.log(stats.path);
+  return 0;
+}
+
 async function run(jobPath: string, options: ReturnType<typeof parseCliOptions>): Promise<number> {
   // On a terminal a live line (records/s, the last checkpoint) is redrawn every second; other lines clear it first.
   const live = process.stderr.isTTY === true;
   const clear = live ? '\r\x1b[K' : '';
   let last: CheckpointStats | null = null;
   const job = await submit(jobPath, options, { onCheckpoint: (s) => { if (s.status === 'completed') last = s; console.error(`${clear}${checkpointLine(s)}`); } });
+  // Another shell reaches the job through its control endpoint (weir list / savepoint / cancel).
+  const endpoint = await serveControl(job, { module: /^[a-z]+:\/\//i.test(jobPath) ? jobPath : resolve(jobPath), parallelism: job.plan.slots, checkpointDir: options.checkpointDir === undefined ? null : resolve(options.checkpointDir) })
+    .catch((err: Error) => { console.error(`weir: no control endpoint (${err.message}): weir list will not show this job`); return null; });
+  if (endpoint !== null) console.error(`job ${endpoint.id}: weir savepoint ${endpoint.id} <dir> [--stop], weir cancel ${endpoint.id}`);
   let seen = 0;
   let at = performance.now();
   const ticker = !live ? null : setInterval(() => {
@@ -117,6 +176,10 @@ async function run(jobPath: string, options: ReturnType<typeof parseCliOptions>)
   try {
     const result = await job.done.finally(() => { if (ticker !== null) { clearInterval(ticker); process.stderr.write(clear); } });
     summarize(result);
+    if (result.savepoint !== null) {
+      console.error(`stopped with savepoint ${result.savepoint.id} after ${(result.durationMs / 1000).toFixed(2)} s: ${result.savepoint.path}`);
+      return 0;
+    }
     if (stoppedBy !== null) {
       console.error(`stopped by ${stoppedBy} after ${(result.durationMs / 1000).toFixed(2)} s`);
       return SIGNAL_STATUS[stoppedBy] ?? 1;
@@ -131,14 +194,15 @@ async function run(jobPath: string, options: ReturnType<typeof parseCliOptions>)
     }
     throw err;
   } finally {
+    endpoint?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }
 }
 
 function checkpointLine(s: CheckpointStats): string {
-  if (s.status === 'failed') return `checkpoint ${s.id} failed after ${s.durationMs.toFixed(0)} ms: ${s.failure}`;
-  return `checkpoint ${s.id} complete in ${s.durationMs.toFixed(0)} ms, ${s.alignment} (sync ${s.syncMs.toFixed(1)} ms, async ${s.asyncMs.toFixed(1)} ms, `
+  if (s.status === 'failed') return `${s.kind} ${s.id} failed after ${s.durationMs.toFixed(0)} ms: ${s.failure}`;
+  return `${s.kind} ${s.id} complete in ${s.durationMs.toFixed(0)} ms, ${s.alignment} (sync ${s.syncMs.toFixed(1)} ms, async ${s.asyncMs.toFixed(1)} ms, `
     + `alignment ${s.alignmentMs.toFixed(1)} ms, state ${formatBytes(s.stateBytes)}, in-flight ${formatBytes(s.persistedBytes)}) ${s.path}`;
 }
 
@@ -159,7 +223,7 @@ function summarize(result: JobResult): void {
     for (const r of records) process.stdout.write(`${JSON.stringify(r) ?? String(r)}\n`);
     console.error(`collect '${uid}': ${records.length} record(s), printed to standard output as JSON lines`);
   }
-  if (result.restoredFrom !== null) console.error(`the last attempt started from checkpoint ${result.restoredFrom.id} (${result.restoredFrom.path})`);
+  if (result.restoredFrom !== null) console.error(`the last attempt started from ${result.restoredFrom.path}`);
   if (result.restarts > 0) console.error(`the job was restarted ${result.restarts} time(s) after failures`);
   for (const [uid, s] of Object.entries(result.fileSinks)) {
     console.error(`file sink '${uid}' wrote ${s.files.length} part file(s) in ${s.dir}`);

@@ -44,6 +44,8 @@ export interface AttemptResult {
   /** Records of each collect() sink, this attempt's only: a failed attempt's never reach the caller. */
   readonly collected: Record<string, unknown[]>;
   readonly peakOverdraftBytes: number;
+  /** The savepoint the attempt stopped with (stopWithSavepoint), or null. */
+  readonly savepoint: CheckpointStats | null;
 }
 
 // The coordinator names the worker entry by URL and never imports it: actors/ builds on core/.
@@ -69,6 +71,10 @@ export class Attempt {
   /** Records emitted by sources, per slot (one writer each): the live progress. */
   private readonly progress: Float64Array;
   private failed!: () => void;
+  /** The stop-with-savepoint that completed: the subtasks commit and end. */
+  private suspended: CheckpointStats | null = null;
+  /** A drained stop-with-savepoint waiting for every subtask to finish. */
+  private drainTo: { dir: string; resolve: (s: CheckpointStats) => void; reject: (e: Error) => void } | null = null;
 
   constructor(spec: AttemptSpec) {
     const { plan: p, options } = spec;
@@ -95,7 +101,12 @@ export class Attempt {
       dir: cp.dir, options, control: this.control, ringAll: () => this.ringAll(), nextId: cp.nextId, identity: cp.identity,
       subtasks: p.tasks.flatMap((t) => Array.from({ length: t.parallelism }, (_, s) => subtaskKey(t.id, s))),
       finished: (taskId, subtask) => Atomics.store(finishedFlags, subtaskIndex(p.tasks, taskId, subtask), 1),
-      completed: (stats, finished) => { collect.commit(stats.id, finished); cp.stats(stats); },
+      completed: (stats, finished) => {
+        collect.commit(stats.id, finished);
+        if (stats.kind === 'savepoint') this.suspended = stats;
+        cp.stats(stats);
+      },
+      stats: (stats) => cp.stats(stats),
       failed: (stats) => cp.stats(stats),
       failover: (err) => this.fail(err),
     });
@@ -134,7 +145,9 @@ export class Attempt {
       const deploy: DeployMessage = {
         jobUrl: spec.jobUrl, options, slot, attempt: spec.attempt, runId: spec.runId, signatures: p.signatures,
         doorbells: this.doorbells, control, rings, port: port2, runDir: attemptDir, progress: this.progress.buffer as SharedArrayBuffer,
-        checkpointDir: cp?.dir, restore: cp?.restore?.files, finished: finishedWords,
+        checkpointDir: cp?.dir, finished: finishedWords,
+        restore: cp?.restore == null ? undefined
+          : { files: cp.restore.files, tasks: cp.restore.metadata.tasks, stateBackend: cp.restore.metadata.stateBackend },
       };
       return pool.run(deploy, { transferList: [port2] })
         .then(async (m: SlotResult) => {
@@ -162,12 +175,27 @@ export class Attempt {
       collect.stop();
       await collecting;
       // A bounded job that ended well: what its sinks hold after their last checkpoint is output too.
-      if (this.failure === null) collect.commitAll();
+      // Not after a stop-with-savepoint: what came after it is the resumed job's to emit.
+      if (this.failure === null && this.suspended === null) collect.commitAll();
       // Workers that did not answer a cancel (a user function that never returns) are killed.
       await pool.destroy();
       await rm(attemptDir, { recursive: true, force: true });
-      if (this.failure !== null) throw this.failure;
-      return { operators: counts, collected: collect.records, peakOverdraftBytes };
+      if (this.failure !== null) {
+        this.drainTo?.reject(this.failure);
+        throw this.failure;
+      }
+      // A drained stop: every subtask finished, and their final states are the savepoint.
+      let savepoint = this.suspended;
+      if (this.drainTo !== null) {
+        try {
+          savepoint = checkpoints!.savepointFromFinals(this.drainTo.dir);
+          this.drainTo.resolve(savepoint);
+        } catch (err) {
+          this.drainTo.reject(err as Error);
+          throw err;
+        }
+      }
+      return { operators: counts, collected: collect.records, peakOverdraftBytes, savepoint };
     })();
     this.done.catch(() => {});
   }
@@ -177,6 +205,19 @@ export class Attempt {
     let n = 0;
     for (const v of this.progress) n += v;
     return n;
+  }
+
+  /** A savepoint into `dir`; with `stop`, the job stops with it (without draining). Null when this attempt does not checkpoint. */
+  savepoint(dir: string, stop: boolean): Promise<CheckpointStats> | null {
+    return this.checkpoints?.savepoint(dir, stop) ?? null;
+  }
+
+  /** Drains the job (sources end their input, everything is processed), then writes its final state as a savepoint into `dir`. */
+  stopWithDrain(dir: string): Promise<CheckpointStats> | null {
+    if (this.checkpoints === null) return null;
+    const p = new Promise<CheckpointStats>((resolve, reject) => { this.drainTo = { dir, resolve, reject }; });
+    this.stop();
+    return p;
   }
 
   /** Triggers a checkpoint now; null when this attempt does not checkpoint. */

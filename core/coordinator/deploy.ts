@@ -24,32 +24,58 @@ export interface DeployMessage {
   readonly progress: SharedArrayBuffer;
   /** One Int32 per subtask (subtaskIndex order): 1 once it has finished (its final state is in). */
   readonly finished: SharedArrayBuffer;
-  /** The state files of the checkpoint this attempt starts from, by `taskId-subtask`. */
-  readonly restore: Readonly<Record<string, string>> | undefined;
+  /** The checkpoint or savepoint this attempt starts from. */
+  readonly restore: RestoreSpec | undefined;
+}
+
+/** What an attempt restores: the old job's state files and layout. */
+export interface RestoreSpec {
+  /** Absolute state file paths by `<task>-<subtask>` of the old job; channel state files by `<key>/<key>.channels`. */
+  readonly files: Readonly<Record<string, string>>;
+  /**
+   * The old job's tasks by id: parallelism and operator uids in chain order. Absent for
+   * checkpoints of earlier versions: their layout is this job's (the plan fingerprint matched).
+   */
+  readonly tasks?: Readonly<Record<string, TaskLayout>>;
+  /** The old job's state backend (absent for checkpoints of earlier versions). */
+  readonly stateBackend?: 'heap' | 'lmdb';
+}
+
+export interface TaskLayout {
+  readonly parallelism: number;
+  readonly maxParallelism: number;
+  readonly uids: readonly string[];
 }
 
 /**
  * The control words (Int32Array over `control`), the actors' mailbox: the coordinator
  * stores a word, then rings every doorbell; an actor reads them first in every step.
  *
- *   byte 0         4           8             12           16                 24
- *        +---------+-----------+-------------+------------+------------------+
- *        | STOP    | TRIGGER   | COMPLETED   | ABORTED    | TRIGGERED_AT f64 |
- *        +---------+-----------+-------------+------------+------------------+
+ *   byte 0         4           8             12           16                 24          28
+ *        +---------+-----------+-------------+------------+------------------+-----------+---------+
+ *        | STOP    | TRIGGER   | COMPLETED   | ABORTED    | TRIGGERED_AT f64 | SAVEPOINT | SUSPEND |
+ *        +---------+-----------+-------------+------------+------------------+-----------+---------+
  *   STOP       0 run, 1 stop gracefully (sources end their input), 2 cancel now
  *   TRIGGER    the newest checkpoint sources are to take (ids only grow)
  *   COMPLETED  the newest checkpoint that is complete (it subsumes every older one)
  *   ABORTED    the newest checkpoint given up (alignments on it and older ones let go)
  *   TRIGGERED_AT  when TRIGGER was stored (epoch ms, stored before it): barriers carry it,
  *              and the aligned-checkpoint timeout counts from it
+ *   SAVEPOINT  the newest trigger that is a savepoint (stored before TRIGGER): taken aligned
+ *              whatever the options, keyed state in the canonical form, written to sp-<id>/
+ *   SUSPEND    a stop-with-savepoint's id: sources emit nothing after its barrier, and once it
+ *              is COMPLETED every subtask commits and ends without ending its input
  */
-export const CONTROL_BYTES = 24;
+export const CONTROL_BYTES = 32;
 /** Float64 index of TRIGGERED_AT. */
 export const TRIGGERED_AT = 2;
 export const STOP = 0;
 export const TRIGGER = 1;
 export const COMPLETED = 2;
 export const ABORTED = 3;
+/** Int32 indexes past TRIGGERED_AT (bytes 16..24). */
+export const SAVEPOINT = 6;
+export const SUSPEND = 7;
 export const STOP_RUN = 0;
 export const STOP_GRACEFUL = 1;
 export const STOP_CANCEL = 2;
@@ -93,6 +119,8 @@ export type WorkerMessage =
   | {
     type: 'ack'; id: number; subtask: string; file: StateFile; extra: readonly StateFile[]; syncMs: number; asyncMs: number; alignmentMs: number;
     descriptors: StateDescriptors;
+    /** Operator uids with any state in it. */
+    stateful: readonly string[];
     /** How this subtask took it: aligned, unaligned, or aligned until the timeout switched it. */
     alignment: 'aligned' | 'unaligned' | 'switched';
     /** In-flight bytes it persisted (both sides, every channel). */
@@ -103,7 +131,7 @@ export type WorkerMessage =
   | { type: 'awaiting'; subtask: string }
   /** A subtask ended; its final state stands in for it in every later checkpoint. */
   /** `lastCheckpoint`: the newest checkpoint it snapshotted; for those its own acknowledgement counts. */
-  | { type: 'finished'; subtask: string; file: StateFile; lastCheckpoint: number; descriptors: StateDescriptors };
+  | { type: 'finished'; subtask: string; file: StateFile; lastCheckpoint: number; descriptors: StateDescriptors; stateful: readonly string[] };
 
 /** What a slot's task returns: its counts, or the failure that ended it. */
 export type SlotResult =

@@ -3,7 +3,8 @@ import { rm, rmdir } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { decideRestart, NO_RESTARTS_YET } from '../checkpoint/restart-strategy.ts';
-import { discardCheckpoints, latestValidCheckpoint, lockCheckpointDir, nextCheckpointId } from '../checkpoint/storage.ts';
+import { discardCheckpoints, latestValidCheckpoint, lockCheckpointDir, nextCheckpointId, readResumePointer, readSavepointDir, writeResumePointer } from '../checkpoint/storage.ts';
+import { checkRestore, layoutOf, restoredMaxParallelism } from '../checkpoint/restore-plan.ts';
 import type { RestorableCheckpoint } from '../checkpoint/storage.ts';
 import { WeirError } from '../errors.ts';
 import { plan } from '../graph/plan.ts';
@@ -32,6 +33,8 @@ export interface JobResult {
   readonly checkpoints: readonly CheckpointStats[];
   /** The checkpoint the last attempt started from, or null if it started afresh. */
   readonly restoredFrom: { readonly id: number; readonly path: string } | null;
+  /** The savepoint the job stopped with (stopWithSavepoint), or null. */
+  readonly savepoint: CheckpointStats | null;
 }
 
 export interface JobHandle {
@@ -46,6 +49,19 @@ export interface JobHandle {
   checkpoints(): readonly CheckpointStats[];
   /** Triggers a checkpoint now (after the one in progress); resolves with its stats. */
   triggerCheckpoint(): Promise<CheckpointStats>;
+  /**
+   * Takes a savepoint into `dir` (as `sp-<id>/`): aligned, keyed state in the canonical form,
+   * self-contained; it commits no sink output (the next checkpoint does). Resolves with its
+   * stats, `path` included.
+   */
+  savepoint(dir: string): Promise<CheckpointStats>;
+  /**
+   * Stops the job with a savepoint into `dir`. Without `drain` the sources stop at its barrier,
+   * sinks commit up to it, and no end of input or final watermark is sent (timers and windows
+   * fire once, after the resume). With `drain` the input is ended and processed first (Flink's
+   * --drain), and the savepoint holds the final state. `done` resolves once the job has stopped.
+   */
+  stopWithSavepoint(dir: string, opts?: { readonly drain?: boolean }): Promise<CheckpointStats>;
   /** Records the sources of the running attempt have emitted so far (it starts again at a restart). */
   recordsEmitted(): number;
 }
@@ -76,16 +92,14 @@ export async function submit(job: URL | string, options: Partial<JobOptions> = {
   const jobUrl = jobUrlOf(job);
   const definition = await loadJob(jobUrl);
   const { env, warnings } = buildGraph(definition, given);
-  const resolved = env.resolvedOptions();
-  const p = plan(env.graph, resolved);
-  // Accepted and validated so jobs written for what comes next run today; never silently.
-  if (resolved.fromSavepoint !== undefined) {
-    throw new WeirError(`option 'fromSavepoint': restoring savepoints is not supported yet (${resolved.fromSavepoint})`);
-  }
+  let resolved = env.resolvedOptions();
   const checkpointing = resolved.checkpointInterval > 0;
   if (checkpointing && resolved.unaligned && resolved.checkpointingMode !== 'exactly-once') {
     // As Flink: in-flight records persisted for a checkpoint that does not align mean nothing.
     throw new WeirError(`option 'unaligned' needs checkpointingMode 'exactly-once' (it is '${resolved.checkpointingMode}')`);
+  }
+  if (!checkpointing && resolved.fromSavepoint !== undefined) {
+    throw new WeirError(`option 'fromSavepoint' needs checkpointing: set 'checkpointInterval' (the restored job checkpoints too)`);
   }
   if (checkpointing && !resolved.unaligned && resolved.alignedCheckpointTimeout > 0) {
     warnings.push(`option 'alignedCheckpointTimeout' only applies with 'unaligned': checkpoints stay aligned`);
@@ -96,38 +110,72 @@ export async function submit(job: URL | string, options: Partial<JobOptions> = {
   // Without a checkpointDir, checkpoints live in the run's working directory: they serve
   // restarts within this process and go with it.
   const userDir = resolved.checkpointDir !== undefined ? resolve(resolved.checkpointDir) : undefined;
+  const origin = resolved.fromSavepoint !== undefined ? resolve(resolved.fromSavepoint) : undefined;
+  const unlock = checkpointing && userDir !== undefined ? lockCheckpointDir(userDir) : () => {};
+  const refuse = (err: unknown): never => { unlock(); throw err; };
+  // Where the job starts from. A checkpoint directory holding this job's checkpoints resumes
+  // from the newest (after a crash), unless a stop-with-savepoint came after it; an explicit
+  // fromSavepoint starts a new lineage, which later resumes from its own checkpoints.
+  let restoreFrom: RestorableCheckpoint | null = null;
+  let sameLineage = false;
+  let startNote: string | null = null;
+  let p = plan(env.graph, resolved);
+  try {
+    let found: RestorableCheckpoint | null = null;
+    let pointer = null;
+    if (checkpointing && userDir !== undefined) {
+      found = restorable(userDir, (skipped) => warnings.push(skipped));
+      pointer = readResumePointer(userDir);
+    }
+    if (found !== null && (pointer === null || found.id > pointer.id) && (origin === undefined || found.metadata.origin === origin)) {
+      resolved = { ...resolved, maxParallelism: restoredMaxParallelism(found.metadata, resolved.maxParallelism, `checkpoint ${found.id} (${found.path})`) };
+      p = plan(env.graph, resolved);
+      if (found.metadata.fingerprint !== p.fingerprint) {
+        throw new WeirError(`checkpoint directory ${userDir} holds checkpoints of another job (${found.metadata.job}, plan `
+          + `${found.metadata.fingerprint}); this job is ${jobUrl} (plan ${p.fingerprint}): choose another --checkpoint-dir, or start `
+          + `from one of them with --from-savepoint ${found.path}`, { unrecoverable: true });
+      }
+      restoreFrom = found;
+      sameLineage = true;
+      startNote = `resuming from checkpoint ${found.id} in ${found.path}`;
+    } else if (origin !== undefined || pointer !== null) {
+      const path = origin ?? pointer!.path;
+      try {
+        restoreFrom = readSavepointDir(path);
+      } catch (err) {
+        if (origin !== undefined) throw err;
+        // Never an older checkpoint instead: the job was stopped with this savepoint.
+        throw new WeirError(`the job in ${userDir} was stopped with savepoint ${pointer!.id} (${path}), which cannot be restored: `
+          + `${(err as Error).message}`, { cause: err, unrecoverable: true });
+      }
+      const what = `${restoreFrom.metadata.kind ?? 'checkpoint'} ${restoreFrom.id} (${restoreFrom.path})`;
+      resolved = { ...resolved, maxParallelism: restoredMaxParallelism(restoreFrom.metadata, resolved.maxParallelism, what) };
+      p = plan(env.graph, resolved);
+      const { skipped } = checkRestore(restoreFrom, p, resolved.allowNonRestoredState);
+      if (skipped.length > 0) warnings.push(`starting without the state of ${skipped.map((u) => `'${u}'`).join(', ')} from ${what} (allowNonRestoredState)`);
+      startNote = origin !== undefined ? `starting from ${what}` : `resuming from savepoint ${restoreFrom.id} in ${restoreFrom.path}: the job was stopped with it`;
+    }
+  } catch (err) {
+    refuse(err);
+  }
   const runDir = join(resolve(resolved.workDir), `run-${p.fingerprint}-${process.pid}-${Date.now()}`);
   const checkpointDir = userDir ?? join(runDir, 'checkpoints');
   const identity = {
     job: jobUrl, fingerprint: p.fingerprint, runId: newRunId(),
     maxParallelism: Object.fromEntries(p.tasks.map((t) => [String(t.id), t.maxParallelism])),
+    tasks: layoutOf(p), stateBackend: resolved.stateBackend,
+    // The savepoint this lineage began from: the same command after a crash resumes from its checkpoints.
+    origin: sameLineage ? restoreFrom!.metadata.origin : origin ?? (restoreFrom !== null ? restoreFrom.path : undefined),
   };
-  // Resuming after a crash: a checkpoint directory that already holds this job's checkpoints.
-  let resumeFrom: RestorableCheckpoint | null = null;
-  const unlock = checkpointing && userDir !== undefined ? lockCheckpointDir(userDir) : () => {};
-  const refuse = (err: unknown): never => { unlock(); throw err; };
-  if (checkpointing && userDir !== undefined) {
-    let found: RestorableCheckpoint | null = null;
-    try {
-      found = restorable(userDir, (skipped) => warnings.push(skipped));
-    } catch (err) {
-      refuse(err);
-    }
-    if (found !== null && found.metadata.fingerprint !== identity.fingerprint) {
-      refuse(new WeirError(`checkpoint directory ${userDir} holds checkpoints of another job (${found.metadata.job}, plan `
-        + `${found.metadata.fingerprint}); this job is ${jobUrl} (plan ${identity.fingerprint}): choose another --checkpoint-dir`, { unrecoverable: true }));
-    }
-    resumeFrom = found;
-  }
   for (const w of warnings) process.emitWarning(w, 'WeirWarning');
-  if (resumeFrom !== null) process.emitWarning(`resuming from checkpoint ${resumeFrom.id} in ${resumeFrom.path}`, 'WeirWarning');
+  if (startNote !== null) process.emitWarning(startNote, 'WeirWarning');
   const runId = identity.runId;
   const fileSinks = env.graph.nodes.filter((n) => n.kind === 'sink:file')
     .map((n) => ({ uid: n.uid, dir: resolve(n.params['dir'] as string), existing: n.params['existing'] as ExistingFiles }));
   // A resumed job continues its lineage: its sinks' files are its own, and the restored
   // subtasks commit what the checkpoint prepared and clear the rest.
   try {
-    if (resumeFrom === null) for (const s of fileSinks) prepareSinkDirectory(s.dir, s.uid, s.existing);
+    if (restoreFrom === null) for (const s of fileSinks) prepareSinkDirectory(s.dir, s.uid, s.existing);
   } catch (err) {
     refuse(err);
   }
@@ -144,8 +192,9 @@ export async function submit(job: URL | string, options: Partial<JobOptions> = {
 
   const done = (async (): Promise<JobResult> => {
     let history = NO_RESTARTS_YET;
-    let restore = resumeFrom;
+    let restore = restoreFrom;
     let finished = false;
+    let stoppedWith: CheckpointStats | null = null;
     try {
       for (let attempt = 0; ; attempt++) {
         current = new Attempt({
@@ -161,8 +210,9 @@ export async function submit(job: URL | string, options: Partial<JobOptions> = {
         try {
           const r = await current.done;
           finished = true;
+          stoppedWith = r.savepoint;
           return {
-            ...r, collected, durationMs: performance.now() - started, restarts: history.restarts, checkpoints: stats,
+            ...r, savepoint: r.savepoint, collected, durationMs: performance.now() - started, restarts: history.restarts, checkpoints: stats,
             restoredFrom: restore === null ? null : { id: restore.id, path: restore.path },
             fileSinks: Object.fromEntries(fileSinks.map((s) => [s.uid, { dir: s.dir, files: finishedParts(s.dir, s.uid, runId) }])),
           };
@@ -189,6 +239,8 @@ export async function submit(job: URL | string, options: Partial<JobOptions> = {
       // As in Flink: a finished job's checkpoints are discarded (running it again starts anew);
       // those of a failed or cancelled one are kept for a resume.
       if (finished && userDir !== undefined) discardCheckpoints(userDir);
+      // Stopped with a savepoint: the same command on this directory resumes from it, not from an older checkpoint.
+      if (stoppedWith !== null && userDir !== undefined) writeResumePointer(userDir, { id: stoppedWith.id, path: stoppedWith.path });
       unlock();
       await rm(runDir, { recursive: true, force: true });
       // The working directory itself goes too when this run was all it held.
@@ -211,6 +263,20 @@ export async function submit(job: URL | string, options: Partial<JobOptions> = {
       const t = current?.triggerCheckpoint();
       if (t === null || t === undefined) throw new WeirError(`this job takes no checkpoints: set 'checkpointInterval'`);
       return t;
+    },
+    async savepoint(dir: string) {
+      const t = current?.savepoint(resolve(dir), false);
+      if (t === null || t === undefined) throw new WeirError(`this job takes no checkpoints, so no savepoints either: set 'checkpointInterval'`);
+      return t;
+    },
+    async stopWithSavepoint(dir: string, opts: { readonly drain?: boolean } = {}) {
+      const attempt = current;
+      const t = opts.drain === true ? attempt?.stopWithDrain(resolve(dir)) : attempt?.savepoint(resolve(dir), true);
+      if (t === null || t === undefined) throw new WeirError(`this job takes no checkpoints, so no savepoints either: set 'checkpointInterval'`);
+      if (opts.drain === true) stopping = true;
+      const stats = await t;
+      stopping = true;
+      return stats;
     },
     async cancel() {
       cancelled ??= new WeirError('the job was cancelled');

@@ -65,8 +65,8 @@ export interface KeyedStateBackend {
    * Every entry of every table as of now, copied: the synchronous part of a checkpoint,
    * taken between two calls into user code. Plain data (structured-clonable).
    */
-  snapshot(target?: SnapshotTarget): BackendSnapshot;
-  /** Before any state is used: the entries of `snapshot` that fall in this backend's key groups. */
+  snapshot(target?: SnapshotTarget, canonical?: boolean): BackendSnapshot;
+  /** Before any state is used: the entries of `snapshot` that fall in this backend's key groups (once per restored part). */
   restore(snapshot: BackendSnapshot): void;
   close(): void;
 }
@@ -75,14 +75,19 @@ export interface KeyedStateBackend {
  * A full snapshot of one backend, per table, in that backend's own bytes. Heap: a
  * serialized Map per key group. LMDB: one blob per table of (u32 length, key, u32 length,
  * value) pairs in key order, each key starting with its key group (u16, big-endian), so a
- * key group is a contiguous run. The canonical format that savepoints and backend switching
- * need comes with savepoints.
+ * key group is a contiguous run. Canonical: what savepoints hold, and what a backend
+ * switch goes through (core/state/canonical.ts).
  */
 export type BackendSnapshot =
-  | { readonly kind: 'heap'; readonly tables: Readonly<Record<string, Readonly<Record<number, Uint8Array>>>> }
-  | { readonly kind: 'lmdb'; readonly tables: Readonly<Record<string, Uint8Array>> }
+  /** `descriptors`: each table's serializer; `maps`: the MapState tables (absent in checkpoints of earlier versions). */
+  | { readonly kind: 'heap'; readonly tables: Readonly<Record<string, Readonly<Record<number, Uint8Array>>>>;
+      readonly descriptors?: Readonly<Record<string, string>>; readonly maps?: readonly string[] }
+  | { readonly kind: 'lmdb'; readonly tables: Readonly<Record<string, Uint8Array>>; readonly descriptors?: Readonly<Record<string, string>> }
+  /** Backend-independent (core/state/canonical.ts): what savepoints hold. */
+  | { readonly kind: 'canonical'; readonly tables: import('./canonical.ts').CanonicalTables }
   /** LMDB copied natively: the environment file, beside the state file, and the tables in it. */
-  | { readonly kind: 'lmdb-env'; readonly file: string; readonly tables: readonly string[] };
+  /** `file` is relative to the directory of the subtask's state file (absolute in checkpoints of earlier versions). */
+  | { readonly kind: 'lmdb-env'; readonly file: string; readonly tables: readonly string[]; readonly descriptors?: Readonly<Record<string, string>> };
 
 /**
  * Where a snapshot may put files of its own beside the subtask's state file, for state too

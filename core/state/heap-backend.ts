@@ -1,18 +1,40 @@
 // The heap state backend: JS Maps partitioned by key group, with dirty tracking per key group.
 import { compareBytes } from './bytes.ts';
+import { decodeKey } from '../keys/decoding.ts';
 import { encodeKey } from '../keys/encoding.ts';
 import type { Key } from '../keys/encoding.ts';
 import { keyId } from '../keys/key-id.ts';
 import type { KeyId } from '../keys/key-id.ts';
 import { deserialize, serialize } from 'node:v8';
 import { WeirError } from '../errors.ts';
-import type { BackendContext, BackendSnapshot, CurrentKey, KeyedStateBackend, StateTable } from './backend.ts';
+import type { BackendContext, BackendSnapshot, CurrentKey, KeyedStateBackend, StateTable, ValueSerializer } from './backend.ts';
+import { decodeTable, entryKey, lmdbPairsToCanonical, packPairs, readEnvironment } from './canonical.ts';
+import type { CanonicalTables } from './canonical.ts';
 import { checkKeyGroup } from './key-check.ts';
+import { serializerFromDescriptor } from './serializers.ts';
 
 type Id = KeyId;
 /** A MapState entry keeps its key's encoding, so iteration can sort in byte order. */
 type MapEntry = [Key, unknown, Uint8Array];
 type Group = Map<Id, unknown>;
+
+/**
+ * A slot of a (key, namespace) with a namespace: ESCAPE, then 0x01, then the encoding of
+ * [key, namespace]. keyId's forms have a second char of ESCAPE or TAG_ARRAY, never 0x01,
+ * so the two cannot meet, and the key comes back from the slot (keyOfSlot).
+ */
+const NAMESPACED = '\u0000\u0001';
+
+function keyOfSlot(slot: Id): [Key, string] {
+  if (typeof slot !== 'string') return [slot, ''];
+  if (slot.charCodeAt(0) !== 0) return [slot, ''];
+  if (slot.startsWith(NAMESPACED)) {
+    const [key, ns] = decodeKey(Buffer.from(slot.slice(2), 'latin1')) as [Key, string];
+    return [key, ns];
+  }
+  // ESCAPE + ESCAPE...: a string key; ESCAPE + TAG_ARRAY...: an array key's encoding.
+  return slot.charCodeAt(1) === 0 ? [slot.slice(1), ''] : [decodeKey(Buffer.from(slot.slice(1), 'latin1')), ''];
+}
 
 /**
  * Per table: key group -> (key id, or key id + namespace) -> value, or for MapState a Map
@@ -23,6 +45,10 @@ class HeapTable implements StateTable {
   readonly name: string;
   private readonly backend: HeapBackend;
   readonly groups = new Map<number, Group>();
+  /** The serializer it was opened with, or that its restored entries were written with. */
+  serializer: ValueSerializer | undefined = undefined;
+  /** MapState: a slot's value is a Map of user keys, not the user's value. */
+  isMap = false;
   private cursor: Iterator<[number, Group, Id, Map<Id, MapEntry> | null, Id | null]> | null = null;
 
   constructor(name: string, backend: HeapBackend) {
@@ -31,8 +57,8 @@ class HeapTable implements StateTable {
   }
 
   private slot(namespace: string): Id {
-    const id = this.backend.currentId;
-    return namespace === '' ? id : `\u0001${typeof id}:${String(id)}\u0001${namespace}`;
+    if (namespace === '') return this.backend.currentId;
+    return NAMESPACED + Buffer.from(encodeKey([this.backend.currentKey.key, namespace])).toString('latin1');
   }
 
   private group(create: boolean): Group | undefined {
@@ -61,6 +87,7 @@ class HeapTable implements StateTable {
       g.set(id, value);
       return;
     }
+    this.isMap = true;
     let m = g.get(id) as Map<Id, MapEntry> | undefined;
     if (m === undefined) g.set(id, (m = new Map()));
     m.set(keyId(userKey), [userKey, value, encodeKey(userKey)]);
@@ -153,9 +180,17 @@ export class HeapBackend implements KeyedStateBackend {
     this.dirty.add(keyGroup);
   }
 
-  table(name: string): StateTable {
+  table(name: string, serializer?: ValueSerializer): StateTable {
     let t = this.tables.get(name);
     if (t === undefined) this.tables.set(name, (t = new HeapTable(name, this)));
+    if (serializer !== undefined) {
+      const was = t.serializer?.descriptor;
+      if (was !== undefined && was !== serializer.descriptor) {
+        throw new WeirError(`state '${name}' was written with serializer ${was} and is now declared with ${serializer.descriptor}: its type changed`,
+          { uid: this.ctx.uid, subtask: this.ctx.subtask });
+      }
+      t.serializer = serializer;
+    }
     return t;
   }
 
@@ -167,32 +202,91 @@ export class HeapBackend implements KeyedStateBackend {
     return d;
   }
 
-  snapshot(): BackendSnapshot {
+  snapshot(_target?: unknown, canonical = false): BackendSnapshot {
+    if (canonical) return { kind: 'canonical', tables: this.exportCanonical() };
     const tables: Record<string, Record<number, Uint8Array>> = {};
+    const descriptors: Record<string, string> = {};
+    const maps: string[] = [];
     for (const [name, t] of this.tables) {
       const groups: Record<number, Uint8Array> = {};
       // A deep copy at this point: values and the inner Maps of MapState change in place later.
       for (const [kg, g] of t.groups) if (g.size > 0) groups[kg] = serialize(g);
       tables[name] = groups;
+      if (t.serializer !== undefined) descriptors[name] = t.serializer.descriptor;
+      if (t.isMap) maps.push(name);
     }
-    return { kind: 'heap', tables };
+    return { kind: 'heap', tables, descriptors, maps };
   }
 
-  restore(snapshot: BackendSnapshot): void {
-    if (snapshot.kind !== 'heap') {
-      throw new WeirError(`cannot restore ${snapshot.kind} state into the heap backend; switching backends comes with savepoints`, { uid: this.ctx.uid, subtask: this.ctx.subtask });
+  /** Every table in the canonical form (core/state/canonical.ts): values through their serializers. */
+  exportCanonical(): CanonicalTables {
+    const out: Record<string, { descriptor: string; pairs: Uint8Array }> = {};
+    for (const [name, t] of this.tables) {
+      const s = t.serializer;
+      if (s === undefined) {
+        if ([...t.groups.values()].every((g) => g.size === 0)) continue;
+        throw new WeirError(`state '${name}' has entries but no serializer is known for it`, { uid: this.ctx.uid, subtask: this.ctx.subtask });
+      }
+      const pairs: [Uint8Array, Uint8Array][] = [];
+      for (const [kg, g] of t.groups) {
+        for (const [slot, v] of g) {
+          const [key, ns] = keyOfSlot(slot);
+          if (t.isMap) for (const [uk, value] of (v as Map<Id, MapEntry>).values()) pairs.push([entryKey(kg, key, ns, uk), s.serialize(value)]);
+          else pairs.push([entryKey(kg, key, ns, undefined), s.serialize(v)]);
+        }
+      }
+      out[name] = { descriptor: s.descriptor, pairs: packPairs(pairs) };
     }
+    return out;
+  }
+
+  /**
+   * Before any state is used: the entries of `snapshot` in this backend's key groups. Called
+   * once per restored part: a rescaled subtask restores from every old subtask whose key
+   * groups overlap its own. LMDB snapshots come in canonical (toCanonical converts them).
+   */
+  restore(snapshot: BackendSnapshot): void {
     const { start, end } = this.ctx.keyGroups;
-    for (const [name, groups] of Object.entries(snapshot.tables)) {
+    if (snapshot.kind === 'heap') {
+      for (const [name, groups] of Object.entries(snapshot.tables)) {
+        const t = this.table(name) as HeapTable;
+        const d = snapshot.descriptors?.[name];
+        if (d !== undefined && t.serializer === undefined) t.serializer = serializerFromDescriptor(d);
+        if (snapshot.maps?.includes(name) === true) t.isMap = true;
+        for (const [kg, bytes] of Object.entries(groups)) {
+          const g = Number(kg);
+          if (g >= start && g <= end) t.groups.set(g, deserialize(bytes) as Group);
+        }
+      }
+      return;
+    }
+    const where = `operator '${this.ctx.uid}' subtask ${this.ctx.subtask}`;
+    if (snapshot.kind === 'lmdb') return this.restore({ kind: 'canonical', tables: lmdbPairsToCanonical(snapshot.tables, snapshot.descriptors, where) });
+    if (snapshot.kind === 'lmdb-env') {
+      return this.restore({ kind: 'canonical', tables: readEnvironment()(snapshot.file, this.ctx.uid, snapshot.tables, snapshot.descriptors) });
+    }
+    for (const [name, table] of Object.entries(snapshot.tables)) {
       const t = this.table(name) as HeapTable;
-      for (const [kg, bytes] of Object.entries(groups)) {
-        const g = Number(kg);
-        if (g >= start && g <= end) t.groups.set(g, deserialize(bytes) as Group);
+      if (t.serializer === undefined) t.serializer = serializerFromDescriptor(table.descriptor);
+      for (const e of decodeTable(table, this.ctx.keyGroups, `${where}, state '${name}'`, t.serializer)) {
+        this.currentKey = { key: e.key, keyGroup: e.keyGroup };
+        this.currentId = keyId(e.key);
+        t.put(e.namespace, e.userKey, e.value);
       }
     }
+    this.currentKey = { key: '', keyGroup: -1 };
+    this.currentId = '';
+    this.dirty.clear();
   }
 
   close(): void {
     this.tables.clear();
   }
+}
+
+/** A heap snapshot in the canonical form, every key group of it (an LMDB backend restores it so). */
+export function heapToCanonical(snapshot: BackendSnapshot & { kind: 'heap' }, ctx: BackendContext): CanonicalTables {
+  const all = new HeapBackend({ ...ctx, keyGroups: { start: 0, end: ctx.maxParallelism - 1 } });
+  all.restore(snapshot);
+  return all.exportCanonical();
 }

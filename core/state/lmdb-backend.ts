@@ -1,7 +1,7 @@
 // The LMDB keyed state backend: one working environment per keyed operator subtask, one named database per table, behind a write-back cache.
 
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { checkKeyGroup } from './key-check.ts';
 import { open } from 'lmdb';
 import type { Database, RootDatabase } from 'lmdb';
@@ -16,6 +16,10 @@ import { encodedKeyString, keyGroupString, lmdbKey } from './lmdb-keys.ts';
 import { LmdbTable } from './lmdb-table.ts';
 import type { TableHost } from './lmdb-table.ts';
 import { DEFERRED, WriteCache } from './write-cache.ts';
+import { heapToCanonical } from './heap-backend.ts';
+import { lmdbPairsToCanonical, packPairs } from './canonical.ts';
+import type { EnvironmentReader } from './canonical.ts';
+import { tmpdir } from 'node:os';
 import type { CacheEntry, CacheStats } from './write-cache.ts';
 
 export interface LmdbBackendOptions {
@@ -72,6 +76,8 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
   private dirtyKeyGroups = new Set<number>();
   /** Tables restored from a checkpoint before user code first asked for them. */
   private readonly restored = new Map<string, Database<Uint8Array, Buffer>>();
+  /** The serializer each restored table's values were written with, where the snapshot says. */
+  private readonly restoredDescriptors = new Map<string, string>();
   private closed = false;
 
   constructor(env: RootDatabase, ctx: BackendContext, cacheBytes: number) {
@@ -129,6 +135,10 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
       return known;
     }
     if (this.tables.size >= MAX_TABLES) throw this.error(`more than ${MAX_TABLES} state tables in one operator subtask`);
+    const was = this.restoredDescriptors.get(name);
+    if (was !== undefined && was !== serializer.descriptor) {
+      throw this.error(`state '${name}' was written with serializer ${was} and is now declared with ${serializer.descriptor}: its type changed`);
+    }
     const db = this.restored.get(name) ?? this.openTable(name);
     // The tag orders tables in the cache's sorted flush; one char is enough for MAX_TABLES.
     const table = new LmdbTable(this, name, serializer, db, String.fromCharCode(this.tables.size));
@@ -149,11 +159,12 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
    * writes in between (the actor's thread is here), so the copy is point-in-time without
    * a long read transaction.
    */
-  snapshot(target?: SnapshotTarget): BackendSnapshot {
+  snapshot(target?: SnapshotTarget, canonical = false): BackendSnapshot {
     this.cache.flush();
-    if (target !== undefined) return this.copyEnvironment(target);
+    if (target !== undefined && !canonical) return this.copyEnvironment(target);
     const tables: Record<string, Uint8Array> = {};
-    for (const name of new Set([...this.tables.keys(), ...this.restored.keys()])) {
+    const names = [...new Set([...this.tables.keys(), ...this.restored.keys()])];
+    for (const name of names) {
       const db = this.tables.get(name)?.db ?? this.restored.get(name)!;
       // One growing buffer per table, not an object per entry: 1M keys cost a few copies, not 2M allocations.
       let out = Buffer.allocUnsafe(1 << 16);
@@ -174,7 +185,27 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
       }
       tables[name] = copyBytes(out.subarray(0, p));
     }
-    return { kind: 'lmdb', tables };
+    const descriptors = this.descriptors(names);
+    if (!canonical) return { kind: 'lmdb', tables, descriptors };
+    const out: Record<string, { descriptor: string; pairs: Uint8Array }> = {};
+    for (const name of names) {
+      const descriptor = descriptors[name];
+      if (descriptor === undefined) {
+        if (tables[name]!.length === 0) continue;
+        throw this.error(`state '${name}' has entries but no serializer is known for it`);
+      }
+      out[name] = { descriptor, pairs: tables[name]! };
+    }
+    return { kind: 'canonical', tables: out };
+  }
+
+  private descriptors(names: readonly string[]): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const name of names) {
+      const d = this.tables.get(name)?.serializer.descriptor ?? this.restoredDescriptors.get(name);
+      if (d !== undefined) out[name] = d;
+    }
+    return out;
   }
 
   /**
@@ -194,18 +225,36 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
     const file = join(dir, 'data.mdb');
     // mdb_env_copy2 writes with O_DIRECT but never fsyncs: the checkpoint does.
     target.defer(file, this.copying.then(() => fsyncPath(file)));
-    return { kind: 'lmdb-env', file, tables: [...new Set([...this.tables.keys(), ...this.restored.keys()])] };
+    const tables = [...new Set([...this.tables.keys(), ...this.restored.keys()])];
+    // The file by its name beside the subtask's state file: a moved checkpoint directory still restores.
+    return { kind: 'lmdb-env', file: join(basename(dir), 'data.mdb'), tables, descriptors: this.descriptors(tables) };
   }
 
   /** A copy in flight: closing the environment under it would free memory the copy still reads. */
   copying: Promise<void> | null = null;
 
+  /** Once per restored part (a rescaled subtask restores every old subtask whose key groups overlap its own). */
   restore(snapshot: BackendSnapshot): void {
+    for (const [name, d] of Object.entries(snapshot.kind === 'canonical' ? {} : snapshot.kind === 'heap' ? {} : snapshot.descriptors ?? {})) {
+      this.restoredDescriptors.set(name, d);
+    }
     if (snapshot.kind === 'lmdb-env') return this.importEnvironment(snapshot.file, snapshot.tables);
-    if (snapshot.kind !== 'lmdb') throw this.error(`cannot restore ${snapshot.kind} state into the LMDB backend; switching backends comes with savepoints`);
+    if (snapshot.kind === 'heap') return this.restore({ kind: 'canonical', tables: heapToCanonical(snapshot, this.ctx) });
+    if (snapshot.kind === 'canonical') {
+      const tables: Record<string, Uint8Array> = {};
+      for (const [name, t] of Object.entries(snapshot.tables)) {
+        this.restoredDescriptors.set(name, t.descriptor);
+        tables[name] = t.pairs;
+      }
+      return this.restorePairs(tables);
+    }
+    this.restorePairs(snapshot.tables);
+  }
+
+  private restorePairs(tables: Readonly<Record<string, Uint8Array>>): void {
     const { start, end } = this.ctx.keyGroups;
-    for (const [name, blob] of Object.entries(snapshot.tables)) {
-      const db = this.openTable(name);
+    for (const [name, blob] of Object.entries(tables)) {
+      const db = this.restored.get(name) ?? this.openTable(name);
       this.restored.set(name, db);
       const bytes = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
       this.env.transactionSync(() => {
@@ -235,30 +284,20 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
    * into the checkpoint, and LMDB may write into what it opens.
    */
   private importEnvironment(file: string, tables: readonly string[]): void {
-    const scratch = mkdtempSync(`${this.dir}.restore-`);
-    try {
-      const copied = join(scratch, 'data.mdb');
-      copyFileSync(file, copied);
-      const copy = open({ path: copied, noSubdir: true, readOnly: true, maxDbs: MAX_TABLES, cache: false });
-      try {
-        const { start, end } = this.ctx.keyGroups;
-        for (const name of tables) {
-          const from = copy.openDB<Uint8Array, Buffer>(`${this.ctx.uid}/${name}`, { keyEncoding: 'binary', encoding: 'binary', cache: false });
-          const db = this.openTable(name);
-          this.restored.set(name, db);
-          this.env.transactionSync(() => {
-            for (const { key, value } of from.getRange({})) {
-              const kg = (key[0]! << 8) | key[1]!;
-              if (kg >= start && kg <= end) db.putSync(key, value);
-            }
-          });
-        }
-      } finally {
-        void copy.close();
+    withEnvironmentCopy(file, `${this.dir}.restore-`, (copy) => {
+      const { start, end } = this.ctx.keyGroups;
+      for (const name of tables) {
+        const from = copy.openDB<Uint8Array, Buffer>(`${this.ctx.uid}/${name}`, { keyEncoding: 'binary', encoding: 'binary', cache: false });
+        const db = this.restored.get(name) ?? this.openTable(name);
+        this.restored.set(name, db);
+        this.env.transactionSync(() => {
+          for (const { key, value } of from.getRange({})) {
+            const kg = (key[0]! << 8) | key[1]!;
+            if (kg >= start && kg <= end) db.putSync(key, value);
+          }
+        });
       }
-    } finally {
-      rmSync(scratch, { recursive: true, force: true });
-    }
+    });
   }
 
   cacheStats(): CacheStats {
@@ -300,3 +339,35 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
     return new WeirError(message, { uid: this.ctx.uid, subtask: this.ctx.subtask, cause });
   }
 }
+
+/**
+ * Opens a copy of a checkpoint's LMDB environment, read-only: opening it where it lies would
+ * write a lock file into the checkpoint, and LMDB may write into what it opens.
+ */
+function withEnvironmentCopy<T>(file: string, scratchPrefix: string, use: (env: RootDatabase) => T): T {
+  const scratch = mkdtempSync(scratchPrefix);
+  try {
+    const copied = join(scratch, 'data.mdb');
+    copyFileSync(file, copied);
+    const copy = open({ path: copied, noSubdir: true, readOnly: true, maxDbs: MAX_TABLES, cache: false });
+    try {
+      return use(copy);
+    } finally {
+      void copy.close();
+    }
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** A checkpoint's copied environment as canonical tables (for a restore into the heap backend). */
+export const readEnvironmentCopy: EnvironmentReader = (file, uid, tables, descriptors) => withEnvironmentCopy(file, join(tmpdir(), 'weir-restore-'), (copy) => {
+  const out: Record<string, Uint8Array> = {};
+  for (const name of tables) {
+    const from = copy.openDB<Uint8Array, Buffer>(`${uid}/${name}`, { keyEncoding: 'binary', encoding: 'binary', cache: false });
+    const pairs: [Uint8Array, Uint8Array][] = [];
+    for (const { key, value } of from.getRange({})) pairs.push([copyBytes(key), copyBytes(value)]);
+    out[name] = packPairs(pairs);
+  }
+  return lmdbPairsToCanonical(out, descriptors, `operator '${uid}'`);
+});

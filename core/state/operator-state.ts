@@ -68,3 +68,32 @@ export class OperatorStateStore {
     }
   }
 }
+
+/**
+ * Subtask `subtask` of `parallelism`'s lists on a rescale, from every old subtask's lists (in
+ * old subtask order), as Flink repartitions: even-split deals the items of all old lists out
+ * in contiguous shares, union gives each subtask all of them, broadcast gives subtask k old
+ * subtask (k mod old parallelism)'s copy.
+ */
+export function redistributeLists(parts: readonly { readonly subtask: number; readonly parallelism: number; readonly lists: OperatorStateSnapshot | undefined }[],
+  subtask: number, parallelism: number): OperatorStateSnapshot {
+  const names = new Set(parts.flatMap((p) => Object.keys(p.lists ?? {})));
+  const out: Record<string, { redistribution: Redistribution; items: unknown[] }> = {};
+  for (const name of names) {
+    const of = parts.filter((p) => p.lists?.[name] !== undefined).map((p) => ({ subtask: p.subtask, list: p.lists![name]! }));
+    const redistribution = of[0]!.list.redistribution;
+    const clash = of.find((x) => x.list.redistribution !== redistribution);
+    if (clash !== undefined) throw new TypeError(`operator state '${name}' is ${redistribution} in one old subtask and ${clash.list.redistribution} in another`);
+    let items: unknown[];
+    if (redistribution === 'union') items = of.flatMap((x) => x.list.items);
+    else if (redistribution === 'broadcast') {
+      const oldParallelism = parts[0]!.parallelism;
+      items = [...(of.find((x) => x.subtask === subtask % oldParallelism)?.list.items ?? of[0]!.list.items)];
+    } else {
+      const all = of.flatMap((x) => x.list.items);
+      items = all.slice(Math.floor((all.length * subtask) / parallelism), Math.floor((all.length * (subtask + 1)) / parallelism));
+    }
+    out[name] = { redistribution, items };
+  }
+  return out;
+}

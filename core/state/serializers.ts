@@ -1,7 +1,8 @@
 // Value serializers for state tables: a record codec used for one value at a time.
 import { copyBytes } from '../bytes.ts';
 import type { Codec } from '../codec/codec.ts';
-import { generalCodec } from '../codec/general.ts';
+import { GENERAL_DESCRIPTOR, generalCodec } from '../codec/general.ts';
+import { parseTypeDescriptor } from '../codec/parse-type.ts';
 import { codecFor } from '../codec/schema.ts';
 import type { TypeInfo } from '../codec/types.ts';
 import type { ValueSerializer } from './backend.ts';
@@ -52,4 +53,16 @@ export function ttlSerializer(inner: ValueSerializer): ValueSerializer {
       return [at, inner.deserialize(bytes.subarray(8))];
     },
   };
+}
+
+/**
+ * The serializer a descriptor names (what `descriptor` of serializerFor or ttlSerializer
+ * gives): state written by one backend is read by another through it.
+ */
+export function serializerFromDescriptor(descriptor: string): ValueSerializer {
+  const ttl = /^ttl\((.*)\)$/.exec(descriptor);
+  if (ttl !== null) return ttlSerializer(serializerFromDescriptor(ttl[1]!));
+  if (descriptor === GENERAL_DESCRIPTOR) return serializerFor(undefined);
+  if (descriptor.startsWith('schema:')) return serializerFor(parseTypeDescriptor(descriptor.slice('schema:'.length)));
+  throw new SyntaxError(`unknown state serializer ${JSON.stringify(descriptor)}`);
 }

@@ -44,7 +44,9 @@ test('triggerCheckpoint resolves with the stats of a completed checkpoint; check
   t.true(handle.checkpoints().some((c) => c.id === s.id));
   // The metadata names the job, its plan, its key groups and every keyed state with its kind and type.
   const meta = JSON.parse(readFileSync(join(s.path, '_metadata'), 'utf8'));
-  t.like(meta, { format: 1, id: s.id, state: { count: [{ name: 'count', signature: 'value<any>' }] } });
+  t.like(meta, { format: 2, kind: 'checkpoint', id: s.id, stateBackend: 'heap', state: { count: [{ name: 'count', signature: 'value<any>' }] } });
+  t.deepEqual(meta.stateful, ['count', 'inject', 'numbers'], 'collect() keeps no state: the coordinator commits it');
+  t.deepEqual(Object.values(meta.tasks).map((x) => (x as { uids: string[] }).uids), [['numbers'], ['count', 'inject', 'out']]);
   t.regex(meta.job, /exactly-once\.ts/);
   t.true(Object.values(meta.maxParallelism as Record<string, number>).every((m) => m === 128));
   t.is(Object.keys(meta.files).length, 4, 'a file per subtask: the source task and the count > inject > collect chain, at parallelism 2');

@@ -50,7 +50,9 @@ test('invalid options are refused before anything runs, naming the option', asyn
     [{ stateBackend: 'rocksdb' }, /option 'stateBackend' must be one of heap, lmdb, got "rocksdb"/],
     [{ paralelism: 2 }, /unknown option 'paralelism'/],
     [{ ringCapacity: 10 }, /option 'ringCapacity'/],
-    [{ fromSavepoint: './sp-1' }, /option 'fromSavepoint': restoring savepoints is not supported yet/],
+    [{ fromSavepoint: './sp-1' }, /option 'fromSavepoint' needs checkpointing: set 'checkpointInterval'/],
+    [{ fromSavepoint: './no-such-savepoint', checkpointInterval: 100 }, /savepoint directory .*no-such-savepoint does not exist/],
+    [{ allowNonRestoredState: 'yes' }, /option 'allowNonRestoredState'/],
   ] as const;
   for (const [options, message] of bad) {
     const err = await t.throwsAsync(submit(fixture('params.ts?mode=union'), options as never), { instanceOf: WeirError });

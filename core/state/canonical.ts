@@ -1,0 +1,130 @@
+// The canonical form of keyed state: per table, its value serializer and (key, value) byte pairs in key order.
+//
+// A key is the LMDB layout (core/state/lmdb-keys.ts): key group (u16, big-endian) | key |
+// namespace | user key (MapState only), each part in the canonical key encoding; a value is
+// the bytes of the table's serializer, named by its descriptor. LMDB stores exactly this, so
+// its snapshot is already canonical; the heap backend converts. Savepoints hold keyed state
+// in this form, which is what lets state move between backends and between parallelisms.
+import { decodeKey, decodeKeyAt } from '../keys/decoding.ts';
+import { encodeKey } from '../keys/encoding.ts';
+import type { Key } from '../keys/encoding.ts';
+import type { KeyGroupRange } from '../keys/key-groups.ts';
+import { WeirError } from '../errors.ts';
+import { compareBytes } from './bytes.ts';
+import { serializerFromDescriptor } from './serializers.ts';
+import type { ValueSerializer } from './backend.ts';
+
+export interface CanonicalTable {
+  /** The serializer's descriptor (`general:...`, `schema:<type>`, `ttl(...)`). */
+  readonly descriptor: string;
+  /** (u32 LE key length, key, u32 LE value length, value) repeated, in key byte order. */
+  readonly pairs: Uint8Array;
+}
+
+export type CanonicalTables = Readonly<Record<string, CanonicalTable>>;
+
+/** One entry of a table, decoded. */
+export interface CanonicalEntry {
+  readonly keyGroup: number;
+  readonly key: Key;
+  readonly namespace: string;
+  /** The MapState key; undefined for the other kinds. */
+  readonly userKey: Key | undefined;
+  readonly value: unknown;
+}
+
+/** The LMDB key of an entry. */
+export function entryKey(keyGroup: number, key: Key, namespace: string, userKey: Key | undefined): Uint8Array {
+  const parts = [encodeKey(key), encodeKey(namespace), ...(userKey === undefined ? [] : [encodeKey(userKey)])];
+  const out = new Uint8Array(2 + parts.reduce((n, p) => n + p.length, 0));
+  out[0] = keyGroup >>> 8;
+  out[1] = keyGroup & 0xff;
+  let at = 2;
+  for (const p of parts) { out.set(p, at); at += p.length; }
+  return out;
+}
+
+/** Packs (key, value) pairs, sorting them by key first. */
+export function packPairs(pairs: [Uint8Array, Uint8Array][]): Uint8Array {
+  pairs.sort((a, b) => compareBytes(a[0], b[0]));
+  let n = 0;
+  for (const [k, v] of pairs) n += 8 + k.length + v.length;
+  const out = new Uint8Array(n);
+  const view = new DataView(out.buffer);
+  let at = 0;
+  for (const [k, v] of pairs) {
+    view.setUint32(at, k.length, true);
+    out.set(k, at + 4);
+    at += 4 + k.length;
+    view.setUint32(at, v.length, true);
+    out.set(v, at + 4);
+    at += 4 + v.length;
+  }
+  return out;
+}
+
+/** The raw pairs of a packed table; `where` names it in the error a truncated one gets. */
+export function* rawPairs(pairs: Uint8Array, where: string): Generator<[Uint8Array, Uint8Array]> {
+  const view = new DataView(pairs.buffer, pairs.byteOffset, pairs.byteLength);
+  for (let at = 0; at < pairs.length;) {
+    if (at + 4 > pairs.length) throw new WeirError(`${where}: the state pairs end inside a key length at byte ${at}`);
+    const kl = view.getUint32(at, true);
+    if (at + 4 + kl + 4 > pairs.length) throw new WeirError(`${where}: the state pairs end inside a key at byte ${at}`);
+    const key = pairs.subarray(at + 4, at + 4 + kl);
+    at += 4 + kl;
+    const vl = view.getUint32(at, true);
+    if (at + 4 + vl > pairs.length) throw new WeirError(`${where}: the state pairs end inside a value at byte ${at}`);
+    yield [key, pairs.subarray(at + 4, at + 4 + vl)];
+    at += 4 + vl;
+  }
+}
+
+/** Decodes an LMDB key into its parts. */
+export function decodeEntryKey(bytes: Uint8Array): { keyGroup: number; key: Key; namespace: string; userKey: Key | undefined } {
+  if (bytes.length < 3) throw new WeirError(`a state key of ${bytes.length} bytes is too short`);
+  const keyGroup = (bytes[0]! << 8) | bytes[1]!;
+  const k = decodeKeyAt(bytes, 2);
+  const ns = decodeKeyAt(bytes, k.end);
+  if (typeof ns.key !== 'string') throw new WeirError(`a state key's namespace is not a string`);
+  const userKey = ns.end < bytes.length ? decodeKey(bytes.subarray(ns.end)) : undefined;
+  return { keyGroup, key: k.key, namespace: ns.key, userKey };
+}
+
+/** Every entry of a table in `range`, decoded with the serializer its descriptor names. */
+export function* decodeTable(table: CanonicalTable, range: KeyGroupRange, where: string, serializer?: ValueSerializer): Generator<CanonicalEntry> {
+  const s = serializer ?? serializerFromDescriptor(table.descriptor);
+  for (const [k, v] of rawPairs(table.pairs, where)) {
+    const kg = (k[0]! << 8) | k[1]!;
+    if (kg < range.start || kg > range.end) continue;
+    const e = decodeEntryKey(k);
+    yield { ...e, value: s.deserialize(v) };
+  }
+}
+
+/** LMDB pairs with their serializers named: already canonical. */
+export function lmdbPairsToCanonical(tables: Readonly<Record<string, Uint8Array>>, descriptors: Readonly<Record<string, string>> | undefined,
+  where: string): CanonicalTables {
+  const out: Record<string, CanonicalTable> = {};
+  for (const [name, pairs] of Object.entries(tables)) {
+    const descriptor = descriptors?.[name];
+    if (descriptor === undefined) {
+      if (pairs.length === 0) continue;
+      throw new WeirError(`${where}: state '${name}' was checkpointed without its serializer (an earlier version): it restores into the LMDB backend only`);
+    }
+    out[name] = { descriptor, pairs };
+  }
+  return out;
+}
+
+/**
+ * Reads a copied LMDB environment (a checkpoint's `lmdb-env` snapshot) into canonical tables.
+ * Set by the worker when it loads the LMDB backend's module for a restore into the heap
+ * backend, so that jobs on the heap backend import lmdb only when they need it.
+ */
+export type EnvironmentReader = (file: string, uid: string, tables: readonly string[], descriptors: Readonly<Record<string, string>> | undefined) => CanonicalTables;
+let environmentReader: EnvironmentReader | null = null;
+export function setEnvironmentReader(r: EnvironmentReader): void { environmentReader = r; }
+export function readEnvironment(): EnvironmentReader {
+  if (environmentReader === null) throw new WeirError('restoring an LMDB checkpoint into the heap backend needs the LMDB module, which was not loaded');
+  return environmentReader;
+}
