@@ -12,6 +12,8 @@ export type { Barrier } from './channel/frames.ts';
 export { defineJob } from './job.ts';
 export type { JobDefinition } from './job.ts';
 export { submit } from './coordinator/submit.ts';
+export { readSavepoint } from './checkpoint/read-savepoint.ts';
+export type { SavepointReader } from './checkpoint/read-savepoint.ts';
 export type { JobHandle, JobResult, SubmitHooks } from './coordinator/submit.ts';
 export type { CheckpointStats } from './coordinator/checkpointing.ts';
 export { StreamExecutionEnvironment } from './api/environment.ts';

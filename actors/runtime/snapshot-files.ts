@@ -14,6 +14,7 @@ import type { SnapshotTarget } from '../../core/state/backend.ts';
 import { channelStateFile, encodeChannelState, persistedBytesOf } from '../../core/checkpoint/channel-state.ts';
 import type { CheckpointHooks, SubtaskState } from './subtask.ts';
 import type { RestoredChain } from './restore.ts';
+import { readSubtaskState } from '../../core/checkpoint/read-savepoint.ts';
 
 /**
  * Hooks for one subtask. The state is serialized on the actor's thread (the copy must be
@@ -117,25 +118,7 @@ async function writeDurably(dir: string, name: string, bytes: Uint8Array): Promi
   return { name, bytes: bytes.byteLength, crc32: crc32(bytes) };
 }
 
-/**
- * A subtask's state file. Files it names (a copied LMDB environment) are relative to its
- * directory, so a moved checkpoint or savepoint directory restores from where it is now.
- */
+/** A subtask's state file (core/checkpoint/read-savepoint.ts reads it). */
 export function readState(file: string): SubtaskState {
-  let state: SubtaskState;
-  try {
-    state = deserialize(readFileSync(file)) as SubtaskState;
-  } catch (err) {
-    throw new WeirError(`cannot read checkpoint state file ${file}: ${(err as Error).message}`, { cause: err });
-  }
-  if (typeof state !== 'object' || state === null || typeof state.operators !== 'object' || state.operators === null) {
-    throw new WeirError(`checkpoint state file ${file} does not hold a subtask's state`);
-  }
-  for (const s of Object.values(state.operators)) {
-    const backend = (s as { state?: { kind?: unknown; file?: unknown } } | null)?.state;
-    if (backend?.kind === 'lmdb-env' && typeof backend.file === 'string' && !isAbsolute(backend.file)) {
-      (backend as { file: string }).file = join(dirname(file), backend.file);
-    }
-  }
-  return state;
+  return readSubtaskState(file) as SubtaskState;
 }

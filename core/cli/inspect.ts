@@ -4,20 +4,23 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { deserialize } from 'node:v8';
 import { CHANNEL_STATE_FORMAT, FrameQueue, readChannelState } from '../checkpoint/channel-state.ts';
 import type { PersistedChannel } from '../checkpoint/channel-state.ts';
-import { latestValidCheckpoint, METADATA_FILE, readCheckpoint } from '../checkpoint/storage.ts';
+import { latestValidCheckpoint, METADATA_FILE, readSavepointDir } from '../checkpoint/storage.ts';
+import { rawPairs } from '../state/canonical.ts';
 import type { RestorableCheckpoint } from '../checkpoint/storage.ts';
 import { FrameKind } from '../channel/frames.ts';
 import { formatBytes } from '../bytes.ts';
 import { WeirError } from '../errors.ts';
 
-export const INSPECT_HELP = `usage: weir inspect <checkpoint>
+export const INSPECT_HELP = `usage: weir inspect <checkpoint-or-savepoint>
 
-Prints what a checkpoint holds: its job and metadata, every subtask's files and sizes, the
-keyed state each operator registered (entries, per key and namespace, per state on the heap backend),
-operator state lists, the positions and other small states operators returned (source
-positions among them), and the in-flight records of an unaligned checkpoint per channel.
-<checkpoint> is a chk-<n> directory or a --checkpoint-dir (its newest complete checkpoint).
-Every file is verified against its checksum first; nothing in the checkpoint is executed.`;
+Prints what a checkpoint or savepoint holds: its job and metadata, the job's layout (tasks,
+parallelism, operators), every subtask's files and sizes, the keyed state each operator
+registered (entries and key groups per state; LMDB checkpoints' copied environments by
+size), timers, operator state lists, the positions and other small states operators
+returned (source positions among them), and the in-flight records of an unaligned
+checkpoint per channel. The path is a savepoint (sp-<n>), a chk-<n> directory, or a
+--checkpoint-dir (its newest complete checkpoint). Every file is verified against its
+checksum first; nothing in it is executed.`;
 
 interface SubtaskState {
   readonly operators: Record<string, unknown>;
@@ -30,10 +33,14 @@ export function inspect(path: string): string {
   const checkpoint = open(path, notes);
   const m = checkpoint.metadata;
   const lines: string[] = [...notes];
-  lines.push(`checkpoint ${m.id} of ${m.job}`, `  path ${checkpoint.path}`,
-    `  format ${m.format}, fingerprint ${m.fingerprint}, run ${m.runId}`,
+  lines.push(`${m.kind ?? 'checkpoint'} ${m.id} of ${m.job}`, `  path ${checkpoint.path}`,
+    `  format ${m.format}, fingerprint ${m.fingerprint}, run ${m.runId}${m.stateBackend !== undefined ? `, state backend ${m.stateBackend}` : ''}`,
     `  triggered ${new Date(m.triggeredAt).toISOString()}, completed ${new Date(m.completedAt).toISOString()}`,
     `  key groups (maxParallelism) by task: ${Object.entries(m.maxParallelism).map(([t, n]) => `${t}: ${n}`).join(', ')}`);
+  if (m.tasks !== undefined) {
+    lines.push('', 'tasks (operators chained in each, by uid):');
+    for (const [id, t] of Object.entries(m.tasks)) lines.push(`  task ${id}: parallelism ${t.parallelism}, maxParallelism ${t.maxParallelism}: ${t.uids.join(' > ')}`);
+  }
   lines.push('', 'keyed and operator state registered, by operator uid:');
   for (const [uid, states] of Object.entries(m.state)) lines.push(`  ${uid}: ${states.map((s) => `${s.name} ${s.signature}`).join('; ')}`);
   const subtasks = Object.keys(m.files).filter((k) => !k.includes('/')).sort(bySubtask);
@@ -68,11 +75,8 @@ function open(given: string, notes: string[]): RestorableCheckpoint {
   const path = resolve(given);
   if (!existsSync(path)) throw new WeirError(`no checkpoint at ${path}: it does not exist`);
   if (!statSync(path).isDirectory()) throw new WeirError(`${path} is a file: give a chk-<n> directory or a checkpoint directory`);
-  if (existsSync(join(path, METADATA_FILE))) {
-    const m = /^chk-(\d+)$/.exec(basename(path));
-    if (m === null) throw new WeirError(`${path} holds ${METADATA_FILE} but is not named chk-<n>`);
-    return readCheckpoint(dirname(path), Number(m[1]));
-  }
+  // A savepoint or a retained checkpoint, wherever it was moved: its names are relative.
+  if (existsSync(join(path, METADATA_FILE))) return readSavepointDir(path);
   const { checkpoint, skipped } = latestValidCheckpoint(path);
   if (checkpoint === null) throw new WeirError(`no complete checkpoint in ${path} (no chk-<n>/${METADATA_FILE})`);
   for (const s of skipped) notes.push(`  skipped a newer, damaged checkpoint: ${s}`);
@@ -99,6 +103,17 @@ function describeOperatorState(s: unknown): string {
         return `${name}: ${entries} entr${entries === 1 ? 'y' : 'ies'} in ${Object.keys(groups).length} key group(s)`;
       });
       return `keyed state (heap) ${tables.join(', ') || 'empty'}; ${timers}`;
+    }
+    const canonical = keyed.state as { kind: string; tables?: Record<string, { descriptor?: string; pairs?: Uint8Array } | Uint8Array> };
+    if ((canonical.kind === 'canonical' || canonical.kind === 'lmdb') && canonical.tables !== undefined) {
+      const tables = Object.entries(canonical.tables).map(([name, t]) => {
+        const pairs = t instanceof Uint8Array ? t : t.pairs!;
+        let entries = 0;
+        const groups = new Set<number>();
+        for (const [k] of rawPairs(pairs, `state '${name}'`)) { entries++; groups.add((k[0]! << 8) | k[1]!); }
+        return `${name}: ${entries} entr${entries === 1 ? 'y' : 'ies'} in ${groups.size} key group(s), ${formatBytes(pairs.byteLength)}`;
+      });
+      return `keyed state (${canonical.kind === 'canonical' ? 'canonical, any backend' : 'lmdb'}) ${tables.join(', ') || 'empty'}; ${timers}`;
     }
     return `keyed state (${keyed.state.kind}); ${timers}`;
   }

@@ -186,8 +186,8 @@ export class HeapBackend implements KeyedStateBackend {
     if (serializer !== undefined) {
       const was = t.serializer?.descriptor;
       if (was !== undefined && was !== serializer.descriptor) {
-        throw new WeirError(`state '${name}' was written with serializer ${was} and is now declared with ${serializer.descriptor}: its type changed`,
-          { uid: this.ctx.uid, subtask: this.ctx.subtask });
+        throw new WeirError(`state '${name}' was checkpointed with serializer ${was} and is now declared with ${serializer.descriptor}: a state whose type changed cannot be restored (give the new one another name)`,
+          { uid: this.ctx.uid, subtask: this.ctx.subtask, unrecoverable: true });
       }
       t.serializer = serializer;
     }

@@ -137,7 +137,8 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
     if (this.tables.size >= MAX_TABLES) throw this.error(`more than ${MAX_TABLES} state tables in one operator subtask`);
     const was = this.restoredDescriptors.get(name);
     if (was !== undefined && was !== serializer.descriptor) {
-      throw this.error(`state '${name}' was written with serializer ${was} and is now declared with ${serializer.descriptor}: its type changed`);
+      throw new WeirError(`state '${name}' was checkpointed with serializer ${was} and is now declared with ${serializer.descriptor}: a state whose type changed cannot be restored (give the new one another name)`,
+          { uid: this.ctx.uid, subtask: this.ctx.subtask, unrecoverable: true });
     }
     const db = this.restored.get(name) ?? this.openTable(name);
     // The tag orders tables in the cache's sorted flush; one char is enough for MAX_TABLES.
