@@ -1,5 +1,7 @@
 // What one subtask restores: its own old snapshot where the layout is the same, or every old subtask's share for a rescale.
-import { WeirError } from '../../core/errors.ts';
+import type { Codec } from '../../core/codec/codec.ts';
+import type { Edge } from '../../core/graph/plan.ts';
+import { channelsFor } from './rescale-channels.ts';
 import { channelStateFile } from '../../core/checkpoint/channel-state.ts';
 import type { ChannelState } from '../../core/checkpoint/channel-state.ts';
 import { subtaskKey } from '../../core/coordinator/deploy.ts';
@@ -39,8 +41,19 @@ export interface RestoredChain {
  * worker); `readChannels` an old channel state file. Undefined: nothing to restore here.
  */
 export function restoredChain(spec: RestoreSpec, task: Task, slot: number, read: (file: string) => SubtaskState,
-  readChannels: (file: string) => ChannelState): RestoredChain | undefined {
+  readChannels: (file: string) => ChannelState, plan: { readonly edges: readonly Edge[]; readonly codecOf: (e: Edge) => Codec }): RestoredChain | undefined {
   const uids = task.nodes.map((n) => n.uid);
+  // In-flight records: by edge, from every old channel state file (rescale-channels.ts).
+  const channelsOf = (descriptors: SubtaskState['descriptors']): ChannelState | undefined => {
+    if (spec.tasks === undefined) return undefined;
+    const old = Object.entries(spec.files).filter(([k]) => k.endsWith('.channels')).map(([, f]) => readChannels(f));
+    if (old.length === 0) return undefined;
+    const keyedConsumer = uids.some((u) => (descriptors[u] ?? []).some((d) => !d.signature.startsWith('operator-list<')));
+    return channelsFor({
+      old, tasks: spec.tasks, taskId: task.id, uids, slot, codecOf: plan.codecOf, keyedConsumer,
+      edges: plan.edges.filter((e) => e.to.id === task.id || uids.includes(e.fromNode.uid)),
+    });
+  };
   const own = (key: string, parallelism: number): RestoredChain | undefined => {
     const file = spec.files[key];
     if (file === undefined) return undefined;
@@ -52,7 +65,7 @@ export function restoredChain(spec: RestoreSpec, task: Task, slot: number, read:
     const channels = spec.files[`${key}/${channelStateFile(key)}`];
     return {
       finished: state.finished === true, whole: state, operators, descriptors: state.descriptors,
-      channels: channels === undefined ? undefined : readChannels(channels),
+      channels: spec.tasks !== undefined ? channelsOf(state.descriptors) : channels === undefined ? undefined : readChannels(channels),
     };
   };
   if (spec.tasks === undefined) return own(subtaskKey(task.id, slot), task.parallelism);
@@ -77,12 +90,6 @@ export function restoredChain(spec: RestoreSpec, task: Task, slot: number, read:
       const key = subtaskKey(Number(id), j);
       const file = spec.files[key];
       if (file === undefined) continue;
-      if (spec.files[`${key}/${channelStateFile(key)}`] !== undefined) {
-        throw new WeirError(`the checkpoint holds in-flight records of subtask ${j} (unaligned), and operator '${uid}' now runs `
-          + `${rescaled ? `at parallelism ${task.parallelism} instead of ${layout.parallelism}` : 'in another chain'}: in-flight records are `
-          + `restored only into the same layout; restore this checkpoint at its parallelism, or take a savepoint (savepoints are aligned)`,
-        { uid, subtask: slot });
-      }
       const state = read(file);
       any = true;
       if (state.finished !== true) finished = false;
@@ -94,6 +101,7 @@ export function restoredChain(spec: RestoreSpec, task: Task, slot: number, read:
     }
     operators[uid] = { rescaled, parts };
   }
-  if (!any) return undefined;
-  return { finished, whole: undefined, operators, descriptors, channels: undefined };
+  const channels = channelsOf(descriptors);
+  if (!any && channels === undefined) return undefined;
+  return { finished: any && finished, whole: undefined, operators, descriptors, channels };
 }

@@ -21,6 +21,7 @@ import { InputGate } from './input-gate.ts';
 import { backendFactory } from './state-backends.ts';
 import type { GateOptions, InputChannel } from './input-gate.ts';
 import { readChannelState } from '../../core/checkpoint/channel-state.ts';
+import type { ChannelState } from '../../core/checkpoint/channel-state.ts';
 import { setEnvironmentReader } from '../../core/state/canonical.ts';
 import { restoredChain } from './restore.ts';
 import type { SubtaskState } from './subtask.ts';
@@ -100,6 +101,12 @@ function wire(deploy: DeployMessage, p: JobPlan, control: Int32Array,
     if (s === undefined) states.set(file, (s = readState(file)));
     return s;
   };
+  const channelStates = new Map<string, ChannelState>();
+  const readChannelOnce = (file: string) => {
+    let s = channelStates.get(file);
+    if (s === undefined) channelStates.set(file, (s = readChannelState(file)));
+    return s;
+  };
   for (const task of p.tasks) {
     if (task.parallelism <= slot) continue;
     const writers = new Map<string, RecordWriter[]>();
@@ -132,7 +139,7 @@ function wire(deploy: DeployMessage, p: JobPlan, control: Int32Array,
     };
     const hooks = deploy.checkpointDir === undefined ? null : checkpointHooks({
       key: subtaskKey(task.id, slot), dir: deploy.checkpointDir, control, port: deploy.port, attempt: deploy.attempt, runId: deploy.runId,
-      restore: deploy.restore === undefined ? undefined : restoredChain(deploy.restore, task, slot, readOnce, readChannelState), pending: pendingWrites,
+      restore: deploy.restore === undefined ? undefined : restoredChain(deploy.restore, task, slot, readOnce, readChannelOnce, { edges: p.edges, codecOf }), pending: pendingWrites,
       unaligned: options.unaligned, alignedTimeout: options.alignedCheckpointTimeout,
     });
     const progress = new Float64Array(deploy.progress);

@@ -103,7 +103,7 @@ test('state of an operator the job no longer has is refused without allowNonRest
   })).done;
   t.deepEqual(r.restoredFrom?.path, sp.path);
   // The source restored its positions: only the second half is read again.
-  t.is(committed(join(dir, 'out2')).length, N / 2);
+  t.is(committed(join(dir, 'out2')).filter((r) => r[0] >= 0).length, N / 2);
 });
 
 test('a changed maxParallelism is refused, naming the option; unset, it is the savepoint\'s', async (t) => {
