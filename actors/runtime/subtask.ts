@@ -402,7 +402,9 @@ export class Subtask {
     }
     if (this.takesTriggers()) {
       const trigger = Atomics.load(hooks.control, TRIGGER);
-      if (trigger > this.triggered) {
+      // A savepoint passed over while its producers were finishing is taken once this subtask ends its input.
+      const missedSavepoint = this.ending && trigger > this.snapshotted && trigger <= this.triggered && this.isSavepoint(trigger);
+      if (trigger > this.triggered || missedSavepoint) {
         this.triggered = trigger;
         // A subtask waiting for a final checkpoint may already have taken this one by alignment.
         if (trigger > this.snapshotted) {
@@ -689,6 +691,10 @@ export class Subtask {
     const hooks = this.wire.checkpoints;
     if (hooks !== null && (Atomics.load(hooks.control, ABORTED) > this.aborted || Atomics.load(hooks.control, COMPLETED) > this.completed
       || (this.takesTriggers() && Atomics.load(hooks.control, TRIGGER) > this.triggered))) return true;
+    if (hooks !== null && this.ending && this.takesTriggers()) {
+      const trigger = Atomics.load(hooks.control, TRIGGER);
+      if (trigger > this.snapshotted && this.isSavepoint(trigger)) return true;
+    }
     if (this.hasOverdraft()) {
       for (const w of this.writers) for (const c of w.channels) if (c.canDrain()) return true;
       if (hooks?.unaligned === true && this.wire.gate?.hasAnnouncement() === true) return true;

@@ -40,6 +40,7 @@ export function readSubtaskState(file: string): StoredSubtaskState {
   for (const s of Object.values(state.operators)) {
     const backend = (s as { state?: { kind?: unknown; file?: unknown } } | null)?.state;
     if (backend?.kind === 'lmdb-env' && typeof backend.file === 'string' && !isAbsolute(backend.file)) {
+      if (backend.file.split(/[\\/]/).includes('..')) throw new WeirError(`checkpoint state file ${file} names a file outside its directory: ${backend.file}`);
       (backend as { file: string }).file = join(dirname(file), backend.file);
     }
   }

@@ -162,8 +162,13 @@ export function moveSavepoint(staged: string, targetDir: string): string {
     renameSync(staged, dest);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
-    cpSync(staged, dest, { recursive: true });
-    for (const f of readdirSync(dest, { recursive: true, withFileTypes: true })) if (f.isFile()) fsyncPath(join(f.parentPath, f.name));
+    // Another file system: copied beside its final name, made durable, then renamed, so a
+    // crash never leaves a half-copied directory under the savepoint's name.
+    const tmp = `${dest}.tmp-${process.pid}`;
+    cpSync(staged, tmp, { recursive: true });
+    for (const f of readdirSync(tmp, { recursive: true, withFileTypes: true })) if (f.isFile()) fsyncPath(join(f.parentPath, f.name));
+    fsyncPath(tmp);
+    renameSync(tmp, dest);
     rmSync(staged, { recursive: true, force: true });
   }
   fsyncPath(dest);
@@ -175,8 +180,11 @@ export function moveSavepoint(staged: string, targetDir: string): string {
 export const RESUME_POINTER = '_savepoint';
 export interface ResumePointer { readonly id: number; readonly path: string }
 
+/** Written whole or not at all: a temporary file, fsynced, renamed into place, the directory fsynced. */
 export function writeResumePointer(dir: string, p: ResumePointer): void {
-  writeFileDurably(join(dir, RESUME_POINTER), new TextEncoder().encode(`${JSON.stringify(p)}\n`));
+  const tmp = join(dir, `${RESUME_POINTER}.tmp`);
+  writeFileDurably(tmp, new TextEncoder().encode(`${JSON.stringify(p)}\n`));
+  renameSync(tmp, join(dir, RESUME_POINTER));
   fsyncPath(dir);
 }
 
@@ -236,10 +244,12 @@ export function retainCheckpoints(dir: string, keep: number): void {
 }
 
 /** A finished job's checkpoints go: every chk-*, staged sp-*, the finished subtasks' states and an old resume pointer; nothing else. */
-export function discardCheckpoints(dir: string): void {
+export function discardCheckpoints(dir: string, opts: { readonly keepResumePointer?: boolean } = {}): void {
   if (!existsSync(dir)) return;
   for (const name of readdirSync(dir)) {
-    if (/^(?:chk|sp)-\d+$/.test(name) || name === 'finished' || name === RESUME_POINTER) rmSync(join(dir, name), { recursive: true, force: true });
+    if (/^(?:chk|sp)-\d+$/.test(name) || name === 'finished' || (name === RESUME_POINTER && opts.keepResumePointer !== true)) {
+      rmSync(join(dir, name), { recursive: true, force: true });
+    }
   }
 }
 

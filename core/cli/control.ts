@@ -10,7 +10,7 @@
 //   { "cmd": "cancel" }                                    -> { ok }
 // or { ok: false, error } for a request that failed.
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import type { Server } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -34,6 +34,10 @@ export interface JobStatus extends JobInfo {
   readonly lastCheckpoint: { readonly id: number; readonly kind: string; readonly path: string; readonly completedAt: number } | null;
 }
 
+const MAX_REQUEST_BYTES = 64 * 1024;
+/** How long `status` may take before weir list reports the job as not answering. */
+const STATUS_TIMEOUT_MS = 3000;
+
 type Request = { cmd: 'status' } | { cmd: 'checkpoint' } | { cmd: 'cancel' } | { cmd: 'savepoint'; dir: string; stop?: boolean; drain?: boolean };
 
 /** The runtime directory, created owner-only; one another user owns is refused. */
@@ -41,7 +45,9 @@ export function runtimeDir(): string {
   const uid = process.getuid?.() ?? 0;
   const dir = process.env['WEIR_RUNTIME_DIR'] ?? (process.env['XDG_RUNTIME_DIR'] ? join(process.env['XDG_RUNTIME_DIR'], 'weir') : join(tmpdir(), `weir-${uid}`));
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const st = statSync(dir);
+  // lstat: a symlink planted in a shared tmpdir is refused, not followed.
+  const st = lstatSync(dir);
+  if (!st.isDirectory()) throw new WeirError(`the runtime directory ${dir} is not a directory (a symlink?): set WEIR_RUNTIME_DIR`);
   if (process.getuid !== undefined && st.uid !== uid) throw new WeirError(`the runtime directory ${dir} belongs to another user (uid ${st.uid}): set WEIR_RUNTIME_DIR`);
   if ((st.mode & 0o077) !== 0) chmodSync(dir, 0o700);
   return dir;
@@ -72,6 +78,11 @@ export async function serveControl(job: JobHandle, info: Omit<JobInfo, 'id' | 'p
     conn.on('error', () => {});
     conn.on('data', (chunk: string) => {
       buf += chunk;
+      if (buf.length > MAX_REQUEST_BYTES) {
+        conn.end(`${JSON.stringify({ ok: false, error: `a control request is at most ${MAX_REQUEST_BYTES} bytes` })}\n`);
+        buf = '';
+        return;
+      }
       for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
         const line = buf.slice(0, nl);
         buf = buf.slice(nl + 1);
@@ -111,9 +122,10 @@ function statusOf(info: JobInfo, job: JobHandle): JobStatus {
 }
 
 /** Sends one request to job `id` and waits for its reply. */
-export function request(socket: string, req: Request): Promise<Record<string, unknown>> {
+export function request(socket: string, req: Request, timeoutMs = 0): Promise<Record<string, unknown>> {
   return new Promise((res, rej) => {
     const conn = connect(socket);
+    if (timeoutMs > 0) conn.setTimeout(timeoutMs, () => { conn.destroy(); rej(Object.assign(new WeirError('the job did not answer in time'), { code: 'ETIMEDOUT' })); });
     let buf = '';
     conn.setEncoding('utf8');
     conn.on('error', rej);
@@ -150,7 +162,17 @@ export async function listJobs(): Promise<{ jobs: JobStatus[]; removed: string[]
       // Half-written by a process that died at once: stale like the rest.
     }
     const alive = info !== null && processAlive(info.pid) && existsSync(socket);
-    const status = alive ? await request(socket, { cmd: 'status' }).then((r) => r['status'] as JobStatus, () => null) : null;
+    let answer: JobStatus | 'busy' | null = null;
+    if (alive) {
+      answer = await request(socket, { cmd: 'status' }, STATUS_TIMEOUT_MS).then((r) => r['status'] as JobStatus, (err: NodeJS.ErrnoException) =>
+        // Refused or gone: stale. Slow, with its process alive: left alone and shown as not answering.
+        (err.code === 'ECONNREFUSED' || err.code === 'ENOENT' ? null : 'busy'));
+    }
+    if (answer === 'busy') {
+      jobs.push({ ...info!, uptimeMs: Date.now() - info!.startedAt, recordsEmitted: -1, lastCheckpoint: null });
+      continue;
+    }
+    const status = answer;
     if (status === null) {
       rmSync(socket, { force: true });
       rmSync(join(dir, name), { force: true });

@@ -39,6 +39,8 @@ export function parseTypeDescriptor(text: string): TypeInfo {
   };
   const list = <T>(item: () => T): T[] => {
     expect('<');
+    // tuple<> and row<> are types too (no elements, no fields).
+    if (text[at] === '>') { at++; return []; }
     const items = [item()];
     while (text[at] === ',') { at++; items.push(item()); }
     expect('>');

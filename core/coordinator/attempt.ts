@@ -36,6 +36,8 @@ export interface AttemptSpec {
     readonly restore: RestorableCheckpoint | null;
     readonly identity: CheckpointingSpec['identity'];
     readonly stats: (s: CheckpointStats) => void;
+    /** A stop-with-savepoint completed (before anything commits): the job records where to resume. */
+    readonly stoppedWith?: (p: { id: number; path: string }) => void;
   } | null;
 }
 
@@ -107,6 +109,7 @@ export class Attempt {
         cp.stats(stats);
       },
       stats: (stats) => cp.stats(stats),
+      stoppedWith: cp.stoppedWith,
       failed: (stats) => cp.stats(stats),
       failover: (err) => this.fail(err),
     });
@@ -189,6 +192,7 @@ export class Attempt {
       if (this.drainTo !== null) {
         try {
           savepoint = checkpoints!.savepointFromFinals(this.drainTo.dir);
+          spec.checkpointing?.stoppedWith?.({ id: savepoint.id, path: savepoint.path });
           this.drainTo.resolve(savepoint);
         } catch (err) {
           this.drainTo.reject(err as Error);

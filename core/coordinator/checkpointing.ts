@@ -51,6 +51,8 @@ export interface CheckpointingSpec {
   readonly identity: Pick<CheckpointMetadata, 'job' | 'fingerprint' | 'runId' | 'maxParallelism' | 'tasks' | 'stateBackend' | 'origin'>;
   /** A checkpoint, or a stop-with-savepoint, completed: what it covers is committed. (A plain savepoint commits nothing.) */
   readonly completed: (stats: CheckpointStats, finished: ReadonlySet<string>) => void;
+  /** A stop-with-savepoint completed: record it (the resume pointer), before anything commits. */
+  readonly stoppedWith?: (p: { id: number; path: string }) => void;
   /** Savepoints that commit nothing, and those made from final states, are reported here. */
   readonly stats?: (stats: CheckpointStats) => void;
   readonly failed: (stats: CheckpointStats) => void;
@@ -123,7 +125,9 @@ export class CheckpointCoordinator {
     return new Promise((resolve, reject) => {
       if (this.stopped || this.suspended) return reject(new WeirError('the job is not running: no savepoint can be taken'));
       if (this.allFinished()) return reject(new WeirError('every subtask has finished: there is nothing left to take a savepoint of'));
-      if (stop && this.savepoints.some((r) => r.stop)) return reject(new WeirError('a stop-with-savepoint is already in progress'));
+      if (stop && (this.savepoints.some((r) => r.stop) || this.pending?.savepoint?.stop === true)) {
+        return reject(new WeirError('a stop-with-savepoint is already in progress'));
+      }
       this.savepoints.push({ dir, stop, resolve, reject });
       if (this.pending === null) this.trigger();
     });
@@ -310,9 +314,10 @@ export class CheckpointCoordinator {
     }
     clearTimeout(p.timeout);
     this.pending = null;
-    this.failuresInARow = 0;
-    // Subtasks that waited for a final checkpoint and took this one commit and end now.
-    for (const k of p.acks.keys()) this.awaiting.delete(k);
+    // A savepoint says nothing of whether checkpoints succeed.
+    if (sp === null) this.failuresInARow = 0;
+    // Subtasks that waited for a final checkpoint and took this one commit and end now (not on a plain savepoint: it commits nothing).
+    if (sp === null || sp.stop) for (const k of p.acks.keys()) this.awaiting.delete(k);
     const acks = [...p.acks.values()];
     const subtasks: Record<string, SubtaskCheckpointStats> = {};
     for (const [k, a] of p.acks) {
@@ -342,7 +347,15 @@ export class CheckpointCoordinator {
     this.s.completed(stats, finished);
     // Every subtask learns of it through the mailbox; a complete checkpoint subsumes older ones.
     // After a stop-with-savepoint they commit and end (SUSPEND): nothing more is triggered.
-    if (sp !== null) this.suspended = true;
+    // The same command resumes from it: the pointer is durable before anything commits.
+    if (sp !== null) {
+      this.suspended = true;
+      try {
+        this.s.stoppedWith?.({ id: p.id, path });
+      } catch (err) {
+        process.emitWarning(`could not record the stop's savepoint in ${this.s.dir}: ${(err as Error).message}`, 'WeirWarning');
+      }
+    }
     Atomics.store(this.s.control, COMPLETED, p.id);
     this.s.ringAll();
     if (sp !== null) {
@@ -398,8 +411,9 @@ export class CheckpointCoordinator {
   }
 
   private settle(stats: CheckpointStats): void {
-    const ready = this.waiters.filter((w) => stats.id > w.after);
-    this.waiters.splice(0, this.waiters.length, ...this.waiters.filter((w) => stats.id <= w.after));
+    // triggerCheckpoint() waits for a checkpoint: a savepoint, which commits nothing, does not answer it.
+    const ready = stats.kind === 'savepoint' ? [] : this.waiters.filter((w) => stats.id > w.after);
+    if (ready.length > 0) this.waiters.splice(0, this.waiters.length, ...this.waiters.filter((w) => !ready.includes(w)));
     for (const w of ready) w.resolve(stats);
     // Asked for during the one that just ended, or a final checkpoint that waited for it: now.
     if (this.waiters.length > 0 || this.savepoints.length > 0 || this.finalDue()) {

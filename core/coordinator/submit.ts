@@ -200,7 +200,9 @@ export async function submit(job: URL | string, options: Partial<JobOptions> = {
         current = new Attempt({
           jobUrl, graph: env.graph, plan: p, options: resolved, attempt, runId, runDir, collected,
           checkpointing: !checkpointing ? null : {
-            dir: checkpointDir, nextId: () => nextId++, restore, identity, stats: (s) => {
+            dir: checkpointDir, nextId: () => nextId++, restore, identity,
+            stoppedWith: userDir === undefined ? undefined : (sp) => writeResumePointer(userDir, sp),
+            stats: (s) => {
               stats.push(s);
               onCheckpoint?.(s);
             },
@@ -232,14 +234,21 @@ export async function submit(job: URL | string, options: Partial<JobOptions> = {
           wakeRestart = null;
           if (cancelled !== null) throw cancelled;
           // The newest complete checkpoint, verified; a damaged one is skipped for the one before.
-          if (checkpointing) restore = restorable(checkpointDir, (skipped) => process.emitWarning(skipped, 'WeirWarning')) ?? restore;
+          // Only this run's own checkpoints continue its lineage; without one it starts again from
+          // where it started (a savepoint, or the checkpoint it resumed), never from a leftover
+          // of another run in the same directory.
+          if (checkpointing) {
+            const newest = restorable(checkpointDir, (skipped) => process.emitWarning(skipped, 'WeirWarning'));
+            restore = newest !== null && newest.metadata.runId === runId ? newest : restoreFrom;
+          }
         }
       }
     } finally {
       // As in Flink: a finished job's checkpoints are discarded (running it again starts anew);
       // those of a failed or cancelled one are kept for a resume.
-      if (finished && userDir !== undefined) discardCheckpoints(userDir);
-      // Stopped with a savepoint: the same command on this directory resumes from it, not from an older checkpoint.
+      // Stopped with a savepoint: the same command on this directory resumes from it, never from
+      // an older checkpoint (the pointer was written before the stop committed anything).
+      if (finished && userDir !== undefined) discardCheckpoints(userDir, { keepResumePointer: stoppedWith !== null });
       if (stoppedWith !== null && userDir !== undefined) writeResumePointer(userDir, { id: stoppedWith.id, path: stoppedWith.path });
       unlock();
       await rm(runDir, { recursive: true, force: true });

@@ -251,7 +251,13 @@ export class HeapBackend implements KeyedStateBackend {
       for (const [name, groups] of Object.entries(snapshot.tables)) {
         const t = this.table(name) as HeapTable;
         const d = snapshot.descriptors?.[name];
-        if (d !== undefined && t.serializer === undefined) t.serializer = serializerFromDescriptor(d);
+        if (d !== undefined && t.serializer === undefined) {
+          try {
+            t.serializer = serializerFromDescriptor(d);
+          } catch {
+            // Values are restored as they were; the serializer comes when user code opens the table.
+          }
+        }
         if (snapshot.maps?.includes(name) === true) t.isMap = true;
         for (const [kg, bytes] of Object.entries(groups)) {
           const g = Number(kg);

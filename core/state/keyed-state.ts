@@ -8,6 +8,7 @@ import type {
   ValueStateDescriptor,
 } from './descriptors.ts';
 import { serializerFor, ttlSerializer } from './serializers.ts';
+import { Types } from '../codec/types.ts';
 
 export interface ValueState<T> { value(): T; update(value: T): void; clear(): void }
 export interface ListState<T> { get(): readonly T[]; add(value: T): void; addAll(values: readonly T[]): void; update(values: readonly T[]): void; clear(): void }
@@ -72,7 +73,9 @@ export class KeyedStateStore {
 
   private create(d: AnyDescriptor): unknown {
     const serializer = serializerFor(d.type);
-    const stored = d.ttl === undefined ? serializer : ttlSerializer(serializer);
+    // A list is stored whole: a declared element type makes it an array of that type.
+    const whole = d.kind === 'list' && d.type !== undefined ? serializerFor(Types.ARRAY(d.type)) : serializer;
+    const stored = d.ttl === undefined ? whole : ttlSerializer(whole);
     const cell = new Cell(this.backend.table(d.name, stored), serializer, d, this.clock, this.uid, this.backend);
     switch (d.kind) {
       case 'value': return valueState(cell, (d as ValueStateDescriptor<unknown>).defaultValue);

@@ -7,7 +7,8 @@ import type { KeyedContext, SplitSource } from '../../core/index.ts';
 const q = new URL(import.meta.url).searchParams;
 const n = Number(q.get('n'));
 const hold = q.get('hold')!;
-const SPLITS = 8;
+// One split per subtask at parallelism 2: a reader that idles at its end holds its subtask there.
+const SPLITS = 2;
 
 interface Range { readonly from: number; readonly to: number; readonly next: number }
 

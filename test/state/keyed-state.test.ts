@@ -193,3 +193,22 @@ test('the TTL envelope keeps the write time and the value in its declared codec'
   t.deepEqual(s.deserialize(bytes), [1234.5, -7]);
   t.throws(() => s.serialize([0, 'x']), { message: /expected int32/ });
 });
+
+class TypedList extends KeyedProcessFunction<unknown, Ev, unknown> {
+  list = new ListStateDescriptor<number>('typed-list', Types.INT32);
+  processElement(e: Ev, ctx: KeyedContext<unknown>, out: Collector<unknown>) {
+    ctx.state(this.list).add(e.v);
+    out.collect([...ctx.state(this.list).get()]);
+  }
+}
+
+for (const backend of BACKENDS) {
+  test(`${backend}: a ListState with a declared element type is stored whole, as an array of that type`, async (t) => {
+    const h = await KeyedHarness.create(backend, new TypedList(), byK);
+    for (const v of [1, 2, 3]) h.process({ k: 'a', v });
+    h.flush();
+    t.deepEqual(h.output.at(-1), [1, 2, 3]);
+    t.throws(() => h.process({ k: 'a', v: 1.5 }), { message: /int32/ });
+    h.close();
+  });
+}
