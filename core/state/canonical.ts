@@ -17,9 +17,45 @@ import type { ValueSerializer } from './backend.ts';
 export interface CanonicalTable {
   /** The serializer's descriptor (`general:...`, `schema:<type>`, `ttl(...)`). */
   readonly descriptor: string;
-  /** (u32 LE key length, key, u32 LE value length, value) repeated, in key byte order. */
+  /**
+   * (u32 LE key length, key, u32 LE value length, value) repeated: key groups in ascending
+   * order, and every entry of one (key, namespace) together (LMDB's export is in full key
+   * byte order, the heap's in its Maps' order within a key group).
+   */
   readonly pairs: Uint8Array;
 }
+
+/** Packs pairs as they are written into one growing buffer: no per-entry arrays, no sort. */
+export class PairWriter {
+  private buf = Buffer.allocUnsafe(1 << 16);
+  private at = 0;
+
+  private reserve(n: number): void {
+    if (this.at + n <= this.buf.length) return;
+    const grown = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + n));
+    this.buf.copy(grown, 0, 0, this.at);
+    this.buf = grown;
+  }
+
+  /** One pair whose key is `parts` concatenated. */
+  write(parts: readonly Uint8Array[], value: Uint8Array): void {
+    let kl = 0;
+    for (const p of parts) kl += p.length;
+    this.reserve(8 + kl + value.length);
+    this.buf.writeUInt32LE(kl, this.at);
+    this.at += 4;
+    for (const p of parts) { this.buf.set(p, this.at); this.at += p.length; }
+    this.buf.writeUInt32LE(value.length, this.at);
+    this.buf.set(value, this.at + 4);
+    this.at += 4 + value.length;
+  }
+
+  bytes(): Uint8Array {
+    return Uint8Array.prototype.slice.call(this.buf, 0, this.at);
+  }
+}
+
+const EMPTY_NAMESPACE = encodeKey('');
 
 export type CanonicalTables = Readonly<Record<string, CanonicalTable>>;
 
@@ -31,17 +67,6 @@ export interface CanonicalEntry {
   /** The MapState key; undefined for the other kinds. */
   readonly userKey: Key | undefined;
   readonly value: unknown;
-}
-
-/** The LMDB key of an entry. */
-export function entryKey(keyGroup: number, key: Key, namespace: string, userKey: Key | undefined): Uint8Array {
-  const parts = [encodeKey(key), encodeKey(namespace), ...(userKey === undefined ? [] : [encodeKey(userKey)])];
-  const out = new Uint8Array(2 + parts.reduce((n, p) => n + p.length, 0));
-  out[0] = keyGroup >>> 8;
-  out[1] = keyGroup & 0xff;
-  let at = 2;
-  for (const p of parts) { out.set(p, at); at += p.length; }
-  return out;
 }
 
 /** Packs (key, value) pairs, sorting them by key first. */
@@ -94,10 +119,20 @@ export function decodeEntryKey(bytes: Uint8Array): { keyGroup: number; key: Key;
 export function* decodeTable(table: CanonicalTable, range: KeyGroupRange, where: string, serializer?: ValueSerializer): Generator<CanonicalEntry> {
   const s = serializer ?? serializerFromDescriptor(table.descriptor);
   for (const [k, v] of rawPairs(table.pairs, where)) {
-    const kg = (k[0]! << 8) | k[1]!;
-    if (kg < range.start || kg > range.end) continue;
-    const e = decodeEntryKey(k);
-    yield { ...e, value: s.deserialize(v) };
+    const keyGroup = (k[0]! << 8) | k[1]!;
+    if (keyGroup < range.start || keyGroup > range.end) continue;
+    const key = decodeKeyAt(k, 2);
+    // The default namespace, the common case, without decoding it.
+    let namespace = '';
+    let end = key.end + EMPTY_NAMESPACE.length;
+    if (!(k.length >= end && k[key.end] === EMPTY_NAMESPACE[0] && (EMPTY_NAMESPACE.length === 1 || k[key.end + 1] === EMPTY_NAMESPACE[1]))) {
+      const ns = decodeKeyAt(k, key.end);
+      if (typeof ns.key !== 'string') throw new WeirError(`${where}: a state key's namespace is not a string`);
+      namespace = ns.key;
+      end = ns.end;
+    }
+    const userKey = end < k.length ? decodeKey(k.subarray(end)) : undefined;
+    yield { keyGroup, key: key.key, namespace, userKey, value: s.deserialize(v) };
   }
 }
 

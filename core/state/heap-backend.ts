@@ -8,7 +8,7 @@ import type { KeyId } from '../keys/key-id.ts';
 import { deserialize, serialize } from 'node:v8';
 import { WeirError } from '../errors.ts';
 import type { BackendContext, BackendSnapshot, CurrentKey, KeyedStateBackend, StateTable, ValueSerializer } from './backend.ts';
-import { decodeTable, entryKey, lmdbPairsToCanonical, packPairs, readEnvironment } from './canonical.ts';
+import { decodeTable, lmdbPairsToCanonical, PairWriter, readEnvironment } from './canonical.ts';
 import type { CanonicalTables } from './canonical.ts';
 import { checkKeyGroup } from './key-check.ts';
 import { serializerFromDescriptor } from './serializers.ts';
@@ -24,6 +24,7 @@ type Group = Map<Id, unknown>;
  * so the two cannot meet, and the key comes back from the slot (keyOfSlot).
  */
 const NAMESPACED = '\u0000\u0001';
+const EMPTY_NAMESPACE = encodeKey('');
 
 function keyOfSlot(slot: Id): [Key, string] {
   if (typeof slot !== 'string') return [slot, ''];
@@ -227,15 +228,21 @@ export class HeapBackend implements KeyedStateBackend {
         if ([...t.groups.values()].every((g) => g.size === 0)) continue;
         throw new WeirError(`state '${name}' has entries but no serializer is known for it`, { uid: this.ctx.uid, subtask: this.ctx.subtask });
       }
-      const pairs: [Uint8Array, Uint8Array][] = [];
-      for (const [kg, g] of t.groups) {
-        for (const [slot, v] of g) {
+      const w = new PairWriter();
+      const group = new Uint8Array(2);
+      for (const kg of [...t.groups.keys()].sort((a, b) => a - b)) {
+        group[0] = kg >>> 8;
+        group[1] = kg & 0xff;
+        for (const [slot, v] of t.groups.get(kg)!) {
           const [key, ns] = keyOfSlot(slot);
-          if (t.isMap) for (const [uk, value] of (v as Map<Id, MapEntry>).values()) pairs.push([entryKey(kg, key, ns, uk), s.serialize(value)]);
-          else pairs.push([entryKey(kg, key, ns, undefined), s.serialize(v)]);
+          // key | namespace, copied once: the key encoder's scratch is reused by the next call.
+          const base = encodeKey(key);
+          const space = ns === '' ? EMPTY_NAMESPACE : encodeKey(ns);
+          if (t.isMap) for (const [, value, uk] of (v as Map<Id, MapEntry>).values()) w.write([group, base, space, uk], s.serialize(value));
+          else w.write([group, base, space], s.serialize(v));
         }
       }
-      out[name] = { descriptor: s.descriptor, pairs: packPairs(pairs) };
+      out[name] = { descriptor: s.descriptor, pairs: w.bytes() };
     }
     return out;
   }
