@@ -1,4 +1,5 @@
 // The check of the rescale fixture's output (test/fixtures/jobs/rescale.ts): what a run without a savepoint gives.
+import type { JobHandle } from '../../core/index.ts';
 import type { Row } from '../fixtures/jobs/rescale.ts';
 
 export const N = 4000;
@@ -24,3 +25,9 @@ export function checkRows(t: T, rows: readonly Row[]): void {
   }
 }
 
+
+/** Waits until the job's sources have emitted `n` records (a held source stops there). */
+export async function untilEmitted(job: JobHandle, n: number): Promise<void> {
+  for (let i = 0; i < 2000 && job.recordsEmitted() < n; i++) await new Promise((r) => setTimeout(r, 5));
+  if (job.recordsEmitted() < n) throw new Error(`only ${job.recordsEmitted()} records emitted`);
+}

@@ -5,9 +5,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, writeFi
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { submit } from '../../core/index.ts';
-import type { JobHandle } from '../../core/index.ts';
 import type { Row } from '../fixtures/jobs/rescale.ts';
-import { checkRows } from '../helpers/rescale-rows.ts';
+import { checkRows, untilEmitted } from '../helpers/rescale-rows.ts';
 
 const N = 4000;
 const KEYS = 40;
@@ -19,10 +18,6 @@ function committed(dir: string): Row[] {
     .flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Row));
 }
 
-async function untilEmitted(job: JobHandle, n: number): Promise<void> {
-  for (let i = 0; i < 2000 && job.recordsEmitted() < n; i++) await new Promise((r) => setTimeout(r, 5));
-  if (job.recordsEmitted() < n) throw new Error(`only ${job.recordsEmitted()} records emitted`);
-}
 
 interface Leg { readonly parallelism: number; readonly stateBackend: 'heap' | 'lmdb' }
 

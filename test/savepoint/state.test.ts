@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serialize } from 'node:v8';
 import { HeapBackend, readSavepoint, submit } from '../../core/index.ts';
-import type { JobHandle } from '../../core/index.ts';
 import { readSubtaskState } from '../../core/checkpoint/read-savepoint.ts';
 import { openLmdbBackend } from '../../core/state/lmdb-backend.ts';
 import { redistributeLists } from '../../core/state/operator-state.ts';
@@ -15,14 +14,11 @@ import { Types } from '../../core/codec/types.ts';
 import { keyGroupOf } from '../../core/keys/key-groups.ts';
 import type { KeyedStateBackend } from '../../core/state/backend.ts';
 import { cli, root, runCli } from '../helpers/cli.ts';
-import { KEYS, N } from '../helpers/rescale-rows.ts';
+import { KEYS, N, untilEmitted } from '../helpers/rescale-rows.ts';
 
 const job = (q: string) => new URL(`../fixtures/jobs/rescale.ts?n=${N}&keys=${KEYS}&${q}`, import.meta.url);
 const tmp = () => mkdtempSync(join(tmpdir(), 'weir-spstate-'));
 
-async function untilEmitted(job: JobHandle, n: number): Promise<void> {
-  for (let i = 0; i < 2000 && job.recordsEmitted() < n; i++) await new Promise((r) => setTimeout(r, 5));
-}
 
 /** A savepoint (or, with `checkpoint`, a retained checkpoint) of the rescale job halfway, at parallelism 2. */
 async function halfway(stateBackend: 'heap' | 'lmdb', checkpoint = false): Promise<string> {

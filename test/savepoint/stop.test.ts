@@ -5,19 +5,14 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } fro
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { submit } from '../../core/index.ts';
-import type { JobHandle } from '../../core/index.ts';
 import type { Row } from '../fixtures/jobs/rescale.ts';
-import { checkRows } from '../helpers/rescale-rows.ts';
+import { checkRows, untilEmitted } from '../helpers/rescale-rows.ts';
 
 const N = 4000;
 const KEYS = 40;
 const job = (q: string) => new URL(`../fixtures/jobs/rescale.ts?n=${N}&keys=${KEYS}&${q}`, import.meta.url);
 const tmp = () => mkdtempSync(join(tmpdir(), 'weir-stop-'));
 
-async function untilEmitted(job: JobHandle, n: number): Promise<void> {
-  for (let i = 0; i < 2000 && job.recordsEmitted() < n; i++) await new Promise((r) => setTimeout(r, 5));
-  if (job.recordsEmitted() < n) throw new Error(`only ${job.recordsEmitted()} records emitted`);
-}
 
 for (const backend of ['heap', 'lmdb'] as const) {
   test(`${backend}: stop-with-savepoint without drain commits up to it, fires no timer, and the same command resumes from it`, async (t) => {

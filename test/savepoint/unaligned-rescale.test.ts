@@ -5,13 +5,12 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { submit } from '../../core/index.ts';
-import type { JobHandle } from '../../core/index.ts';
 import { readChannelState } from '../../core/checkpoint/channel-state.ts';
 import { channelsFor } from '../../actors/runtime/rescale-channels.ts';
 import { generalCodec } from '../../core/codec/general.ts';
 import type { Edge } from '../../core/graph/plan.ts';
 import type { Row } from '../fixtures/jobs/rescale.ts';
-import { checkRows, KEYS, N } from '../helpers/rescale-rows.ts';
+import { checkRows, KEYS, N, untilEmitted } from '../helpers/rescale-rows.ts';
 
 const job = (q: string) => new URL(`../fixtures/jobs/rescale.ts?n=${N}&keys=${KEYS}&${q}`, import.meta.url);
 
@@ -20,9 +19,6 @@ function committed(dir: string): Row[] {
     .flatMap((f) => readFileSync(join(dir, f), 'utf8').split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Row));
 }
 
-async function untilEmitted(job: JobHandle, n: number): Promise<void> {
-  for (let i = 0; i < 2000 && job.recordsEmitted() < n; i++) await new Promise((r) => setTimeout(r, 5));
-}
 
 /** Persisted in-flight bytes per channel of the checkpoint, on channels whose key matches `edge`. */
 function persistedOn(chk: string, edge: RegExp): number {
