@@ -176,6 +176,22 @@ export function moveSavepoint(staged: string, targetDir: string): string {
   return dest;
 }
 
+/**
+ * Savepoints left staged in a checkpoint directory by a process that died while taking them:
+ * half-written ones are removed; one that completed but was not moved is left, and named.
+ */
+export function clearStagedSavepoints(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const notes: string[] = [];
+  for (const name of readdirSync(dir)) {
+    if (!/^sp-\d+$/.test(name)) continue;
+    const path = join(dir, name);
+    if (existsSync(join(path, METADATA_FILE))) notes.push(`savepoint ${path} completed but was never moved to where it was asked for: restore it from there`);
+    else rmSync(path, { recursive: true, force: true });
+  }
+  return notes;
+}
+
 /** Left in a checkpoint directory by a stop-with-savepoint: the same command resumes from that savepoint. */
 export const RESUME_POINTER = '_savepoint';
 export interface ResumePointer { readonly id: number; readonly path: string }

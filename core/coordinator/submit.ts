@@ -3,7 +3,7 @@ import { rm, rmdir } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { decideRestart, NO_RESTARTS_YET } from '../checkpoint/restart-strategy.ts';
-import { discardCheckpoints, latestValidCheckpoint, lockCheckpointDir, nextCheckpointId, readResumePointer, readSavepointDir, writeResumePointer } from '../checkpoint/storage.ts';
+import { clearStagedSavepoints, discardCheckpoints, latestValidCheckpoint, lockCheckpointDir, nextCheckpointId, readResumePointer, readSavepointDir, writeResumePointer } from '../checkpoint/storage.ts';
 import { checkRestore, layoutOf, restoredMaxParallelism } from '../checkpoint/restore-plan.ts';
 import type { RestorableCheckpoint } from '../checkpoint/storage.ts';
 import { WeirError } from '../errors.ts';
@@ -112,6 +112,9 @@ export async function submit(job: URL | string, options: Partial<JobOptions> = {
   const userDir = resolved.checkpointDir !== undefined ? resolve(resolved.checkpointDir) : undefined;
   const origin = resolved.fromSavepoint !== undefined ? resolve(resolved.fromSavepoint) : undefined;
   const unlock = checkpointing && userDir !== undefined ? lockCheckpointDir(userDir) : () => {};
+  if (checkpointing && userDir !== undefined) {
+    for (const w of clearStagedSavepoints(userDir)) warnings.push(w);
+  }
   const refuse = (err: unknown): never => { unlock(); throw err; };
   // Where the job starts from. A checkpoint directory holding this job's checkpoints resumes
   // from the newest (after a crash), unless a stop-with-savepoint came after it; an explicit

@@ -78,3 +78,22 @@ test('triggerCheckpoint is answered by a checkpoint, never by a savepoint taken 
   });
   t.regex(e!.message, /a stop-with-savepoint is already in progress/);
 });
+
+test('savepoints left staged by a process that died: a half-written one is removed, a complete one named', async (t) => {
+  const dir = tmp();
+  const ck = join(dir, 'ck');
+  const { mkdirSync, existsSync } = await import('node:fs');
+  mkdirSync(join(ck, 'sp-98'), { recursive: true });
+  writeFileSync(join(ck, 'sp-98', '_metadata'), '{}');
+  mkdirSync(join(ck, 'sp-99'), { recursive: true });
+  writeFileSync(join(ck, 'sp-99', '0-0.state'), 'half');
+  const warnings: string[] = [];
+  const onWarning = (w: Error) => warnings.push(w.message);
+  process.on('warning', onWarning);
+  const h = await submit(job(`hold=${join(dir, 'never')}`), { parallelism: 1, checkpointInterval: 600_000, checkpointDir: ck });
+  await h.cancel();
+  process.off('warning', onWarning);
+  t.false(existsSync(join(ck, 'sp-99')));
+  t.true(existsSync(join(ck, 'sp-98')));
+  t.true(warnings.some((w) => w.includes(`savepoint ${join(ck, 'sp-98')} completed but was never moved`)), warnings.join('\n'));
+});
