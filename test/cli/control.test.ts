@@ -71,6 +71,13 @@ test('weir list shows a running job; weir checkpoint and weir savepoint act on i
   t.is(await run.exited, 0, run.stderr());
   t.regex(run.stderr(), /stopped with savepoint \d+ after [\d.]+ s: .*final\/sp-\d+/);
   t.regex((await weir(['list'], env, dir)).stderr, /no running jobs/);
+  // The printed command, at another parallelism and backend: it restores the savepoint and runs to the end.
+  const savepoint = /--from-savepoint (\S+)/.exec(stop.stderr)![1]!;
+  const resumed = await weir(['run', `${fixture}?n=4000&out=${join(dir, 'out')}`, '--from-savepoint', savepoint, '--parallelism', '3',
+    '--state-backend', 'lmdb', '--checkpoint-interval', '60000'], env, dir);
+  t.is(resumed.code, 0, resumed.stderr);
+  t.regex(resumed.stderr, new RegExp(`starting from savepoint \\d+ \\(${savepoint.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\)`));
+  t.regex(resumed.stderr, /the last attempt started from /);
 });
 
 test('weir cancel cancels a running job; a bad job id is named', async (t) => {
