@@ -1,15 +1,14 @@
 // The worker's side of checkpoint storage: a subtask's state written durably beside its peers', then acknowledged.
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { mkdir, open, readFile } from 'node:fs/promises';
-import { dirname, isAbsolute, join, relative } from 'node:path';
-import { deserialize, serialize } from 'node:v8';
+import { join, relative } from 'node:path';
+import { serialize } from 'node:v8';
 import { crc32 } from 'node:zlib';
 import type { MessagePort } from 'node:worker_threads';
 import { SAVEPOINT } from '../../core/coordinator/deploy.ts';
 import type { StateFile, WorkerMessage } from '../../core/coordinator/deploy.ts';
 export { subtaskKey } from '../../core/coordinator/deploy.ts';
 import { writeFileDurably } from '../../core/durable.ts';
-import { WeirError } from '../../core/errors.ts';
 import type { SnapshotTarget } from '../../core/state/backend.ts';
 import { channelStateFile, encodeChannelState, persistedBytesOf } from '../../core/checkpoint/channel-state.ts';
 import type { CheckpointHooks, SubtaskState } from './subtask.ts';

@@ -1,6 +1,7 @@
 // `weir inspect`: what a checkpoint holds, read from its files (verified first), without running anything.
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { readSubtaskState } from '../checkpoint/read-savepoint.ts';
+import { join, resolve } from 'node:path';
 import { deserialize } from 'node:v8';
 import { CHANNEL_STATE_FORMAT, FrameQueue, readChannelState } from '../checkpoint/channel-state.ts';
 import type { PersistedChannel } from '../checkpoint/channel-state.ts';
@@ -49,7 +50,7 @@ export function inspect(path: string): string {
     const f = m.files[key]!;
     const extras = Object.entries(m.files).filter(([k]) => k.startsWith(`${key}/`));
     lines.push('', `subtask ${key}: ${f.name} ${formatBytes(f.bytes)}${extras.map(([, x]) => `, ${x.name} ${formatBytes(x.bytes)}`).join('')}`);
-    const state = readState(checkpoint.files[key]!);
+    const state = readSubtaskState(checkpoint.files[key]!) as SubtaskState;
     if (state.finished === true) lines.push('  taken after its end of input (a restore does not run it again)');
     for (const [uid, s] of Object.entries(state.operators)) lines.push(`  ${uid}: ${describeOperatorState(s)}`);
     for (const [uid, lists] of Object.entries(state.operatorState ?? {})) {
@@ -81,14 +82,6 @@ function open(given: string, notes: string[]): RestorableCheckpoint {
   if (checkpoint === null) throw new WeirError(`no complete checkpoint in ${path} (no chk-<n>/${METADATA_FILE})`);
   for (const s of skipped) notes.push(`  skipped a newer, damaged checkpoint: ${s}`);
   return checkpoint;
-}
-
-function readState(file: string): SubtaskState {
-  try {
-    return deserialize(readFileSync(file)) as SubtaskState;
-  } catch (err) {
-    throw new WeirError(`cannot read checkpoint state file ${file}: ${(err as Error).message}`, { cause: err });
-  }
 }
 
 /** A keyed operator's snapshot by its backend; anything else by its JSON when short (source positions, counters). */

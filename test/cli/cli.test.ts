@@ -254,7 +254,7 @@ test('on a terminal weir run redraws a live line of records/s and the last check
     'job.ts': `import { defineJob } from 'weir';
 export default defineJob((env) => {
   env.setParallelism(1);
-  env.fromSequence(0, 400_000_000).uid('n').filter((n) => n % 1_000_000 === 0).uid('rare').discard();
+  env.fromSequence(0, 1_200_000_000).uid('n').filter((n) => n % 1_000_000 === 0).uid('rare').discard();
 });`,
   });
   const args = ['run', 'job.ts', '--checkpoint-interval', '200'];
