@@ -59,11 +59,13 @@ export function fileSink(dir: string, ctx: OperatorContext): TwoPhaseCommitSink<
       // One line per commit, appended whole (O_APPEND): every subtask of the sink writes here.
       appendFileSync(join(dir, MANIFEST), `${JSON.stringify({ uid: ctx.uid, subtask: ctx.subtask, attempt: ctx.attempt, runId: ctx.runId, files: committed })}\n`);
     },
-    recover(held) {
+    recover(held, adopted = []) {
       const keep = new Set(held.map((p) => p.inprogress));
+      // Its own index's leftovers, and on a scale-down those of the old subtasks it took over.
+      const subtasks = [ctx.subtask, ...adopted];
       for (const name of readdirSync(dir)) {
         const path = join(dir, name);
-        if (!keep.has(path) && isStrayPart(name, ctx.uid, ctx.subtask)) rmSync(path, { force: true });
+        if (!keep.has(path) && subtasks.some((s) => isStrayPart(name, ctx.uid, s))) rmSync(path, { force: true });
       }
     },
     close() {

@@ -9,6 +9,8 @@ export function twoPhaseCommitOperator<C>(sink: TwoPhaseCommitSink<unknown, C>, 
   /** Prepared and not yet committed, oldest first: a checkpoint's snapshot holds all of them. */
   let held: Held<C>[] = [];
   let restored: Held<C>[] | null = null;
+  /** Old subtasks (other than this one's index) whose transactions a rescale gave this one. */
+  let adopted: number[] = [];
   let ended = false;
   /** The checkpoint taken after the end of input (0: none yet): it prepares the last transaction. */
   let finalId = 0;
@@ -24,7 +26,9 @@ export function twoPhaseCommitOperator<C>(sink: TwoPhaseCommitSink<unknown, C>, 
     },
     // At another parallelism, old subtask j's transactions go to subtask j mod parallelism, which commits them.
     initializeRescaledState(parts) {
-      restored = parts.filter((p) => p.subtask % ctx.parallelism === ctx.subtask).flatMap((p) => (p.state as { held: Held<C>[] }).held);
+      const mine = parts.filter((p) => p.subtask % ctx.parallelism === ctx.subtask);
+      restored = mine.flatMap((p) => (p.state as { held: Held<C>[] }).held);
+      adopted = mine.map((p) => p.subtask).filter((j) => j !== ctx.subtask);
     },
     open() {
       sink.open?.();
@@ -32,7 +36,7 @@ export function twoPhaseCommitOperator<C>(sink: TwoPhaseCommitSink<unknown, C>, 
         // What the restored checkpoint prepared may or may not have been committed before the
         // failure: commit it (again), after clearing what no checkpoint holds.
         const committables = restored.map((h) => h.committable);
-        sink.recover?.(committables);
+        sink.recover?.(committables, adopted);
         if (committables.length > 0) sink.commit(committables);
         restored = null;
       } else if (ctx.attempt > 0) {

@@ -14,8 +14,10 @@ import type { OperatorContext } from './operator.ts';
  * - `commit(committables)` once the checkpoint that holds them is complete, and again after
  *   a restore for every committable the restored checkpoint holds: it must be idempotent.
  *   The prepared work of an aborted checkpoint is committed by the next one, never rolled back.
- * - `recover(held)` on a restore, before those commits: remove work in progress that no
- *   checkpoint holds (what the failed attempt wrote after its last checkpoint).
+ * - `recover(held, adopted)` on a restore, before those commits: remove work in progress that no
+ *   checkpoint holds (what the failed attempt wrote after its last checkpoint). On a
+ *   restore at a lower parallelism, `adopted` lists the old subtasks (beyond this one's own
+ *   index) whose transactions this subtask took over: their leftovers are its to remove too.
  *
  * Without checkpointing, the end of input prepares and commits at once.
  */
@@ -24,7 +26,7 @@ export interface TwoPhaseCommitSink<T, C> {
   write(value: T): void;
   prepareCommit(checkpointId: number): C | null;
   commit(committables: readonly C[]): void;
-  recover?(held: readonly C[]): void;
+  recover?(held: readonly C[], adopted?: readonly number[]): void;
   close?(): void;
 }
 

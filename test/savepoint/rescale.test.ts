@@ -131,3 +131,21 @@ test('a corrupt savepoint is refused, naming the damaged file', async (t) => {
   const missing = await t.throwsAsync(submit(job(`out=${join(dir, 'out')}`), { parallelism: 2, checkpointInterval: 50, fromSavepoint: join(dir, 'sp') }));
   t.regex(missing!.message, /holds no _metadata: .* \(it holds sp-\d+: name one of them\)/);
 });
+
+test('on a scale-down the file sink removes the work in progress of the old subtasks it took over', async (t) => {
+  const { partFileName, newRunId } = await import('../../core/sinks/part-files.ts');
+  const dir = tmp();
+  const out = join(dir, 'out');
+  const hold = join(dir, 'hold');
+  const options = { maxParallelism: 16, checkpointInterval: 50, restartStrategy: 'none' as const };
+  const first = await submit(job(`hold=${hold}&out=${out}`), { ...options, parallelism: 3, checkpointDir: join(dir, 'ck1') });
+  await untilEmitted(first, N / 2);
+  const sp = await first.savepoint(join(dir, 'sp'));
+  await first.cancel();
+  // What old subtask 2 (gone at parallelism 2) was writing when the first run died.
+  const stray = join(out, `${partFileName('out', newRunId(), 2, 0, 99)}.inprogress`);
+  writeFileSync(stray, '[1,1,1,1]\n');
+  await (await submit(job(`out=${out}`), { ...options, parallelism: 2, checkpointDir: join(dir, 'ck2'), fromSavepoint: sp.path })).done;
+  t.false(existsSync(stray), 'subtask 0 took over old subtask 2 and removed its leftover');
+  checkRows(t, committed(out));
+});
