@@ -231,7 +231,21 @@ export class InputGate {
     return frames > 0;
   }
 
-  /** Positions the channel on its next frame: restored channel state first, then the ring. */
+  /** Channels whose restored channel state is not replayed yet. */
+  private replaying = 0;
+
+  /** Restored channel state for `ch`: read before any ring of this gate (see nextFrame). */
+  replayOn(ch: InputChannel, queue: FrameQueue): void {
+    if (ch.replay === null) this.replaying++;
+    ch.replay = queue;
+  }
+
+  /**
+   * Positions the channel on its next frame: restored channel state first, then the ring.
+   * No ring is read while any channel of the gate still replays (as Flink requests its
+   * partitions only once a gate's recovered state is consumed): a rescale re-routes a key's
+   * in-flight records onto one channel while its newer records may come on another.
+   */
   private nextFrame(ch: InputChannel): boolean {
     if (ch.replay !== null) {
       if (ch.replay.next()) {
@@ -239,8 +253,10 @@ export class InputGate {
         return true;
       }
       ch.replay = null;
+      this.replaying--;
     }
     this.curFromReplay = false;
+    if (this.replaying > 0) return false;
     return ch.consumer.next();
   }
 
@@ -551,6 +567,7 @@ export class InputGate {
       if (this.o.unaligned && a !== null && this.actsOn(a)) return true;
       if (ch.blocked) continue;
       if (ch.replay !== null && !ch.replay.empty) return true;
+      if (this.replaying > 0 && ch.replay === null) continue;
       if (before(c.position, c.poll()) || a !== null) return true;
     }
     return false;

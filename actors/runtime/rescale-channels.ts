@@ -53,6 +53,8 @@ export function channelsFor(o: {
   readonly old: readonly ChannelState[];
   readonly tasks: Readonly<Record<string, TaskLayout>>;
   readonly edges: readonly Edge[];
+  /** Every network edge of the job: in-flight records on one it no longer has are refused. */
+  readonly allEdges: readonly Edge[];
   readonly taskId: number;
   readonly uids: readonly string[];
   readonly slot: number;
@@ -63,6 +65,17 @@ export function channelsFor(o: {
   const inputs: PersistedChannel[] = [];
   const outputs: PersistedChannel[] = [];
   const all = o.old.flatMap((cs) => [...cs.inputs.map((pc) => ({ pc, side: 0 })), ...cs.outputs.map((pc) => ({ pc, side: 1 }))]);
+  // In-flight records into this chain on an edge the job no longer has (its ends are chained
+  // now, or its producer is gone): no channel can take them, and dropping them loses records.
+  for (const x of all) {
+    const k = parse(x.pc.channel);
+    if (k === null || !o.uids.includes(k.to) || x.pc.frames.byteLength === 0) continue;
+    if (!o.allEdges.some((e) => prefixOf(e) === k.from && e.toNode.uid === k.to)) {
+      throw new WeirError(`the checkpoint holds in-flight records on ${x.pc.channel}, and in this job '${k.from.split('#')[0]}' -> '${k.to}' is no `
+        + `longer a network edge (chained now, or its producer is gone): restore it with the layout it was taken with, or from a savepoint`,
+      { uid: k.to, subtask: o.slot, unrecoverable: true });
+    }
+  }
   for (const e of o.edges) {
     const from = prefixOf(e);
     const to = e.toNode.uid;
@@ -78,7 +91,7 @@ export function channelsFor(o: {
     }
     if (!intoHere) continue;
     const oldConsumers = oldParallelism(o.tasks, to)!;
-    if (e.partitioner === 'broadcast' && o.keyedConsumer) {
+    if (e.partitioner === 'broadcast' && o.keyedConsumer && oldConsumers !== e.to.parallelism) {
       throw new WeirError(`the checkpoint holds in-flight records on the broadcast edge '${from}' -> '${to}', whose consumer keeps keyed `
         + `state: restored at another parallelism, a broadcast record would be applied to some keys twice or not at all (Flink turns `
         + `unaligned checkpoints off there); restore at the same parallelism, or from a savepoint`, { uid: to, subtask: o.slot, unrecoverable: true });

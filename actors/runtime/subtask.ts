@@ -362,7 +362,7 @@ export class Subtask {
       if (ch.codec.descriptor !== p.codec) {
         throw new WeirError(`the checkpoint's in-flight records on ${p.channel} were written with codec ${p.codec}; this job reads it with ${ch.codec.descriptor}`, where);
       }
-      ch.replay = new FrameQueue(p.frames, p.skip);
+      this.wire.gate!.replayOn(ch, new FrameQueue(p.frames, p.skip));
     }
     for (const p of channels.outputs) {
       const w = this.writers.find((x) => x.channels.some((c) => c.key === p.channel));

@@ -135,7 +135,13 @@ export function request(socket: string, req: Request, timeoutMs = 0): Promise<Re
       const nl = buf.indexOf('\n');
       if (nl < 0) return;
       conn.end();
-      const reply = JSON.parse(buf.slice(0, nl)) as Record<string, unknown>;
+      let reply: Record<string, unknown>;
+      try {
+        reply = JSON.parse(buf.slice(0, nl)) as Record<string, unknown>;
+      } catch {
+        rej(new WeirError(`the job's control endpoint answered something that is not JSON: ${buf.slice(0, 200)}`));
+        return;
+      }
       if (reply['ok'] !== true) rej(new WeirError(String(reply['error'])));
       else res(reply);
     });

@@ -343,19 +343,22 @@ export class CheckpointCoordinator {
       this.settle(stats);
       return;
     }
+    // After a stop-with-savepoint the same command resumes from it: the pointer is durable
+    // before anything commits, or the stop is given up (the job runs on).
+    if (sp !== null) {
+      try {
+        this.s.stoppedWith?.({ id: p.id, path });
+      } catch (err) {
+        this.pending = p;
+        this.abort(p.id, `the resume pointer could not be written into ${this.s.dir}: ${(err as Error).message}`);
+        return;
+      }
+      this.suspended = true;
+    }
     // The job commits what the checkpoint covers (collect epochs) before any subtask hears of it.
     this.s.completed(stats, finished);
     // Every subtask learns of it through the mailbox; a complete checkpoint subsumes older ones.
     // After a stop-with-savepoint they commit and end (SUSPEND): nothing more is triggered.
-    // The same command resumes from it: the pointer is durable before anything commits.
-    if (sp !== null) {
-      this.suspended = true;
-      try {
-        this.s.stoppedWith?.({ id: p.id, path });
-      } catch (err) {
-        process.emitWarning(`could not record the stop's savepoint in ${this.s.dir}: ${(err as Error).message}`, 'WeirWarning');
-      }
-    }
     Atomics.store(this.s.control, COMPLETED, p.id);
     this.s.ringAll();
     if (sp !== null) {

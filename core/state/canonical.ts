@@ -125,7 +125,9 @@ export function* decodeTable(table: CanonicalTable, range: KeyGroupRange, where:
     // The default namespace, the common case, without decoding it.
     let namespace = '';
     let end = key.end + EMPTY_NAMESPACE.length;
-    if (!(k.length >= end && k[key.end] === EMPTY_NAMESPACE[0] && (EMPTY_NAMESPACE.length === 1 || k[key.end + 1] === EMPTY_NAMESPACE[1]))) {
+    let isEmpty = k.length >= end;
+    for (let b = 0; isEmpty && b < EMPTY_NAMESPACE.length; b++) isEmpty = k[key.end + b] === EMPTY_NAMESPACE[b];
+    if (!isEmpty) {
       const ns = decodeKeyAt(k, key.end);
       if (typeof ns.key !== 'string') throw new WeirError(`${where}: a state key's namespace is not a string`);
       namespace = ns.key;

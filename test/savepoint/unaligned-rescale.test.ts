@@ -69,13 +69,47 @@ for (const c of cases) {
   });
 }
 
+test('in-flight records re-routed by a rescale keep each key\'s order: a gate replays them all before it reads a ring', async (t) => {
+  const n = 20_000;
+  const dir = mkdtempSync(join(tmpdir(), 'weir-uc-order-'));
+  const out = join(dir, 'out');
+  const order = (q: string) => new URL(`../fixtures/jobs/keyed-order.ts?n=${n}&${q}`, import.meta.url);
+  const options = { maxParallelism: 16, unaligned: true, ringCapacity: 4096, restartStrategy: 'none' as const };
+  const first = await submit(order(`slowUs=400&out=${out}`), { ...options, parallelism: 2, checkpointInterval: 60_000, checkpointDir: join(dir, 'ck1') });
+  await untilEmitted(first, 3000);
+  const chk = await first.triggerCheckpoint();
+  await first.cancel();
+  t.true(persistedOn(chk.path, /^pass\[\d+\]->count\[\d+\]$/) > 0, 'in flight between the pass and the count');
+  // The pass goes 2 -> 3, the count stays at 2: the edge into the count changed at its producer only.
+  await (await submit(order(`slowUs=50&out=${out}`), { ...options, parallelism: 3, checkpointInterval: 60_000, checkpointDir: join(dir, 'ck2'), fromSavepoint: chk.path })).done;
+  const rows = committed(out) as unknown as [number, number, number][];
+  t.is(rows.length, n);
+  t.is(new Set(rows.map((r) => r[1])).size, n);
+  const byKey = new Map<number, [number, number, number][]>();
+  for (const r of rows) byKey.set(r[0], [...(byKey.get(r[0]) ?? []), r]);
+  let violations = 0;
+  for (const list of byKey.values()) {
+    list.sort((a, b) => a[2] - b[2]);
+    for (let i = 1; i < list.length; i++) if (list[i]![1] < list[i - 1]![1]) violations++;
+  }
+  t.is(violations, 0, 'per key, values in the order the source emitted them');
+});
+
 test('a broadcast edge into keyed state is refused on a rescale, naming the edge', (t) => {
   const from = { id: 0, parallelism: 3 };
   const to = { id: 1, parallelism: 3, maxParallelism: 16 };
   const e = { id: 0, from, to, fromNode: { uid: 'rules', inputs: [] }, toNode: { uid: 'apply', inputs: [] }, tag: null, partitioner: 'broadcast', codec: 'general' } as unknown as Edge;
   const old = [{ format: 1, frameFormat: 1, inputs: [{ channel: 'rules[0]->apply[1]', codec: generalCodec().descriptor, skip: 0, frames: new Uint8Array(0) }], outputs: [] }];
   const tasks = { 0: { parallelism: 2, maxParallelism: 16, uids: ['rules'] }, 1: { parallelism: 2, maxParallelism: 16, uids: ['apply'] } };
-  const call = (keyedConsumer: boolean) => channelsFor({ old, tasks, edges: [e], taskId: 1, uids: ['apply'], slot: 0, codecOf: () => generalCodec(), keyedConsumer });
+  const call = (keyedConsumer: boolean, edge = e) => channelsFor({
+    old, tasks, edges: [edge], allEdges: [edge], taskId: 1, uids: ['apply'], slot: 0, codecOf: () => generalCodec(), keyedConsumer,
+  });
   t.throws(() => call(true), { message: /in-flight records on the broadcast edge 'rules' -> 'apply', whose consumer keeps keyed state/ });
   t.notThrows(() => call(false));
+  // Only the producer rescaled: new subtask k is old subtask k, no broadcast record can apply twice.
+  t.notThrows(() => call(true, { ...e, to: { ...to, parallelism: 2 } } as unknown as Edge));
+  // An edge the job no longer has (its ends chained now): refused rather than dropped.
+  const withFrames = [{ ...old[0]!, inputs: [{ ...old[0]!.inputs[0]!, frames: new Uint8Array(8) }] }];
+  t.throws(() => channelsFor({ old: withFrames, tasks, edges: [], allEdges: [], taskId: 1, uids: ['apply'], slot: 1, codecOf: () => generalCodec(), keyedConsumer: false }),
+    { message: /in-flight records on rules\[0\]->apply\[1\], and in this job 'rules' -> 'apply' is no longer a network edge/ });
 });
