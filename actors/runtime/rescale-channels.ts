@@ -14,7 +14,7 @@ import type { ChannelState, PersistedChannel } from '../../core/checkpoint/chann
 import { FrameBuffer, FrameQueue } from '../../core/checkpoint/channel-state.ts';
 import { FrameKind } from '../../core/channel/frames.ts';
 import type { Codec } from '../../core/codec/codec.ts';
-import type { TaskLayout } from '../../core/coordinator/deploy.ts';
+import type { EdgeLayout, TaskLayout } from '../../core/coordinator/deploy.ts';
 import { WeirError } from '../../core/errors.ts';
 import { channelKey, targetsOf } from '../../core/graph/channels.ts';
 import type { Edge } from '../../core/graph/plan.ts';
@@ -28,11 +28,16 @@ function oldParallelism(tasks: Readonly<Record<string, TaskLayout>>, uid: string
   return Object.values(tasks).find((t) => t.uids.includes(uid))?.parallelism;
 }
 
-/** Whether an edge's old channels are gone: one of its ends runs at another parallelism. */
-export function edgeChanged(e: Edge, tasks: Readonly<Record<string, TaskLayout>>): boolean {
+/**
+ * Whether an edge's old channels are gone: one of its ends runs at another parallelism, or
+ * its partitioner changed (a channel j->i then means another set of records).
+ */
+export function edgeChanged(e: Edge, tasks: Readonly<Record<string, TaskLayout>>, edges?: readonly EdgeLayout[]): boolean {
   const p = oldParallelism(tasks, e.fromNode.uid);
   const c = oldParallelism(tasks, e.toNode.uid);
-  return p !== undefined && c !== undefined && (p !== e.from.parallelism || c !== e.to.parallelism);
+  if (p === undefined || c === undefined) return false;
+  const old = edges?.find((x) => x.from === prefixOf(e) && x.to === e.toNode.uid);
+  return p !== e.from.parallelism || c !== e.to.parallelism || (old !== undefined && old.partitioner !== e.partitioner);
 }
 
 const KEY = /^(.*)\[(\d+)\]->(.*)\[(\d+)\]$/;
@@ -52,6 +57,8 @@ const prefixOf = (e: Edge) => `${e.fromNode.uid}${e.tag === null ? '' : `#${e.ta
 export function channelsFor(o: {
   readonly old: readonly ChannelState[];
   readonly tasks: Readonly<Record<string, TaskLayout>>;
+  /** The old job's edges and partitioners (absent for checkpoints that did not record them). */
+  readonly oldEdges?: readonly EdgeLayout[];
   readonly edges: readonly Edge[];
   /** Every network edge of the job: in-flight records on one it no longer has are refused. */
   readonly allEdges: readonly Edge[];
@@ -82,7 +89,12 @@ export function channelsFor(o: {
     const onEdge = all.map((x) => ({ ...x, k: parse(x.pc.channel) })).filter((x) => x.k !== null && x.k.from === from && x.k.to === to);
     if (onEdge.length === 0) continue;
     const intoHere = e.to.id === o.taskId;
-    if (!edgeChanged(e, o.tasks)) {
+    // Two edges between one pair (a self-union) share channel keys: their frames cannot be told apart.
+    if (o.allEdges.filter((x) => prefixOf(x) === from && x.toNode.uid === to).length > 1) {
+      throw new WeirError(`the checkpoint holds in-flight records on '${from}' -> '${to}', which this job connects twice (a union of a stream `
+        + `with itself): its channels cannot be told apart; restore from a savepoint (aligned)`, { uid: to, subtask: o.slot, unrecoverable: true });
+    }
+    if (!edgeChanged(e, o.tasks, o.oldEdges)) {
       for (const x of onEdge) {
         if (intoHere && x.side === 0 && x.k!.i === o.slot) inputs.push(x.pc);
         if (o.uids.includes(e.fromNode.uid) && x.side === 1 && x.k!.j === o.slot) outputs.push(x.pc);

@@ -50,7 +50,7 @@ export function restoredChain(spec: RestoreSpec, task: Task, slot: number, read:
     if (old.length === 0) return undefined;
     const keyedConsumer = uids.some((u) => (descriptors[u] ?? []).some((d) => !d.signature.startsWith('operator-list<')));
     return channelsFor({
-      old, tasks: spec.tasks, taskId: task.id, uids, slot, codecOf: plan.codecOf, keyedConsumer, allEdges: plan.edges,
+      old, tasks: spec.tasks, oldEdges: spec.edges, taskId: task.id, uids, slot, codecOf: plan.codecOf, keyedConsumer, allEdges: plan.edges,
       edges: plan.edges.filter((e) => e.to.id === task.id || uids.includes(e.fromNode.uid)),
     });
   };

@@ -1,12 +1,17 @@
 // Checks a checkpoint or savepoint against the job about to start from it: operator uids, key groups, layout.
 import { WeirError } from '../errors.ts';
 import type { JobPlan } from '../graph/plan.ts';
-import type { TaskLayout } from '../coordinator/deploy.ts';
+import type { EdgeLayout, TaskLayout } from '../coordinator/deploy.ts';
 import type { CheckpointMetadata, RestorableCheckpoint } from './storage.ts';
 
 /** The tasks of a plan as a checkpoint records them. */
 export function layoutOf(p: JobPlan): Record<string, TaskLayout> {
   return Object.fromEntries(p.tasks.map((t) => [String(t.id), { parallelism: t.parallelism, maxParallelism: t.maxParallelism, uids: t.nodes.map((n) => n.uid) }]));
+}
+
+/** The network edges of a plan as a checkpoint records them: the channel key's producer part, the consumer, the partitioner. */
+export function edgeLayoutOf(p: JobPlan): EdgeLayout[] {
+  return p.edges.map((e) => ({ from: `${e.fromNode.uid}${e.tag === null ? '' : `#${e.tag}`}`, to: e.toNode.uid, partitioner: e.partitioner }));
 }
 
 /** Uids with keyed state (not only operator lists) in a checkpoint: their key groups are fixed. */

@@ -2,7 +2,7 @@
 import { cpSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { crc32 } from 'node:zlib';
-import type { StateDescriptors, StateFile, TaskLayout } from '../coordinator/deploy.ts';
+import type { EdgeLayout, StateDescriptors, StateFile, TaskLayout } from '../coordinator/deploy.ts';
 import { fsyncPath, writeFileDurably } from '../durable.ts';
 import { processAlive } from '../process-alive.ts';
 import { WeirError } from '../errors.ts';
@@ -35,6 +35,8 @@ export interface CheckpointMetadata {
   readonly state: StateDescriptors;
   /** The job's tasks by id: parallelism, key groups and operator uids in chain order. */
   readonly tasks?: Readonly<Record<string, TaskLayout>>;
+  /** The job's network edges (channel key prefix, consumer uid, partitioner): an edge whose partitioner changed is rescaled. */
+  readonly edges?: readonly EdgeLayout[];
   readonly stateBackend?: 'heap' | 'lmdb';
   /** Operator uids with any state: a restore into a job without one of them is refused (allowNonRestoredState). */
   readonly stateful?: readonly string[];

@@ -150,7 +150,7 @@ export class Attempt {
         doorbells: this.doorbells, control, rings, port: port2, runDir: attemptDir, progress: this.progress.buffer as SharedArrayBuffer,
         checkpointDir: cp?.dir, finished: finishedWords,
         restore: cp?.restore == null ? undefined
-          : { files: cp.restore.files, tasks: cp.restore.metadata.tasks, stateBackend: cp.restore.metadata.stateBackend },
+          : { files: cp.restore.files, tasks: cp.restore.metadata.tasks, edges: cp.restore.metadata.edges, stateBackend: cp.restore.metadata.stateBackend },
       };
       return pool.run(deploy, { transferList: [port2] })
         .then(async (m: SlotResult) => {

@@ -48,7 +48,7 @@ export interface CheckpointingSpec {
   /** A subtask finished: its consumers may take a trigger its barrier will never bring them. */
   readonly finished?: (taskId: number, subtask: number) => void;
   readonly nextId: () => number;
-  readonly identity: Pick<CheckpointMetadata, 'job' | 'fingerprint' | 'runId' | 'maxParallelism' | 'tasks' | 'stateBackend' | 'origin'>;
+  readonly identity: Pick<CheckpointMetadata, 'job' | 'fingerprint' | 'runId' | 'maxParallelism' | 'tasks' | 'edges' | 'stateBackend' | 'origin'>;
   /** A checkpoint, or a stop-with-savepoint, completed: what it covers is committed. (A plain savepoint commits nothing.) */
   readonly completed: (stats: CheckpointStats, finished: ReadonlySet<string>) => void;
   /** A stop-with-savepoint completed: record it (the resume pointer), before anything commits. */

@@ -39,6 +39,14 @@ export interface RestoreSpec {
   readonly tasks?: Readonly<Record<string, TaskLayout>>;
   /** The old job's state backend (absent for checkpoints of earlier versions). */
   readonly stateBackend?: 'heap' | 'lmdb';
+  /** The old job's network edges: channel key prefix (producer uid and output), consumer uid, partitioner. */
+  readonly edges?: readonly EdgeLayout[];
+}
+
+export interface EdgeLayout {
+  readonly from: string;
+  readonly to: string;
+  readonly partitioner: string;
 }
 
 export interface TaskLayout {

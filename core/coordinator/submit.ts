@@ -4,7 +4,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { decideRestart, NO_RESTARTS_YET } from '../checkpoint/restart-strategy.ts';
 import { clearStagedSavepoints, discardCheckpoints, latestValidCheckpoint, lockCheckpointDir, nextCheckpointId, readResumePointer, readSavepointDir, writeResumePointer } from '../checkpoint/storage.ts';
-import { checkRestore, layoutOf, restoredMaxParallelism } from '../checkpoint/restore-plan.ts';
+import { checkRestore, edgeLayoutOf, layoutOf, restoredMaxParallelism } from '../checkpoint/restore-plan.ts';
 import type { RestorableCheckpoint } from '../checkpoint/storage.ts';
 import { WeirError } from '../errors.ts';
 import { plan } from '../graph/plan.ts';
@@ -166,7 +166,7 @@ export async function submit(job: URL | string, options: Partial<JobOptions> = {
   const identity = {
     job: jobUrl, fingerprint: p.fingerprint, runId: newRunId(),
     maxParallelism: Object.fromEntries(p.tasks.map((t) => [String(t.id), t.maxParallelism])),
-    tasks: layoutOf(p), stateBackend: resolved.stateBackend,
+    tasks: layoutOf(p), edges: edgeLayoutOf(p), stateBackend: resolved.stateBackend,
     // The savepoint this lineage began from: the same command after a crash resumes from its checkpoints.
     origin: sameLineage ? restoreFrom!.metadata.origin : origin ?? (restoreFrom !== null ? restoreFrom.path : undefined),
   };

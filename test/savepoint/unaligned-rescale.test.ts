@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { submit } from '../../core/index.ts';
 import { readChannelState } from '../../core/checkpoint/channel-state.ts';
-import { channelsFor } from '../../actors/runtime/rescale-channels.ts';
+import { channelsFor, edgeChanged } from '../../actors/runtime/rescale-channels.ts';
 import { generalCodec } from '../../core/codec/general.ts';
 import type { Edge } from '../../core/graph/plan.ts';
 import type { Row } from '../fixtures/jobs/rescale.ts';
@@ -112,4 +112,13 @@ test('a broadcast edge into keyed state is refused on a rescale, naming the edge
   const withFrames = [{ ...old[0]!, inputs: [{ ...old[0]!.inputs[0]!, frames: new Uint8Array(8) }] }];
   t.throws(() => channelsFor({ old: withFrames, tasks, edges: [], allEdges: [], taskId: 1, uids: ['apply'], slot: 1, codecOf: () => generalCodec(), keyedConsumer: false }),
     { message: /in-flight records on rules\[0\]->apply\[1\], and in this job 'rules' -> 'apply' is no longer a network edge/ });
+  // Two edges between one pair (a self-union): their channels share keys, so such a restore is refused.
+  t.throws(() => channelsFor({ old: withFrames, tasks, edges: [e], allEdges: [e, { ...e, id: 1 } as Edge], taskId: 1, uids: ['apply'], slot: 1, codecOf: () => generalCodec(), keyedConsumer: false }),
+    { message: /which this job connects twice/ });
+  // Same parallelism at both ends, another partitioner: the old channels mean other records, so the edge is rescaled.
+  const same = { 0: { parallelism: 3, maxParallelism: 16, uids: ['rules'] }, 1: { parallelism: 3, maxParallelism: 16, uids: ['apply'] } };
+  const rebalance = { ...e, partitioner: 'rebalance' } as unknown as Edge;
+  t.false(edgeChanged(rebalance, same, [{ from: 'rules', to: 'apply', partitioner: 'rebalance' }]));
+  t.true(edgeChanged(rebalance, same, [{ from: 'rules', to: 'apply', partitioner: 'keyBy' }]));
+  t.false(edgeChanged(rebalance, same), 'a checkpoint that did not record its edges: only parallelism counts');
 });
