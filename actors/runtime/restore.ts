@@ -8,13 +8,11 @@ import { subtaskKey } from '../../core/coordinator/deploy.ts';
 import type { RestoreSpec } from '../../core/coordinator/deploy.ts';
 import type { Task } from '../../core/graph/plan.ts';
 import type { OperatorStateSnapshot } from '../../core/state/operator-state.ts';
+import type { RestoredPart as SpiRestoredPart } from '../../core/api/operator.ts';
 import type { SubtaskState } from './subtask.ts';
 
-export interface RestoredPart {
-  readonly subtask: number;
-  readonly parallelism: number;
-  /** What the operator's snapshotState returned (undefined: it has none). */
-  readonly state: unknown;
+/** The SPI's part (subtask, parallelism, snapshot; undefined state: it has none) and its operator lists. */
+export interface RestoredPart extends SpiRestoredPart {
   readonly lists: OperatorStateSnapshot | undefined;
 }
 
@@ -32,7 +30,7 @@ export interface RestoredChain {
   readonly operators: Readonly<Record<string, RestoredOperator>>;
   /** The keyed state and operator lists each uid had registered, as the parts say. */
   readonly descriptors: SubtaskState['descriptors'];
-  /** The in-flight frames to replay (same layout only). */
+  /** The in-flight frames to replay: this subtask's own channels, and re-routed records of rescaled edges (rescale-channels.ts). */
   readonly channels: ChannelState | undefined;
 }
 

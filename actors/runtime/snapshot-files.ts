@@ -13,7 +13,6 @@ import type { SnapshotTarget } from '../../core/state/backend.ts';
 import { channelStateFile, encodeChannelState, persistedBytesOf } from '../../core/checkpoint/channel-state.ts';
 import type { CheckpointHooks, SubtaskState } from './subtask.ts';
 import type { RestoredChain } from './restore.ts';
-import { readSubtaskState } from '../../core/checkpoint/read-savepoint.ts';
 
 /**
  * Hooks for one subtask. The state is serialized on the actor's thread (the copy must be
@@ -117,7 +116,4 @@ async function writeDurably(dir: string, name: string, bytes: Uint8Array): Promi
   return { name, bytes: bytes.byteLength, crc32: crc32(bytes) };
 }
 
-/** A subtask's state file (core/checkpoint/read-savepoint.ts reads it). */
-export function readState(file: string): SubtaskState {
-  return readSubtaskState(file) as SubtaskState;
-}
+

@@ -27,7 +27,8 @@ import { restoredChain } from './restore.ts';
 import type { SubtaskState } from './subtask.ts';
 import { RecordWriter } from './record-writer.ts';
 import { runScheduler } from './scheduler.ts';
-import { checkpointHooks, readState } from './snapshot-files.ts';
+import { checkpointHooks } from './snapshot-files.ts';
+import { readSubtaskState } from '../../core/checkpoint/read-savepoint.ts';
 import { subtaskKey } from '../../core/coordinator/deploy.ts';
 import { Subtask } from './subtask.ts';
 
@@ -98,7 +99,7 @@ function wire(deploy: DeployMessage, p: JobPlan, control: Int32Array,
   const states = new Map<string, SubtaskState>();
   const readOnce = (file: string) => {
     let s = states.get(file);
-    if (s === undefined) states.set(file, (s = readState(file)));
+    if (s === undefined) states.set(file, (s = readSubtaskState(file) as SubtaskState));
     return s;
   };
   const channelStates = new Map<string, ChannelState>();

@@ -307,6 +307,9 @@ export class CheckpointCoordinator {
       else {
         completeCheckpoint(this.s.dir, metadata, finishedFrom, savepointStaging(this.s.dir, p.id));
         path = moveSavepoint(savepointStaging(this.s.dir, p.id), sp.dir);
+        // After a stop the same command resumes from it: the pointer is durable before anything
+        // commits, or the stop is given up (the job runs on).
+        if (sp.stop) this.s.stoppedWith?.({ id: p.id, path });
       }
     } catch (err) {
       this.abort(p.id, `completing it failed: ${(err as Error).message}`);
@@ -343,18 +346,7 @@ export class CheckpointCoordinator {
       this.settle(stats);
       return;
     }
-    // After a stop-with-savepoint the same command resumes from it: the pointer is durable
-    // before anything commits, or the stop is given up (the job runs on).
-    if (sp !== null) {
-      try {
-        this.s.stoppedWith?.({ id: p.id, path });
-      } catch (err) {
-        this.pending = p;
-        this.abort(p.id, `the resume pointer could not be written into ${this.s.dir}: ${(err as Error).message}`);
-        return;
-      }
-      this.suspended = true;
-    }
+    if (sp !== null) this.suspended = true;
     // The job commits what the checkpoint covers (collect epochs) before any subtask hears of it.
     this.s.completed(stats, finished);
     // Every subtask learns of it through the mailbox; a complete checkpoint subsumes older ones.

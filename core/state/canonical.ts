@@ -1,4 +1,4 @@
-// The canonical form of keyed state: per table, its value serializer and (key, value) byte pairs in key order.
+// The canonical form of keyed state: per table, its value serializer and (key, value) byte pairs, key groups in order.
 //
 // A key is the LMDB layout (core/state/lmdb-keys.ts): key group (u16, big-endian) | key |
 // namespace | user key (MapState only), each part in the canonical key encoding; a value is
@@ -10,7 +10,6 @@ import { encodeKey } from '../keys/encoding.ts';
 import type { Key } from '../keys/encoding.ts';
 import type { KeyGroupRange } from '../keys/key-groups.ts';
 import { WeirError } from '../errors.ts';
-import { compareBytes } from './bytes.ts';
 import { serializerFromDescriptor } from './serializers.ts';
 import type { ValueSerializer } from './backend.ts';
 
@@ -67,25 +66,6 @@ export interface CanonicalEntry {
   /** The MapState key; undefined for the other kinds. */
   readonly userKey: Key | undefined;
   readonly value: unknown;
-}
-
-/** Packs (key, value) pairs, sorting them by key first. */
-export function packPairs(pairs: [Uint8Array, Uint8Array][]): Uint8Array {
-  pairs.sort((a, b) => compareBytes(a[0], b[0]));
-  let n = 0;
-  for (const [k, v] of pairs) n += 8 + k.length + v.length;
-  const out = new Uint8Array(n);
-  const view = new DataView(out.buffer);
-  let at = 0;
-  for (const [k, v] of pairs) {
-    view.setUint32(at, k.length, true);
-    out.set(k, at + 4);
-    at += 4 + k.length;
-    view.setUint32(at, v.length, true);
-    out.set(v, at + 4);
-    at += 4 + v.length;
-  }
-  return out;
 }
 
 /** The raw pairs of a packed table; `where` names it in the error a truncated one gets. */

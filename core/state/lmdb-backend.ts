@@ -5,7 +5,6 @@ import { basename, join } from 'node:path';
 import { checkKeyGroup } from './key-check.ts';
 import { open } from 'lmdb';
 import type { Database, RootDatabase } from 'lmdb';
-import { copyBytes } from '../bytes.ts';
 import { fsyncPath } from '../durable.ts';
 import { WeirError } from '../errors.ts';
 import { keyId } from '../keys/key-id.ts';
@@ -17,7 +16,7 @@ import { LmdbTable } from './lmdb-table.ts';
 import type { TableHost } from './lmdb-table.ts';
 import { DEFERRED, WriteCache } from './write-cache.ts';
 import { heapToCanonical } from './heap-backend.ts';
-import { lmdbPairsToCanonical, packPairs } from './canonical.ts';
+import { lmdbPairsToCanonical, PairWriter } from './canonical.ts';
 import type { EnvironmentReader } from './canonical.ts';
 import { tmpdir } from 'node:os';
 import type { CacheEntry, CacheStats } from './write-cache.ts';
@@ -167,24 +166,7 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
     const names = [...new Set([...this.tables.keys(), ...this.restored.keys()])];
     for (const name of names) {
       const db = this.tables.get(name)?.db ?? this.restored.get(name)!;
-      // One growing buffer per table, not an object per entry: 1M keys cost a few copies, not 2M allocations.
-      let out = Buffer.allocUnsafe(1 << 16);
-      let p = 0;
-      for (const { key, value } of db.getRange({})) {
-        const need = p + 8 + key.length + value.length;
-        if (need > out.length) {
-          const grown = Buffer.allocUnsafe(Math.max(need, out.length * 2));
-          out.copy(grown, 0, 0, p);
-          out = grown;
-        }
-        out.writeUInt32LE(key.length, p);
-        key.copy(out, p + 4);
-        p += 4 + key.length;
-        out.writeUInt32LE(value.length, p);
-        out.set(value, p + 4);
-        p += 4 + value.length;
-      }
-      tables[name] = copyBytes(out.subarray(0, p));
+      tables[name] = pairsOf(db);
     }
     const descriptors = this.descriptors(names);
     if (!canonical) return { kind: 'lmdb', tables, descriptors };
@@ -361,14 +343,23 @@ function withEnvironmentCopy<T>(file: string, scratchPrefix: string, use: (env: 
   }
 }
 
+/** A table's pairs in key order, packed (one growing buffer, not an object per entry: 1M keys cost a few copies). */
+function pairsOf(db: Database<Uint8Array, Buffer>): Uint8Array {
+  const w = new PairWriter();
+  const key: Uint8Array[] = [];
+  for (const e of db.getRange({})) {
+    key[0] = e.key;
+    w.write(key, e.value);
+  }
+  return w.bytes();
+}
+
 /** A checkpoint's copied environment as canonical tables (for a restore into the heap backend). */
 export const readEnvironmentCopy: EnvironmentReader = (file, uid, tables, descriptors) => withEnvironmentCopy(file, join(tmpdir(), 'weir-restore-'), (copy) => {
   const out: Record<string, Uint8Array> = {};
   for (const name of tables) {
     const from = copy.openDB<Uint8Array, Buffer>(`${uid}/${name}`, { keyEncoding: 'binary', encoding: 'binary', cache: false });
-    const pairs: [Uint8Array, Uint8Array][] = [];
-    for (const { key, value } of from.getRange({})) pairs.push([copyBytes(key), copyBytes(value)]);
-    out[name] = packPairs(pairs);
+    out[name] = pairsOf(from);
   }
   return lmdbPairsToCanonical(out, descriptors, `operator '${uid}'`);
 });

@@ -97,3 +97,20 @@ test('savepoints left staged by a process that died: a half-written one is remov
   t.true(existsSync(join(ck, 'sp-98')));
   t.true(warnings.some((w) => w.includes(`savepoint ${join(ck, 'sp-98')} completed but was never moved`)), warnings.join('\n'));
 });
+
+test('a stop-with-savepoint whose resume pointer cannot be written is given up: nothing commits and the job runs on', async (t) => {
+  const dir = tmp();
+  const ck = join(dir, 'ck');
+  const { mkdirSync } = await import('node:fs');
+  const hold = join(dir, 'hold');
+  const h = await submit(job(`hold=${hold}`), { parallelism: 2, checkpointInterval: 600_000, checkpointDir: ck });
+  await until(() => h.recordsEmitted() >= N / 2);
+  mkdirSync(join(ck, '_savepoint.tmp'));   // the pointer's temporary name is taken: its write fails
+  const e = await t.throwsAsync(h.stopWithSavepoint(join(dir, 'sp')));
+  t.regex(e!.message, /savepoint \d+ failed: completing it failed: .*_savepoint\.tmp/);
+  rmSync(join(ck, '_savepoint.tmp'), { recursive: true });
+  writeFileSync(hold, '');
+  const r = await h.done;   // not suspended: the input runs to its end
+  t.is(r.savepoint, null);
+  t.is(((r.collected['out'] ?? []) as number[]).length, N, 'every record, once');
+});
