@@ -11,6 +11,8 @@ if (argv[0] === 'init') {
   console.error(problem);
   process.exitCode = 1;
 } else {
+  // The job module and weir's own modules compile once, not on every run (see actors/runtime/worker-entry.ts).
+  (await import('node:module')).enableCompileCache();
   const { main } = await import('./cli/main.ts');
   await main(argv);
 }

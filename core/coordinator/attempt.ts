@@ -54,7 +54,7 @@ export interface AttemptResult {
 const here = import.meta.url;
 /** How long a slot's result waits for its port's 'end' (a safety net: it comes right after the last message). */
 const END_WAIT_MS = 5000;
-const WORKER_URL = new URL(`../../actors/runtime/worker${here.endsWith('.ts') ? '.ts' : '.js'}`, here).href;
+const WORKER_URL = new URL(`../../actors/runtime/worker-entry${here.endsWith('.ts') ? '.ts' : '.js'}`, here).href;
 
 const CANCEL_GRACE_MS = 2000;
 const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
