@@ -17,14 +17,19 @@
 // time where other work shares the machine. Rounds of every measurement, medians of RUNS after
 // a warm-up round, so that a figure and its baseline see the same load.
 //
-// Expect, at steady state: typed pairs >= 1.0x the hand-written loop; plain objects >= 1.5x the
-// postMessage pipeline and >= 3x RxJS groupBy; the chained job >= 0.5x its hand-written loop.
+// Then the typed job with unaligned checkpoints every second, and a source generating objects
+// in the worker followed by a filter keeping 1%, at parallelism 1 and 2, beside the same in a loop.
+//
+// Expect, at steady state: typed pairs with unaligned checkpoints >= 1.0x the hand-written loop
+// (>= 0.5x per CPU-second); whole jobs of plain objects >= 1.5x the postMessage pipeline and
+// >= 3x RxJS groupBy; the chained job >= 0.9x its loop; the generator job >= 0.9x its loop at
+// p1 and >= 1.8x at p2.
 // Run: npm run bench -- pipeline   (or: npm exec -- node native-bench/pipeline.bench.ts)
 
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { expectedSum, KEYS } from './pipeline/functions.ts';
-import { chainedLoop, keyedLoop, keyedPairLoop } from './pipeline/loop.ts';
+import { chainedLoop, generateFilterLoop, keyedLoop, keyedPairLoop } from './pipeline/loop.ts';
 import type { LoopResult } from './pipeline/loop.ts';
 import { PostPipeline } from './pipeline/post.ts';
 import { rxGroupBy, rxScan } from './pipeline/rx.ts';
@@ -37,6 +42,11 @@ const N = 4_000_000;
 /** RxJS's groupBy form manages 10K subjects: fewer records keep the bench short. */
 const N_RX = 1_000_000;
 const N_CHAINED = 10_000_000;
+/** The typed job with unaligned checkpoints every second: long enough runs to take some. */
+const N_CHECKPOINTED = 40_000_000;
+const CHECKPOINTED = { checkpointInterval: 1000, unaligned: true };
+/** The generator job: a cheap record, so many of them. */
+const N_GENERATED = 40_000_000;
 const N_TINY = 1000;
 const POST_BATCH = 1000;
 const PARALLELISM = 2;
@@ -65,6 +75,16 @@ async function timed<T>(fn: () => T | Promise<T>, check: (r: T) => void): Promis
 
 const keyedJob = (records: 'objects' | 'pairs', n: number) => async () =>
   (await runJob('keyed-count', { records, n }, WEIR_OPTIONS, { records: n, sum: n, sink: n })).ms;
+/** Checkpoints each checkpointed run completed, to show they were taken. */
+const checkpointsTaken: number[] = [];
+const checkpointedJob = (n: number) => async () => {
+  const run = await runJob('keyed-count', { records: 'pairs', n }, { ...WEIR_OPTIONS, ...CHECKPOINTED }, { records: n, sum: n, sink: n });
+  checkpointsTaken.push(run.checkpoints);
+  return run.ms;
+};
+const generatorJob = (parallelism: number, n: number) => async () =>
+  (await runJob('generate-filter', { n }, { parallelism, batchSize: WEIR_OPTIONS.batchSize, ringCapacity: WEIR_OPTIONS.ringCapacity },
+    { generator: 0, kept: n, sink: n / 100 })).ms;
 const chainedJob = (n: number) => async () =>
   (await runJob('chained', { n }, { parallelism: 1, batchSize: WEIR_OPTIONS.batchSize, ringCapacity: WEIR_OPTIONS.ringCapacity },
     { records: n, even: n, scaled: n / 2, sink: n / 2 })).ms;
@@ -84,8 +104,17 @@ const measures = {
   pairs2N: keyedJob('pairs', 2 * N),
   tiny: keyedJob('objects', N_TINY),
   threads: () => timed(() => startThreads(PARALLELISM), () => {}),
+  pairsCheckpointedN: checkpointedJob(N_CHECKPOINTED),
+  pairsCheckpointed2N: checkpointedJob(2 * N_CHECKPOINTED),
   chainedN: chainedJob(N_CHAINED),
   chained2N: chainedJob(2 * N_CHAINED),
+  generatedN: generatorJob(1, N_GENERATED),
+  generated2N: generatorJob(1, 2 * N_GENERATED),
+  generatedP2N: generatorJob(2, N_GENERATED),
+  generatedP22N: generatorJob(2, 2 * N_GENERATED),
+  generatedLoop: () => timed(() => generateFilterLoop(N_GENERATED), (r) => {
+    if (r.emitted !== N_GENERATED / 100) throw new Error(`generator loop kept ${r.emitted}`);
+  }),
   loop: () => timed(() => keyedLoop(N), (r) => checkKeyed('loop', [r], N)),
   pairLoop: () => timed(() => keyedPairLoop(N), (r) => checkKeyed('pair loop', [r], N)),
   chainedLoop: () => timed(() => chainedLoop(N_CHAINED), (r) => {
@@ -156,6 +185,10 @@ const rates = {
   post: rate(`postMessage pipeline, ${PARALLELISM} workers, arrays of ${POST_BATCH}`, 'post', N),
   rxGroupBy: rate('RxJS range > map > groupBy > mergeMap(scan)', 'rxGroupBy', N_RX),
   rxScan: rate('RxJS range > map > scan over one Map', 'rxScan', N_RX),
+  pairsCheckpointedSteady: steady('weir p2, typed pairs, unaligned checkpoints every 1 s, steady state', 'pairsCheckpointedN', 'pairsCheckpointed2N', N_CHECKPOINTED),
+  generatedSteady: steady('weir p1, generator source > filter keeping 1%, steady state', 'generatedN', 'generated2N', N_GENERATED),
+  generatedP2Steady: steady('weir p2, generator source > filter keeping 1%, steady state', 'generatedP2N', 'generatedP22N', N_GENERATED),
+  generatedLoop: rate('hand-written loop, generate > filter keeping 1%', 'generatedLoop', N_GENERATED),
   chainedSteady: steady('weir p1, map > filter > map chained, steady state', 'chainedN', 'chained2N', N_CHAINED),
   chainedWhole: rate(`weir p1, map > filter > map chained, whole job of ${formatValue(N_CHAINED)}`, 'chainedN', N_CHAINED),
   chainedLoop: rate('hand-written loop, map > filter > map', 'chainedLoop', N_CHAINED),
@@ -175,7 +208,9 @@ console.log(`  start-up: a ${N_TINY}-record keyed job takes ${tinyMs.toFixed(0)}
 
 const fig = (r: Rate) => ({ name: r.label, value: r.median, unit: 'records/s', samples: r.samples });
 const base = (r: Rate) => ({ name: r.label, value: r.median });
+console.log(`  checkpoints completed per checkpointed run: ${checkpointsTaken.slice(-2 * RUNS).join(' ')} (N, 2N alternating)\n`);
 for (const [figure, baseline, ratio] of [
+  [rates.pairsCheckpointedSteady, rates.pairLoop, 1],
   [rates.pairsSteady, rates.pairLoop, 1],
   [rates.pairsWhole, rates.pairLoop, 1],
   [rates.pairsSteady, rates.loop, 1],
@@ -185,8 +220,10 @@ for (const [figure, baseline, ratio] of [
   [rates.objectsWhole, rates.rxGroupBy, 3],
   [rates.objectsSteady, rates.rxScan, undefined],
   [rates.objectsSteady, rates.loop, undefined],
-  [rates.chainedSteady, rates.chainedLoop, 0.5],
-  [rates.chainedWhole, rates.chainedLoop, 0.5],
+  [rates.chainedSteady, rates.chainedLoop, 0.9],
+  [rates.chainedWhole, rates.chainedLoop, undefined],
+  [rates.generatedSteady, rates.generatedLoop, 0.9],
+  [rates.generatedP2Steady, rates.generatedLoop, 1.8],
 ] as const) {
   record({ ...fig(figure), baseline: base(baseline), ...(ratio === undefined ? {} : { target: { ratio } }) });
 }
@@ -194,13 +231,15 @@ for (const [figure, baseline, ratio] of [
 // than wall time. Two threads' worth of CPU per wall second is the most a p2 job can have.
 const cpuFig = (r: Rate) => ({ name: `${r.label}, per CPU-second`, value: r.perCpuSecond, unit: 'records/CPU-s' });
 const cpuBase = (r: Rate) => ({ name: `${r.label}, per CPU-second`, value: r.perCpuSecond });
-for (const [figure, baseline] of [
-  [rates.pairsSteady, rates.pairLoop],
-  [rates.objectsSteady, rates.post],
-  [rates.objectsSteady, rates.rxGroupBy],
-  [rates.chainedSteady, rates.chainedLoop],
+for (const [figure, baseline, ratio] of [
+  [rates.pairsCheckpointedSteady, rates.pairLoop, 0.5],
+  [rates.pairsSteady, rates.pairLoop, undefined],
+  [rates.objectsSteady, rates.post, undefined],
+  [rates.objectsSteady, rates.rxGroupBy, undefined],
+  [rates.chainedSteady, rates.chainedLoop, undefined],
+  [rates.generatedSteady, rates.generatedLoop, undefined],
 ] as const) {
-  record({ ...cpuFig(figure), baseline: cpuBase(baseline) });
+  record({ ...cpuFig(figure), baseline: cpuBase(baseline), ...(ratio === undefined ? {} : { target: { ratio } }) });
 }
 record({ name: `weir p2 start-up: a ${N_TINY}-record keyed job, whole`, value: tinyMs, unit: 'ms', samples: samples.tiny,
   baseline: { name: `${PARALLELISM} worker threads (.ts) that only start, started and stopped`, value: median(samples.threads) } });

@@ -4,7 +4,7 @@ import type { KeyedContext, KeyedProcessFunction, OnTimerContext, TimeDomain, Ti
 import type { OperatorContext, Output, StreamOperator } from '../../core/api/operator.ts';
 import { WeirError } from '../../core/errors.ts';
 import type { Key } from '../../core/keys/encoding.ts';
-import { keyGroupOf, keyGroupRangeForOperator } from '../../core/keys/key-groups.ts';
+import { keyGroupCache, keyGroupRangeForOperator } from '../../core/keys/key-groups.ts';
 import type { BackendSnapshot, KeyedStateBackend } from '../../core/state/backend.ts';
 import { StateDescriptor } from '../../core/state/descriptors.ts';
 import { KeyedStateStore } from '../../core/state/keyed-state.ts';
@@ -29,10 +29,11 @@ export function keyedProcessOperator(fn: Fn, keySelector: (v: unknown) => unknow
   let out: Output<unknown> | null = null;
   let domain: TimeDomain = 'EVENT_TIME';
 
+  const groupOf = keyGroupCache(ctx.maxParallelism);
   const setKey = (key: unknown) => {
     let keyGroup: number;
     try {
-      keyGroup = keyGroupOf(key as Key, ctx.maxParallelism);
+      keyGroup = groupOf(key as Key);
     } catch (err) {
       throw new WeirError(`keyBy produced a key that cannot be used: ${(err as Error).message}`, { uid: ctx.uid, subtask: ctx.subtask, cause: err });
     }

@@ -60,13 +60,14 @@ const FRAMES_PER_VISIT = 8;
 const FRAMES_PER_STEP = 64;
 /**
  * The outputs' overdraft, the priority slots, the aligned timeout and the turn's time are
- * looked at after the first record of each frame, then after every this many records while
- * records take less than SLOW_RECORD_MS each, else after every record (and after every
- * frame). So between a barrier's announcement and its snapshot an operator processes at
- * most this many fast records or one slow one, and its overdraft holds at most that many
- * calls' output.
+ * looked at after the first record of each frame, then about every SLOW_RECORD_MS: after as
+ * many records as the last ones took in that time, at most this many, and after every record
+ * once records take longer (and after every frame). So between a barrier's announcement and
+ * its snapshot an operator processes at most this many fast records (about SLOW_RECORD_MS of
+ * work) or one slow one, and its overdraft holds at most that many calls' output. The reads
+ * of the clock are what this costs: 64 instead of 8 took 10% off the CPU of a typed keyed job.
  */
-export const RECORDS_PER_CHECK = 8;
+export const RECORDS_PER_CHECK = 64;
 export const SLOW_RECORD_MS = 0.05;
 /**
  * An actor's turn ends after this long even inside a frame (looked at with the slots), so
@@ -340,8 +341,9 @@ export class InputGate {
   private between(): void {
     if (this.overdrawn()) throw INTERRUPT;
     const now = performance.now();
-    // Slow records are checked one by one; fast ones in small batches, so the checks cost little.
-    this.checkEvery = now - this.lastCheck > this.sinceCheck * SLOW_RECORD_MS ? 1 : RECORDS_PER_CHECK;
+    // Slow records are checked one by one; fast ones in batches of about SLOW_RECORD_MS, so the checks cost little.
+    const perRecord = (now - this.lastCheck) / this.sinceCheck;
+    this.checkEvery = perRecord >= SLOW_RECORD_MS ? 1 : Math.max(1, Math.min(RECORDS_PER_CHECK, Math.floor(SLOW_RECORD_MS / perRecord)));
     this.lastCheck = now;
     this.sinceCheck = 0;
     if (this.o.unaligned) this.check();

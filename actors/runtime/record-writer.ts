@@ -48,6 +48,12 @@ export class RecordWriter {
     this.maxParallelism = options.maxParallelism;
     this.channelOfSmallKey = new Int16Array(options.partitioner === 'keyBy' ? SMALL_KEYS : 0).fill(-1);
     this.channelOfGroup = new Int32Array(options.partitioner === 'keyBy' ? options.maxParallelism : 0);
+    switch (options.partitioner) {
+      case 'forward': this.add = (r) => this.addForward(r); break;
+      case 'keyBy': this.add = (r) => this.addKeyed(r); break;
+      case 'broadcast': this.add = (r) => this.addBroadcast(r); break;
+      default: this.add = (r) => this.addRoundRobin(r);
+    }
     if (options.partitioner === 'keyBy') {
       checkParallelism(options.maxParallelism, channels.length);
       for (let kg = 0; kg < options.maxParallelism; kg++) {
@@ -60,25 +66,29 @@ export class RecordWriter {
     return this.codec.descriptor;
   }
 
-  add(record: unknown): void {
+  /** Routes a record to its channel's batch; chosen once per writer by partitioner, not per record. */
+  readonly add: (record: unknown) => void;
+
+  private addForward(record: unknown): void {
     this.recordsOut++;
-    const o = this.o;
-    switch (o.partitioner) {
-      case 'forward':
-        this.push(0, record);
-        return;
-      case 'keyBy':
-        this.push(this.channelOfKey(record), record);
-        return;
-      case 'broadcast':
-        for (let i = 0; i < this.batches.length; i++) this.push(i, record);
-        return;
-      default: {
-        const i = this.next;
-        this.next = i + 1 === this.batches.length ? 0 : i + 1;
-        this.push(i, record);
-      }
-    }
+    this.push(0, record);
+  }
+
+  private addKeyed(record: unknown): void {
+    this.recordsOut++;
+    this.push(this.channelOfKey(record), record);
+  }
+
+  private addBroadcast(record: unknown): void {
+    this.recordsOut++;
+    for (let i = 0; i < this.batches.length; i++) this.push(i, record);
+  }
+
+  private addRoundRobin(record: unknown): void {
+    this.recordsOut++;
+    const i = this.next;
+    this.next = i + 1 === this.batches.length ? 0 : i + 1;
+    this.push(i, record);
   }
 
   private channelOfKey(record: unknown): number {
@@ -119,6 +129,7 @@ export class RecordWriter {
   private writeRange(ch: ChannelWriter, batch: unknown[], start: number, end: number): void {
     let payload: Uint8Array;
     try {
+      if (this.codec.recordBytes !== undefined && ch.tryWriteRecords(this.codec, batch, start, end)) return;
       payload = this.codec.encode(batch, start, end);
     } catch (err) {
       throw new WeirError(`could not encode a record for the next operator: ${(err as Error).message}`,

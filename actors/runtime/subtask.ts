@@ -100,7 +100,15 @@ const SOURCE_IDLE_POLL_MS = 5;
 export class Subtask {
   readonly task: Task;
   readonly index: number;
-  readonly counts: Record<string, OperatorCounts> = {};
+  private readonly counters: Record<string, OperatorCounts> = {};
+  /** Output counts taken from the one target that counts them (buildOutput). */
+  private readonly derivedCounts: (() => void)[] = [];
+
+  /** Records in and out per operator uid of the chain, up to date. */
+  get counts(): Record<string, OperatorCounts> {
+    for (const d of this.derivedCounts) d();
+    return this.counters;
+  }
   private readonly ops: StreamOperator<unknown, unknown>[] = [];
   private readonly outputs: Output<unknown>[] = [];
   private readonly writers: RecordWriter[] = [];
@@ -151,7 +159,7 @@ export class Subtask {
     const control = wire.checkpoints?.control;
     this.isSavepoint = control === undefined ? () => false : (id) => Atomics.load(control, SAVEPOINT) === id;
     nodes.forEach((n, i) => {
-      this.counts[n.uid] = { name: n.name, recordsIn: 0, recordsOut: 0 };
+      this.counters[n.uid] = { name: n.name, recordsIn: 0, recordsOut: 0 };
       this.ops[i] = i === 0 && this.source !== null
         ? { processElement: (v, out) => out.collect(v) }
         : createOperator(n, this.contexts[i]!, () => {
@@ -203,7 +211,7 @@ export class Subtask {
   /** The entry point of node i: counts, calls the operator, names the operator when user code throws. */
   private entry(i: number, out: Output<unknown>): Entry {
     const op = this.ops[i]!;
-    const counts = this.counts[this.task.nodes[i]!.uid]!;
+    const counts = this.counters[this.task.nodes[i]!.uid]!;
     const uid = this.task.nodes[i]!.uid;
     const subtask = this.index;
     const fail = (err: unknown): never => {
@@ -218,7 +226,7 @@ export class Subtask {
 
   private buildOutput(i: number, entries: Entry[], watermarkEntries: ((ts: number) => void)[]): Output<unknown> {
     const node = this.task.nodes[i]!;
-    const counts = this.counts[node.uid]!;
+    const counts = this.counters[node.uid]!;
     const chained = this.task.nodes
       .map((n, j) => ({ n, j }))
       .filter(({ n }) => n.inputs.length === 1 && n.inputs[0]!.node === node && this.task.nodes.indexOf(n) > i);
@@ -227,15 +235,22 @@ export class Subtask {
       ...this.wire.writersOf(node, tag).map((w) => fresh<Entry>(['w'], 'return function write(v) { w.add(v); };', w)),
     ];
     const main = targetsFor(null);
+    // With one target, whatever counts that target's input counts this node's output: the chained
+    // node's recordsIn (its only input is this node), or the writer's records. The count is read
+    // from it (syncCounts) instead of being kept a second time on every record.
+    const chainedMain = chained.filter(({ n }) => n.inputs[0]!.tag === null);
+    const writersMain = this.wire.writersOf(node, null);
+    if (main.length === 1) {
+      const from = chainedMain.length === 1 ? this.counters[chainedMain[0]!.n.uid]! : null;
+      const writer = writersMain[0];
+      this.derivedCounts.push(from !== null ? () => { counts.recordsOut = from.recordsIn; } : () => { counts.recordsOut = writer!.recordsOut; });
+    }
     const sides = new Map<string, Entry[]>();
     for (const tag of node.sideOutputs) sides.set(tag, targetsFor(tag));
     const allWriters = [null, ...node.sideOutputs].flatMap((tag) => this.wire.writersOf(node, tag));
     for (const w of allWriters) this.track(w);
     const watermarkTargets = chained.map(({ j }) => watermarkEntries[j]!);
-    const only = main.length === 1 ? main[0]! : null;
-    const fanOut: Entry = only !== null
-      ? fresh<Entry>(['counts', 'only'], 'return function collect(v) { counts.recordsOut++; only(v); };', counts, only)
-      : (v) => { counts.recordsOut++; for (const t of main) t(v); };
+    const fanOut: Entry = main.length === 1 ? main[0]! : (v) => { counts.recordsOut++; for (const t of main) t(v); };
     const check = node.outType === undefined ? null : this.typeCheck(i, node.outType as TypeInfo);
     return {
       collect: check === null ? fanOut
@@ -263,7 +278,7 @@ export class Subtask {
   private typeCheck(i: number, type: TypeInfo): Entry {
     const checker = checkerFor(type);
     const node = this.task.nodes[i]!;
-    const counts = this.counts[node.uid]!;
+    const counts = this.counters[node.uid]!;
     const isSourceHead = i === 0 && this.source !== null;
     return (v) => {
       try {
@@ -272,7 +287,7 @@ export class Subtask {
         if (!(err instanceof CodecError)) throw err;
         throw new WeirError(`a record does not match the type declared with .returns(): ${err.descriptor}${err.path}: `
           + err.message.slice(err.message.indexOf(': expected ') + 2),
-          { uid: node.uid, subtask: this.index, position: isSourceHead ? `output record ${counts.recordsOut}` : `input record ${counts.recordsIn - 1}`, cause: err });
+          { uid: node.uid, subtask: this.index, position: isSourceHead ? `output record ${this.counts[node.uid]!.recordsOut}` : `input record ${counts.recordsIn - 1}`, cause: err });
       }
     };
   }
@@ -606,16 +621,17 @@ export class Subtask {
     if (this.source !== null) {
       if (suspended > 0) return progress;
       const source = this.source;
-      const emitted = this.counts[this.task.nodes[0]!.uid]!;
-      const before = emitted.recordsOut;
+      const uid = this.task.nodes[0]!.uid;
+      const before = this.counts[uid]!.recordsOut;
       const more = !this.wire.stopRequested()
         && this.guard(0, 'emitBatch', () => source.emitBatch(this.sourceEmit!, this.wire.batchSize * 4));
       if (!more) this.headWatermark(Infinity);
       this.flush();
       if (!more) this.endInput();
       // A live source with nothing to give is polled again after a pause, not in a busy loop.
-      this.idleUntil = more && emitted.recordsOut === before ? Date.now() + SOURCE_IDLE_POLL_MS : 0;
-      this.wire.progress?.(emitted.recordsOut - before);
+      const emitted = this.counts[uid]!.recordsOut;
+      this.idleUntil = more && emitted === before ? Date.now() + SOURCE_IDLE_POLL_MS : 0;
+      this.wire.progress?.(emitted - before);
       return this.idleUntil === 0 || progress;
     }
     const gate = this.wire.gate!;

@@ -88,6 +88,15 @@ function wire(deploy: DeployMessage, p: JobPlan, control: Int32Array,
     }
     return c;
   };
+  // A schema edge carries a node's main output, which the emit-time check of its .returns(...)
+  // has tested record by record (Subtask.typeCheck): its encoder does not test them again.
+  const trustedCodecs = new Map<string, Codec>();
+  const encoderOf = (e: Edge): Codec => {
+    if (e.codec === 'general' || e.tag !== null) return codecOf(e);
+    let c = trustedCodecs.get(e.codec);
+    if (c === undefined) trustedCodecs.set(e.codec, c = codecFor(e.fromNode.outType as TypeInfo, { trusted: true }) as Codec);
+    return c;
+  };
   const ring = (key: string) => {
     const sab = deploy.rings[key];
     if (sab === undefined) throw new WeirError(`no ring ${key} in the deploy message`);
@@ -121,7 +130,7 @@ function wire(deploy: DeployMessage, p: JobPlan, control: Int32Array,
             producer.wake = bells[j]!;
             return new ChannelWriter(producer, channelKey(e, slot, j));
           });
-          return new RecordWriter(channels, codecOf(e), {
+          return new RecordWriter(channels, encoderOf(e), {
             partitioner: e.partitioner, keySelector: e.toNode.inputs.find((i) => i.node === node)?.partitioning?.keySelector,
             maxParallelism: e.to.maxParallelism, batchSize: options.batchSize, start: slot, uid: node.uid, subtask: slot,
           });

@@ -1,7 +1,8 @@
 // The producing side of a channel: a ring plus the overdraft that takes frames while the ring is full.
 
 import { copyBytes } from '../bytes.ts';
-import { FrameKind } from './frames.ts';
+import type { Codec } from '../codec/codec.ts';
+import { FrameKind, MAX_RECORDS_PER_FRAME } from './frames.ts';
 import type { RingProducer } from './ring.ts';
 
 export interface HeldFrame {
@@ -41,6 +42,24 @@ export class ChannelWriter {
   get overdraftBytes(): number {
     return this.heldBytes;
   }
+
+  /**
+   * Encodes records[start..end) with a fixed-size codec straight into the ring as one DATA
+   * frame, without a copy; false (nothing written) when frames are held or the ring has no
+   * room for it: the caller then takes write()'s copying way.
+   */
+  tryWriteRecords(codec: Codec, records: readonly unknown[], start: number, end: number): boolean {
+    const count = end - start;
+    const bytes = count * codec.recordBytes!;
+    if (this.hasOverdraft || bytes > this.ring.maxPayload || count > MAX_RECORDS_PER_FRAME) return false;
+    const at = this.ring.reserve(bytes);
+    if (at < 0) return false;
+    codec.encodeInto!(records, start, end, this.ring.data, this.view ??= new DataView(this.ring.data.buffer, this.ring.data.byteOffset, this.ring.data.byteLength), at);
+    this.ring.publish(FrameKind.DATA, count, bytes);
+    return true;
+  }
+
+  private view: DataView | undefined;
 
   /** Writes a frame, or holds a copy of it behind any frames already held: order is kept. */
   write(kind: number, count: number, payload: Uint8Array): void {

@@ -53,6 +53,8 @@ export class Emitter {
   readonly lines: string[] = [];
   /** Set while generating code whose bounds the caller has already checked for every record or element. */
   unguarded = false;
+  /** False for an encoder of records the emit-time check has already tested: no type tests are generated. */
+  checked = true;
   private readonly guard: (bytes: number) => string;
   private k = 0;
   private runLine = -1;

@@ -16,17 +16,29 @@ const INTEGERS = {
 } as const;
 
 /**
- * Body of `function (h)` returning `encode(records, start, end)`. The scratch buffer and
+ * Body of `function (h)` returning `{ encode(records, start, end), encodeInto }` (encodeInto
+ * undefined unless every record has the same size). The scratch buffer and
  * its DataView live in the closure; `grow` replaces both, which is why generated code reads
  * them from the closure rather than caching them in locals.
  */
-export function encoderSource(type: TypeInfo): string {
+export function encoderSource(type: TypeInfo, checked = true): string {
   const e = new Emitter((bytes) => `if (p + ${bytes} > u8.length) grow(p, p + ${bytes});`);
   const size = fixedSize(type);
   e.unguarded = size !== undefined;
+  e.checked = checked;
   e.push('const v = records[i];');
   encodeValue(e, type, 'v', []);
   e.flush();
+  // A fixed-size record never grows the buffer inside the loop: the buffer and its view are
+  // then read into locals once, not from the closure at every write.
+  const body = size === undefined ? e.source() : e.source().replace(/\bdv\./g, 'd.').replace(/\bu8\[/g, 'b[');
+  // encodeInto: the same loop over a caller's bytes (a ring's reserved space), for fixed sizes.
+  const into = size === undefined ? 'undefined' : `function encodeInto(records, start, end, b, d, p) {
+  if (!(start >= 0 && start <= end && end <= records.length)) badRange(records, start, end);
+  for (let i = start; i < end; i++) {
+${body}
+  }
+}`;
   return `"use strict";
 const fail = h.fail, writeString = h.writeString, badRange = h.badRange;
 let u8 = new Uint8Array(h.initialBytes), dv = new DataView(u8.buffer);
@@ -38,15 +50,17 @@ function grow(p, need) {
   u8 = next;
   dv = new DataView(next.buffer);
 }
-return function encode(records, start, end) {
+const encodeInto = ${into};
+return { encodeInto, encode: function encode(records, start, end) {
   if (!(start >= 0 && start <= end && end <= records.length)) badRange(records, start, end);
   let p = 0;
-  ${size === undefined ? '' : `if ((end - start) * ${size} > u8.length) grow(0, (end - start) * ${size});`}
+  ${size === undefined ? '' : `if ((end - start) * ${size} > u8.length) grow(0, (end - start) * ${size});
+  const b = u8, d = dv;`}
   for (let i = start; i < end; i++) {
-${e.source()}
+${body}
   }
   return u8.subarray(0, p);
-};`;
+} };`;
 }
 
 function check(e: Emitter, failed: string, path: Path, expected: string, v: string): void {
@@ -75,6 +89,7 @@ function mismatch(t: TypeInfo, v: string): { failed: string; expected: string } 
 }
 
 function checkOf(e: Emitter, t: TypeInfo, v: string, path: Path): void {
+  if (!e.checked) return;
   const m = mismatch(t, v);
   if (m !== null) check(e, m.failed, path, m.expected, v);
 }

@@ -3,6 +3,7 @@
 import type { Codec } from './codec.ts';
 import { CodecError } from './errors.ts';
 import { decoderSource } from './gen-decode.ts';
+import { fixedSize } from './emitter.ts';
 import { checkerSource, encoderSource } from './gen-encode.ts';
 import { isTypeInfo } from './types.ts';
 import type { RecordOf, TypeInfo } from './types.ts';
@@ -12,16 +13,19 @@ import { readString, writeString } from './utf8.ts';
 const INITIAL_BYTES = 64 * 1024;
 
 type Encode = (records: readonly unknown[], start: number, end: number) => Uint8Array;
+type EncodeInto = (records: readonly unknown[], start: number, end: number, target: Uint8Array, view: DataView, offset: number) => void;
+type Encoders = { encode: Encode; encodeInto: EncodeInto | undefined };
 type Decode = (payload: Uint8Array, count: number, emit: (record: unknown) => void) => void;
 
 /** Compiled factories by descriptor: equal descriptors generate equal source, and compiling is the slow part. */
-const factories = new Map<string, { encoder: (h: object) => Encode; decoder: (h: object) => Decode }>();
+const factories = new Map<string, { encoder: (h: object) => Encoders; trusted: (h: object) => Encoders; decoder: (h: object) => Decode }>();
 
 function factoriesFor(type: TypeInfo) {
   let found = factories.get(type.descriptor);
   if (found === undefined) {
     found = {
-      encoder: new Function('h', encoderSource(type)) as (h: object) => Encode,
+      encoder: new Function('h', encoderSource(type)) as (h: object) => Encoders,
+      trusted: new Function('h', encoderSource(type, false)) as (h: object) => Encoders,
       decoder: new Function('h', decoderSource(type)) as (h: object) => Decode,
     };
     factories.set(type.descriptor, found);
@@ -35,12 +39,17 @@ function factoriesFor(type: TypeInfo) {
  * one byte, STRING as u32 byte length + UTF-8, NULLABLE as a tag byte (0 null, 1 value,
  * 2 undefined) + the value, ARRAY as u32 count + elements, TUPLE and ROW as their
  * fields in order. Each call returns a new codec with its own scratch buffer.
+ *
+ * `trusted`: for records that have passed `checkerFor(type)` already (what `.returns(...)`
+ * declared is checked where a record is emitted): the encoder writes the same bytes without
+ * testing each field's type again. A record that does not match is then written wrongly, not
+ * refused, so it is only for records the check has seen.
  */
-export function codecFor<const I extends TypeInfo>(type: I): Codec<RecordOf<I>> {
+export function codecFor<const I extends TypeInfo>(type: I, options: { readonly trusted?: boolean } = {}): Codec<RecordOf<I>> {
   if (!isTypeInfo(type)) throw new TypeError(`codecFor needs a type from Types, got ${String(type)}`);
   const descriptor = type.descriptor;
-  const { encoder, decoder } = factoriesFor(type);
-  const encode = encoder({
+  const { encoder, trusted, decoder } = factoriesFor(type);
+  const { encode, encodeInto } = (options.trusted === true ? trusted : encoder)({
     initialBytes: INITIAL_BYTES,
     writeString,
     fail(recordIndex: number, path: string, expected: string, value: unknown): never {
@@ -56,7 +65,10 @@ export function codecFor<const I extends TypeInfo>(type: I): Codec<RecordOf<I>> 
       throw CodecError.corrupt(descriptor, recordIndex, detail);
     },
   });
-  return { descriptor: `schema:${descriptor}`, encode, decode } as Codec<RecordOf<I>>;
+  const size = fixedSize(type);
+  return (size === undefined || encodeInto === undefined
+    ? { descriptor: `schema:${descriptor}`, encode, decode }
+    : { descriptor: `schema:${descriptor}`, encode, decode, recordBytes: size, encodeInto }) as Codec<RecordOf<I>>;
 }
 
 const checkers = new Map<string, (h: object) => (v: unknown) => void>();

@@ -86,3 +86,23 @@ function checkRange(option: string, value: number, max: number, maxName?: string
   const bound = maxName === undefined ? `${max}` : `${maxName} (${max})`;
   throw new RangeError(`${option} must be an integer in 1..${bound}, got ${String(value)}`);
 }
+
+/** Integer keys below this have their key group remembered once computed (64 KiB per cache). */
+export const SMALL_KEYS = 1 << 16;
+
+/**
+ * keyGroupOf for one maxParallelism, with the key groups of small non-negative integer keys
+ * (the common keyBy on an id or a bucket) kept in a table filled as keys are first seen:
+ * a lookup instead of two murmur rounds per record. Other keys are hashed every time.
+ */
+export function keyGroupCache(maxParallelism: number): (key: Key) => number {
+  checkMaxParallelism(maxParallelism);
+  const memo = new Int16Array(SMALL_KEYS).fill(-1);
+  return (key) => {
+    if (typeof key === 'number' && (key >>> 0) === key && key < SMALL_KEYS) {
+      const g = memo[key]!;
+      return g >= 0 ? g : (memo[key] = keyGroupOf(key, maxParallelism));
+    }
+    return keyGroupOf(key, maxParallelism);
+  };
+}

@@ -46,3 +46,7 @@ export function expectedSum(from: number, n: number): number {
 // The chained (stateless) pipeline: map -> filter -> map.
 export const keepEven = (r: Rec): boolean => (r.key & 1) === 0;
 export const scaled = (r: Rec): number => r.value * 2;
+
+// The generator pipeline: a source that builds an object per record, and a filter that keeps 1% of them.
+export const generated = (i: number): Rec => ({ key: i % KEYS, value: (i & 1023) + 0.5 });
+export const keepOnePercent = (r: Rec): boolean => r.key % 100 === 0;

@@ -1,5 +1,5 @@
 // The hand-written single-thread baselines: the same user functions called in a plain for loop.
-import { addTo, keepEven, scaled, toPair, toRecord } from './functions.ts';
+import { addTo, generated, keepEven, keepOnePercent, scaled, toPair, toRecord } from './functions.ts';
 import type { Acc } from './functions.ts';
 
 /** What a loop leaves behind, for the caller to check: the keys seen, records emitted, and the sum of every value. */
@@ -48,4 +48,11 @@ export function chainedLoop(n: number): { emitted: number; sum: number } {
     emitted++;
   }
   return { emitted, sum };
+}
+
+/** The generator pipeline by hand: build each record, keep 1%, count what is kept. */
+export function generateFilterLoop(n: number): { emitted: number } {
+  let emitted = 0;
+  for (let i = 0; i < n; i++) if (keepOnePercent(generated(i))) emitted++;
+  return { emitted };
 }

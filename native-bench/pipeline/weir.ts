@@ -7,6 +7,8 @@ export interface WeirRun {
   readonly ms: number;
   /** What the job reports, from its workers' start. */
   readonly durationMs: number;
+  /** Checkpoints it completed. */
+  readonly checkpoints: number;
 }
 
 /** `expect` maps operator uid to the records it must have taken in: a run that lost records is an error, not a figure. */
@@ -22,5 +24,5 @@ export async function runJob(job: string, query: Record<string, string | number>
     const got = result.operators[uid]?.recordsIn;
     if (got !== n) throw new Error(`${job} ${url.search}: operator '${uid}' took ${got} records, expected ${n}`);
   }
-  return { ms, durationMs: result.durationMs };
+  return { ms, durationMs: result.durationMs, checkpoints: result.checkpoints.filter((c) => c.status === 'completed').length };
 }
