@@ -219,6 +219,22 @@ export class Subtask {
       throw new WeirError(`user code failed: ${(err as Error)?.message ?? String(err)}`,
         { uid, subtask, position: `input record ${counts.recordsIn - 1}`, cause: err });
     };
+    // map, filter and the discarding sink are fused into their entries: the user function is
+    // called and its result passed on with no operator object or collector in between.
+    const node = this.task.nodes[i]!;
+    const fn = node.params['fn'];
+    const head = i === 0 && this.source !== null;
+    if (!head && node.kind === 'map') {
+      return fresh<Entry>(['fn', 'collect', 'counts', 'fail'],
+        'return function map(v) { counts.recordsIn++; let r; try { r = fn(v); } catch (err) { fail(err); } collect(r); };',
+        fn, out.collect, counts, fail);
+    }
+    if (!head && node.kind === 'filter') {
+      return fresh<Entry>(['fn', 'collect', 'counts', 'fail'],
+        'return function filter(v) { counts.recordsIn++; let keep; try { keep = fn(v); } catch (err) { fail(err); } if (keep) collect(v); };',
+        fn, out.collect, counts, fail);
+    }
+    if (node.kind === 'sink:discard') return fresh<Entry>(['counts'], 'return function discard(v) { counts.recordsIn++; };', counts);
     return fresh<Entry>(['op', 'out', 'counts', 'fail'],
       'return function entry(v) { counts.recordsIn++; try { op.processElement(v, out); } catch (err) { fail(err); } };',
       op, out, counts, fail);
