@@ -3,6 +3,7 @@
 import { deepStrictEqual } from 'node:assert/strict';
 import test from 'ava';
 import fc from 'fast-check';
+import type { Codec } from '../../core/codec/codec.ts';
 import { checkerFor, codecFor } from '../../core/codec/schema.ts';
 import { Types } from '../../core/codec/types.ts';
 import type { TypeInfo } from '../../core/codec/types.ts';
@@ -84,4 +85,37 @@ test('the emit-time checker accepts and rejects exactly what the encoder does, w
     deepStrictEqual(byChecker, byEncoder);
   }), { numRuns: 2000 });
   t.pass();
+});
+
+test('the trusted encoder writes the bytes the checked one does, and encodeInto writes them in place for fixed-size types', (t) => {
+  let fixed = 0;
+  fc.assert(fc.property(batches.chain(([type, records]) => fc.tuple(fc.constant(type), fc.constant(records), fc.nat(64))),
+    ([type, records, offset]) => {
+      const checked = codecFor(type);
+      const trusted = codecFor(type, { trusted: true });
+      const bytes = checked.encode(records, 0, records.length).slice();
+      deepStrictEqual(trusted.encode(records, 0, records.length).slice(), bytes, type.descriptor);
+      deepStrictEqual(checked.recordBytes, trusted.recordBytes);
+      if (checked.recordBytes === undefined) {
+        deepStrictEqual(checked.encodeInto, undefined);
+        return;
+      }
+      fixed++;
+      deepStrictEqual(bytes.length, checked.recordBytes * records.length);
+      // Into a shared buffer at an offset, as a ring's reserved space: the same bytes, nothing written around them.
+      for (const c of [checked, trusted]) {
+        const target = new Uint8Array(new SharedArrayBuffer(offset + bytes.length + 8)).fill(0xa5);
+        c.encodeInto!(records, 0, records.length, target, new DataView(target.buffer), offset);
+        deepStrictEqual(target.subarray(offset, offset + bytes.length), new Uint8Array(bytes));
+        deepStrictEqual([...target.subarray(0, offset), ...target.subarray(offset + bytes.length)].every((b) => b === 0xa5), true);
+      }
+    }), { numRuns: 300 });
+  t.true(fixed > 0, 'some generated types were of fixed size');
+});
+
+test('the checked encodeInto refuses a record that does not match, as encode does', (t) => {
+  const codec = codecFor(Types.TUPLE(Types.INT32, Types.FLOAT64)) as Codec;
+  const target = new Uint8Array(64);
+  const error = t.throws(() => codec.encodeInto!([[1, 2.5], ['x', 1]], 0, 2, target, new DataView(target.buffer), 0));
+  t.regex(error?.message ?? '', /\[0\].*int32/);
 });
