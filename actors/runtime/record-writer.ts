@@ -5,7 +5,7 @@ import type { PersistedChannel } from '../../core/checkpoint/channel-state.ts';
 import { encodeBarrier, FrameKind } from '../../core/channel/frames.ts';
 import type { Codec } from '../../core/codec/codec.ts';
 import { WeirError } from '../../core/errors.ts';
-import { checkParallelism, flinkMurmurHash, operatorIndexForKeyGroup } from '../../core/keys/key-groups.ts';
+import { checkParallelism, flinkMurmurHash, operatorIndexForKeyGroup, SMALL_KEYS } from '../../core/keys/key-groups.ts';
 import { keyHash, numberKeyHash } from '../../core/keys/hash.ts';
 import type { Key } from '../../core/keys/encoding.ts';
 import type { PartitionerKind } from '../../core/graph/stream-graph.ts';
@@ -22,8 +22,6 @@ export interface RecordWriterOptions {
   readonly subtask: number;
 }
 
-/** Integer keys below this are routed through a table filled as keys are first seen (128 KiB per keyBy writer). */
-const SMALL_KEYS = 1 << 16;
 
 export class RecordWriter {
   /** One per target channel; for keyBy, indexed by the consumer's subtask. */
@@ -35,7 +33,7 @@ export class RecordWriter {
   /** keyBy: the target channel of every key group, computed once instead of per record. */
   private readonly channelOfGroup: Int32Array;
   private readonly maxParallelism: number;
-  /** keyBy on small non-negative integer keys: each key's channel, once hashed (-1: not yet). */
+  /** keyBy on small non-negative integer keys (below SMALL_KEYS, as keyGroupCache): each key's channel, once hashed (-1: not yet). */
   private readonly channelOfSmallKey: Int16Array;
   recordsOut = 0;
 

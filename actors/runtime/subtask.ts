@@ -246,20 +246,24 @@ export class Subtask {
     const chained = this.task.nodes
       .map((n, j) => ({ n, j }))
       .filter(({ n }) => n.inputs.length === 1 && n.inputs[0]!.node === node && this.task.nodes.indexOf(n) > i);
+    const chainedFor = (tag: string | null) => chained.filter(({ n }) => n.inputs[0]!.tag === tag);
     const targetsFor = (tag: string | null): Entry[] => [
-      ...chained.filter(({ n }) => n.inputs[0]!.tag === tag).map(({ j }) => entries[j]!),
+      ...chainedFor(tag).map(({ j }) => entries[j]!),
       ...this.wire.writersOf(node, tag).map((w) => fresh<Entry>(['w'], 'return function write(v) { w.add(v); };', w)),
     ];
     const main = targetsFor(null);
     // With one target, whatever counts that target's input counts this node's output: the chained
     // node's recordsIn (its only input is this node), or the writer's records. The count is read
-    // from it (syncCounts) instead of being kept a second time on every record.
-    const chainedMain = chained.filter(({ n }) => n.inputs[0]!.tag === null);
-    const writersMain = this.wire.writersOf(node, null);
+    // from it when counts are read (the counts getter) instead of being kept again on every record.
     if (main.length === 1) {
-      const from = chainedMain.length === 1 ? this.counters[chainedMain[0]!.n.uid]! : null;
-      const writer = writersMain[0];
-      this.derivedCounts.push(from !== null ? () => { counts.recordsOut = from.recordsIn; } : () => { counts.recordsOut = writer!.recordsOut; });
+      const next = chainedFor(null)[0];
+      if (next !== undefined) {
+        const from = this.counters[next.n.uid]!;
+        this.derivedCounts.push(() => { counts.recordsOut = from.recordsIn; });
+      } else {
+        const writer = this.wire.writersOf(node, null)[0]!;
+        this.derivedCounts.push(() => { counts.recordsOut = writer.recordsOut; });
+      }
     }
     const sides = new Map<string, Entry[]>();
     for (const tag of node.sideOutputs) sides.set(tag, targetsFor(tag));

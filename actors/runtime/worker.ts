@@ -80,23 +80,19 @@ function wire(deploy: DeployMessage, p: JobPlan, control: Int32Array,
   const bells = deploy.doorbells.map((b) => new Doorbell(b));
   const coordinatorBell = bells[bells.length - 1]!;
   const codecs = new Map<string, Codec>();
-  const codecOf = (e: Edge): Codec => {
-    let c = codecs.get(e.codec);
+  const codecOf = (e: Edge, trusted = false): Codec => {
+    const k = `${trusted}:${e.codec}`;
+    let c = codecs.get(k);
     if (c === undefined) {
-      c = e.codec === 'general' ? generalCodec() : codecFor(e.fromNode.outType as TypeInfo) as Codec;
-      codecs.set(e.codec, c);
+      c = e.codec === 'general' ? generalCodec() : codecFor(e.fromNode.outType as TypeInfo, { trusted }) as Codec;
+      codecs.set(k, c);
     }
     return c;
   };
-  // A schema edge carries a node's main output, which the emit-time check of its .returns(...)
-  // has tested record by record (Subtask.typeCheck): its encoder does not test them again.
-  const trustedCodecs = new Map<string, Codec>();
-  const encoderOf = (e: Edge): Codec => {
-    if (e.codec === 'general' || e.tag !== null) return codecOf(e);
-    let c = trustedCodecs.get(e.codec);
-    if (c === undefined) trustedCodecs.set(e.codec, c = codecFor(e.fromNode.outType as TypeInfo, { trusted: true }) as Codec);
-    return c;
-  };
+  // A schema edge carries a node's main output (side outputs are general), which the emit-time
+  // check of its .returns(...) has tested record by record (Subtask.typeCheck): its encoder
+  // does not test them again.
+  const encoderOf = (e: Edge): Codec => codecOf(e, e.codec !== 'general');
   const ring = (key: string) => {
     const sab = deploy.rings[key];
     if (sab === undefined) throw new WeirError(`no ring ${key} in the deploy message`);

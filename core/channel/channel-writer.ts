@@ -29,6 +29,8 @@ export class ChannelWriter {
   private heldBytes = 0;
   peakBytes = 0;
   framesOverdrawn = 0;
+  /** The ring's data bytes as a DataView, for codecs that encode in place (made on first use). */
+  private view: DataView | undefined;
 
   constructor(ring: RingProducer, key = '') {
     this.ring = ring;
@@ -58,8 +60,6 @@ export class ChannelWriter {
     this.ring.publish(FrameKind.DATA, count, bytes);
     return true;
   }
-
-  private view: DataView | undefined;
 
   /** Writes a frame, or holds a copy of it behind any frames already held: order is kept. */
   write(kind: number, count: number, payload: Uint8Array): void {

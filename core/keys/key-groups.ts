@@ -87,7 +87,7 @@ function checkRange(option: string, value: number, max: number, maxName?: string
   throw new RangeError(`${option} must be an integer in 1..${bound}, got ${String(value)}`);
 }
 
-/** Integer keys below this have their key group remembered once computed (64 KiB per cache). */
+/** Integer keys below this have their key group (keyGroupCache) or their channel (RecordWriter) remembered once computed. */
 export const SMALL_KEYS = 1 << 16;
 
 /**
