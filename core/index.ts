@@ -25,9 +25,23 @@ export type { OperatorListState, Redistribution } from './state/operator-state.t
 export type { TwoPhaseCommitSink } from './api/sink.ts';
 export type { SinkDescriptor } from './api/datastream.ts';
 export { ProcessFunction } from './api/functions.ts';
+export { WatermarkStrategy, Watermark, BoundedOutOfOrdernessWatermarks } from './api/watermarks.ts';
+export type { WatermarkGenerator, WatermarkOutput, TimestampAssigner, WatermarkGeneratorSupplier } from './api/watermarks.ts';
+export {
+  TimeWindow, GlobalWindow, WindowAssigner, TumblingEventTimeWindows, TumblingProcessingTimeWindows, SlidingEventTimeWindows,
+  SlidingProcessingTimeWindows, EventTimeSessionWindows, ProcessingTimeSessionWindows, GlobalWindows, Trigger, TriggerResult,
+  EventTimeTrigger, ProcessingTimeTrigger, CountTrigger, PurgingTrigger, ContinuousEventTimeTrigger, ContinuousProcessingTimeTrigger,
+  NeverTrigger, ProcessWindowFunction, ProcessAllWindowFunction,
+} from './api/windows.ts';
+export type {
+  Window, WindowAssignerContext, TriggerContext, OnMergeContext, ProcessWindowContext, WindowStateStore, PartitionedState,
+  SessionWindowTimeGapExtractor,
+} from './api/windows.ts';
+export { WindowedStream, AllWindowedStream } from './api/windowed-stream.ts';
+export type { WindowAggregateFunction } from './api/windowed-stream.ts';
 export type { MapFunction, FilterFunction, FlatMapFunction, KeySelector, ProcessContext } from './api/functions.ts';
 export { OutputTag } from './api/operator.ts';
-export type { Collector, Output, OperatorContext, StreamOperator, OperatorFactory } from './api/operator.ts';
+export type { Collector, Output, OperatorContext, StreamOperator, OperatorFactory, RecordTime } from './api/operator.ts';
 export { WeirError } from './errors.ts';
 export type { JobOptions } from './options.ts';
 export { Types } from './codec/types.ts';

@@ -37,6 +37,8 @@ export interface JobOptions {
   ringCapacity: number;
   /** Records per DATA frame before a batch is sent. */
   batchSize: number;
+  /** ms of processing time between periodic watermarks (onPeriodicEmit); 0: none. */
+  autoWatermarkInterval: number;
   /** Where workers keep working files (LMDB environments, in-progress output). */
   workDir: string;
   /** Bytes of the LMDB write-back cache of each keyed operator subtask. */
@@ -75,6 +77,7 @@ const SPECS: { [K in keyof JobOptions]: Spec } = {
   allowNonRestoredState: { kind: 'bool', doc: 'with fromSavepoint: skip state of operators (uids) the job no longer has' },
   ringCapacity: { kind: 'size', min: 64, max: 1 << 30, doc: 'bytes of each channel\'s ring' },
   batchSize: { kind: 'int', min: 1, max: 0xff_ffff, doc: 'records per DATA frame' },
+  autoWatermarkInterval: { ...MS, doc: 'ms between periodic watermarks (Flink\'s pipeline.auto-watermark-interval); 0: none' },
   workDir: { kind: 'string', doc: 'working files (LMDB environments); removed when the job ends' },
   lmdbCacheBytes: { kind: 'size', min: 4096, max: 2 ** 40, doc: 'LMDB write-back cache per keyed operator subtask' },
   workerHeapMb: { kind: 'int', min: 16, max: 1 << 20, doc: 'old-generation heap limit of each worker thread, in MB' },
@@ -107,6 +110,7 @@ export function defaultOptions(): JobOptions {
     allowNonRestoredState: false,
     ringCapacity: 256 * 1024,
     batchSize: 256,
+    autoWatermarkInterval: 200,
     workDir: '.weir-work',
     lmdbCacheBytes: 16 * 1024 * 1024,
     workerHeapMb: undefined,

@@ -40,9 +40,11 @@ export function flatMapOperator(fn: (v: unknown, out: Collector<unknown>) => unk
 export function processOperator(fn: ProcessFunction<unknown, unknown>, ctx: OperatorContext): StreamOperator<unknown, unknown> {
   let watermark = -Infinity;
   let current: Output<unknown> | null = null;
+  const time = ctx.recordTime ?? { value: NaN };
   const pctx: ProcessContext = {
     output: (tag, value) => current!.output(tag, value),
     currentWatermark: () => watermark,
+    timestamp: () => (Number.isNaN(time.value) ? null : time.value),
     runtime: ctx,
   };
   return {

@@ -12,6 +12,10 @@ import type { TwoPhaseCommitSink } from '../../core/api/sink.ts';
 import { fileSink } from './file-sink.ts';
 import { collectSink, discardSink, printSink } from './sinks.ts';
 import { twoPhaseCommitOperator } from './two-phase-commit.ts';
+import { timestampsOperator } from './timestamps.ts';
+import { windowOperator } from './window.ts';
+import type { WindowSpec } from './window.ts';
+import type { WatermarkStrategy } from '../../core/api/watermarks.ts';
 import { collectionSource, fileSource, sequenceSource, splitSource } from './sources.ts';
 
 type Fn = (...args: never[]) => unknown;
@@ -47,6 +51,12 @@ export function createOperator(node: StreamNode, ctx: OperatorContext, collect: 
       }
       return keyedProcessOperator(p['fn'] as KeyedProcessFunction<unknown, unknown, unknown>, keySelector, ctx, ctx.keyedBackend());
     }
+    case 'window': {
+      const keySelector = node.inputs[0]?.partitioning?.keySelector;
+      if (keySelector === undefined || ctx.keyedBackend === undefined) throw new WeirError('a window operator needs a keyBy input', { uid: node.uid });
+      return windowOperator(p['spec'] as WindowSpec, keySelector, ctx, ctx.keyedBackend());
+    }
+    case 'timestamps': return timestampsOperator(p['strategy'] as WatermarkStrategy<unknown>, ctx);
     case 'operator': return (p['factory'] as OperatorFactory<unknown, unknown>)(ctx);
     case 'sink:print': return printSink(p['prefix'] as string | undefined, ctx);
     case 'sink:discard': return discardSink();

@@ -1,5 +1,6 @@
 // The consuming end of a subtask's network inputs: reads frames round-robin, decodes records, tracks watermarks and barriers.
-import { FrameKind, decodeBarrier, decodeWatermark, frameKindName } from '../../core/channel/frames.ts';
+import { FrameKind, decodeBarrier, decodeWatermark, decodeWatermarkStatus, frameKindName } from '../../core/channel/frames.ts';
+import type { RecordTime } from '../../core/api/operator.ts';
 import { before, type RingConsumer } from '../../core/channel/ring.ts';
 import type { Codec } from '../../core/codec/codec.ts';
 import { CollectingBarriers, WaitingForFirstBarrier } from '../../core/checkpoint/barrier-handler.ts';
@@ -18,6 +19,8 @@ export interface InputChannel {
   /** The producing subtask's place in GateOptions.finished. */
   readonly producer: number;
   watermark: number;
+  /** Its producer said it is idle (WATERMARK_STATUS): left out of the watermark until active again. */
+  idle?: boolean;
   ended: boolean;
   /** Delivered the barrier being aligned: not read until the snapshot (or an abort). */
   blocked: boolean;
@@ -93,7 +96,14 @@ export class InputGate {
   readonly channels: InputChannel[];
   private emit: (v: unknown) => void = () => {};
   private onWatermark: (ts: number) => void = () => {};
+  private onStatus: (idle: boolean) => void = () => {};
   private watermark = -Infinity;
+  /** Every open input idle: so is this gate's output. */
+  private idle = false;
+  /** Where each record's timestamp goes before the chain sees it (DATA_TS frames; NaN for DATA). */
+  private time: RecordTime = { value: NaN };
+  /** The current DATA_TS frame's timestamps. */
+  private stamps: DataView | null = null;
   private next = 0;
   private open: number;
   private readonly uid: string;
@@ -135,6 +145,18 @@ export class InputGate {
       this.skipping--;
       return;
     }
+    this.at++;
+    this.emit(r);
+    if (++this.sinceCheck >= this.checkEvery && this.at < this.count) this.between();
+  };
+
+  /** The sink of DATA_TS frames: the record's timestamp is set first. */
+  private readonly stampedSink = (r: unknown) => {
+    if (this.skipping > 0) {
+      this.skipping--;
+      return;
+    }
+    this.time.value = this.stamps!.getFloat64(this.at * 8, true);
     this.at++;
     this.emit(r);
     if (++this.sinceCheck >= this.checkEvery && this.at < this.count) this.between();
@@ -190,7 +212,9 @@ export class InputGate {
     }
   }
 
-  connect(emit: (v: unknown) => void, onWatermark: (ts: number) => void): void {
+  connect(emit: (v: unknown) => void, onWatermark: (ts: number) => void, time?: RecordTime, onStatus?: (idle: boolean) => void): void {
+    if (time !== undefined) this.time = time;
+    if (onStatus !== undefined) this.onStatus = onStatus;
     this.emit = emit;
     this.onWatermark = onWatermark;
   }
@@ -269,7 +293,8 @@ export class InputGate {
   private handle(ch: InputChannel, index: number, overdrawn: () => boolean): boolean {
     const c = this.source(ch);
     switch (c.kind) {
-      case FrameKind.DATA: {
+      case FrameKind.DATA:
+      case FrameKind.DATA_TS: {
         // The frame stays in the ring (unconsumed) until its last record is processed: a
         // checkpoint taken in between persists it with the records already processed.
         this.cur = index;
@@ -284,6 +309,11 @@ export class InputGate {
       }
       case FrameKind.WATERMARK:
         ch.watermark = Math.max(ch.watermark, decodeWatermark(c.payload()));
+        this.consume(ch, index);
+        this.advanceWatermark();
+        return true;
+      case FrameKind.WATERMARK_STATUS:
+        ch.idle = decodeWatermarkStatus(c.payload());
         this.consume(ch, index);
         this.advanceWatermark();
         return true;
@@ -324,8 +354,17 @@ export class InputGate {
     const c = this.source(ch);
     this.overdrawn = overdrawn;
     this.skipping = this.at;
+    let payload = c.payload();
+    let sink = this.sink;
+    if (c.kind === FrameKind.DATA_TS) {
+      this.stamps = new DataView(payload.buffer, payload.byteOffset, c.count * 8);
+      payload = payload.subarray(c.count * 8);
+      sink = this.stampedSink;
+    } else {
+      this.time.value = NaN;
+    }
     try {
-      ch.codec.decode(c.payload(), c.count, this.sink);
+      ch.codec.decode(payload, c.count, sink);
     } catch (err) {
       if (err === INTERRUPT) return false;
       if (err instanceof WeirError) throw err;
@@ -543,13 +582,36 @@ export class InputGate {
     this.callbacks?.channelState(g.id, inputs);
   }
 
-  /** An actor's watermark is the minimum over its inputs; an ended input no longer holds it back. */
+  /**
+   * An actor's watermark is the minimum over its inputs, as Flink's StatusWatermarkValve has
+   * it: an ended input no longer holds it back, nor does an idle one, nor one active again
+   * whose watermark is still behind (until it catches up). Once every open input is idle,
+   * the most advanced of them sets it and the output goes idle too.
+   */
   private advanceWatermark(): void {
     let min = Infinity;
-    for (const ch of this.channels) if (!ch.ended && ch.watermark < min) min = ch.watermark;
-    if (min > this.watermark) {
-      this.watermark = min;
-      this.onWatermark(min);
+    let active = 0;
+    let aligned = 0;
+    for (const ch of this.channels) {
+      if (ch.ended || ch.idle === true) continue;
+      active++;
+      if (ch.watermark < this.watermark) continue;
+      aligned++;
+      if (ch.watermark < min) min = ch.watermark;
+    }
+    let next = this.watermark;
+    if (this.open === 0) next = Infinity;
+    else if (active === 0) {
+      for (const ch of this.channels) if (!ch.ended && ch.watermark > next) next = ch.watermark;
+    } else if (aligned > 0) next = min;
+    if (next > this.watermark) {
+      this.watermark = next;
+      this.onWatermark(next);
+    }
+    const idle = this.open > 0 && active === 0;
+    if (idle !== this.idle) {
+      this.idle = idle;
+      this.onStatus(idle);
     }
   }
 

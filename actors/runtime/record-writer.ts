@@ -2,7 +2,8 @@
 import type { ChannelWriter, HeldFrame } from '../../core/channel/channel-writer.ts';
 import { FrameBuffer, FrameQueue } from '../../core/checkpoint/channel-state.ts';
 import type { PersistedChannel } from '../../core/checkpoint/channel-state.ts';
-import { encodeBarrier, FrameKind } from '../../core/channel/frames.ts';
+import { encodeBarrier, FrameKind, stampedPayload } from '../../core/channel/frames.ts';
+import type { RecordTime } from '../../core/api/operator.ts';
 import type { Codec } from '../../core/codec/codec.ts';
 import { WeirError } from '../../core/errors.ts';
 import { checkParallelism, flinkMurmurHash, operatorIndexForKeyGroup, SMALL_KEYS } from '../../core/keys/key-groups.ts';
@@ -20,6 +21,8 @@ export interface RecordWriterOptions {
   readonly start: number;
   readonly uid: string;
   readonly subtask: number;
+  /** Event time flows on this edge: each record goes with the chain's current timestamp, in DATA_TS frames. */
+  readonly time?: RecordTime;
 }
 
 
@@ -27,6 +30,8 @@ export class RecordWriter {
   /** One per target channel; for keyBy, indexed by the consumer's subtask. */
   readonly channels: readonly ChannelWriter[];
   private readonly batches: unknown[][];
+  /** Per channel, the timestamps of the batch's records (edges that carry event time). */
+  private readonly stamps: number[][] | null;
   private readonly codec: Codec;
   private readonly o: RecordWriterOptions;
   private next: number;
@@ -40,6 +45,8 @@ export class RecordWriter {
   constructor(channels: readonly ChannelWriter[], codec: Codec, options: RecordWriterOptions) {
     this.channels = channels;
     this.batches = channels.map(() => []);
+    this.stamps = options.time === undefined ? null : channels.map(() => []);
+    this.time = options.time ?? { value: NaN };
     this.codec = codec;
     this.o = options;
     this.next = options.start % channels.length;
@@ -110,25 +117,31 @@ export class RecordWriter {
     return this.channelOfGroup[flinkMurmurHash(hash) % this.maxParallelism]!;
   }
 
+  private readonly time: RecordTime;
+
   private push(i: number, record: unknown): void {
     const batch = this.batches[i]!;
     batch.push(record);
+    if (this.stamps !== null) this.stamps[i]!.push(this.time.value);
     if (batch.length >= this.o.batchSize) this.flushChannel(i);
   }
 
   private flushChannel(i: number): void {
     const batch = this.batches[i]!;
     if (batch.length === 0) return;
-    this.writeRange(this.channels[i]!, batch, 0, batch.length);
+    const stamps = this.stamps?.[i];
+    this.writeRange(this.channels[i]!, batch, 0, batch.length, stamps);
     batch.length = 0;
+    if (stamps !== undefined) stamps.length = 0;
   }
 
   /** A batch whose encoding does not fit in the ring is split until it does. */
-  private writeRange(ch: ChannelWriter, batch: unknown[], start: number, end: number): void {
+  private writeRange(ch: ChannelWriter, batch: unknown[], start: number, end: number, stamps?: number[]): void {
     let payload: Uint8Array;
     try {
-      if (this.codec.recordBytes !== undefined && ch.tryWriteRecords(this.codec, batch, start, end)) return;
+      if (stamps === undefined && this.codec.recordBytes !== undefined && ch.tryWriteRecords(this.codec, batch, start, end)) return;
       payload = this.codec.encode(batch, start, end);
+      if (stamps !== undefined) payload = stampedPayload(stamps, start, end, payload);
     } catch (err) {
       throw new WeirError(`could not encode a record for the next operator: ${(err as Error).message}`,
         { uid: this.o.uid, subtask: this.o.subtask, cause: err });
@@ -139,11 +152,11 @@ export class RecordWriter {
           + `${ch.ring.capacity} bytes; raise the ringCapacity option`, { uid: this.o.uid, subtask: this.o.subtask });
       }
       const mid = (start + end) >>> 1;
-      this.writeRange(ch, batch, start, mid);
-      this.writeRange(ch, batch, mid, end);
+      this.writeRange(ch, batch, start, mid, stamps);
+      this.writeRange(ch, batch, mid, end, stamps);
       return;
     }
-    ch.write(FrameKind.DATA, end - start, payload);
+    ch.write(stamps === undefined ? FrameKind.DATA : FrameKind.DATA_TS, end - start, payload);
   }
 
   flush(): void {

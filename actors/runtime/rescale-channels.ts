@@ -12,7 +12,7 @@
 // before its new input.
 import type { ChannelState, PersistedChannel } from '../../core/checkpoint/channel-state.ts';
 import { FrameBuffer, FrameQueue } from '../../core/checkpoint/channel-state.ts';
-import { FrameKind } from '../../core/channel/frames.ts';
+import { FrameKind, stampedPayload } from '../../core/channel/frames.ts';
 import type { Codec } from '../../core/codec/codec.ts';
 import type { EdgeLayout, TaskLayout } from '../../core/coordinator/deploy.ts';
 import { WeirError } from '../../core/errors.ts';
@@ -133,10 +133,15 @@ function reroute(e: Edge, entries: { pc: PersistedChannel; side: number; j: numb
     byChannel.set(target, out);
     let dealt = 0;
     let batch: unknown[] = [];
+    // Timestamps of the batch's records, when they came in DATA_TS frames (a batch holds one kind).
+    let stamps: number[] | null = null;
     const flush = () => {
       if (batch.length === 0) return;
-      out.appendFrame(FrameKind.DATA, batch.length, codec.encode(batch, 0, batch.length));
+      const bytes = codec.encode(batch, 0, batch.length);
+      if (stamps === null) out.appendFrame(FrameKind.DATA, batch.length, bytes);
+      else out.appendFrame(FrameKind.DATA_TS, batch.length, stampedPayload(stamps, 0, stamps.length, bytes));
       batch = [];
+      stamps = null;
     };
     for (const { pc } of mine) {
       if (pc.codec !== codec.descriptor) {
@@ -144,15 +149,23 @@ function reroute(e: Edge, entries: { pc: PersistedChannel; side: number; j: numb
       }
       const q = new FrameQueue(pc.frames, pc.skip);
       for (; q.next(); q.consume()) {
-        if (q.kind !== FrameKind.DATA) continue;
+        if (q.kind !== FrameKind.DATA && q.kind !== FrameKind.DATA_TS) continue;
         let skip = q.skip;
-        codec.decode(q.payload(), q.count, (r) => {
+        const stamped = q.kind === FrameKind.DATA_TS;
+        if (stamped !== (stamps !== null)) flush();
+        let payload = q.payload();
+        const times = stamped ? new DataView(payload.buffer, payload.byteOffset, q.count * 8) : null;
+        if (stamped) payload = payload.subarray(q.count * 8);
+        let index = -1;
+        codec.decode(payload, q.count, (r) => {
+          index++;
           if (skip > 0) { skip--; return; }
           let takes: boolean;
           if (e.partitioner === 'broadcast') takes = true;
           else if (e.partitioner === 'keyBy') takes = operatorIndexForKeyGroup(maxParallelism, e.to.parallelism, keyGroupOf(keySelector!(r) as Key, maxParallelism)) === slot;
           else takes = dealt++ % e.to.parallelism === slot;
           if (!takes) return;
+          if (times !== null) (stamps ??= []).push(times.getFloat64(index * 8, true));
           batch.push(r);
           if (batch.length >= RECORDS_PER_FRAME) flush();
         });

@@ -1,7 +1,7 @@
 // One subtask of a task as an actor: its chain of operators, its input gate, its record writers, its steps.
 import type { SourceOperator } from '../../core/api/environment.ts';
-import type { Output, OperatorContext, OutputTag, StreamOperator } from '../../core/api/operator.ts';
-import { EMPTY_PAYLOAD, FrameKind, encodeBarrier, encodeWatermark } from '../../core/channel/frames.ts';
+import type { Output, OperatorContext, OutputTag, RecordTime, StreamOperator } from '../../core/api/operator.ts';
+import { EMPTY_PAYLOAD, FrameKind, encodeBarrier, encodeWatermark, encodeWatermarkStatus } from '../../core/channel/frames.ts';
 import { ABORTED, COMPLETED, CONTROL_BYTES, SAVEPOINT, SUSPEND, TRIGGER, TRIGGERED_AT } from '../../core/coordinator/deploy.ts';
 import type { OperatorCounts } from '../../core/coordinator/deploy.ts';
 import { CodecError } from '../../core/codec/errors.ts';
@@ -24,6 +24,8 @@ export interface SubtaskWiring {
   readonly task: Task;
   readonly subtask: number;
   readonly context: (node: StreamNode) => OperatorContext;
+  /** The chain's current record timestamp: the gate sets it, operators read it, stamped writers send it. */
+  readonly time: RecordTime;
   /** Record writers of the network edges leaving `node` with side output `tag` (null: main output). */
   readonly writersOf: (node: StreamNode, tag: string | null) => RecordWriter[];
   readonly collectWriter: (node: StreamNode) => RecordWriter;
@@ -151,7 +153,12 @@ export class Subtask {
     this.operatorState = nodes.map((n) => new OperatorStateStore(n.uid));
     this.contexts = nodes.map((n, i) => {
       const store = this.operatorState[i]!;
-      return { ...wire.context(n), operatorState: <T>(name: string, r?: Redistribution) => store.list<T>(name, r) };
+      const counter = (name: string) => {
+        const metrics = (this.counters[n.uid]!.metrics ??= {});
+        metrics[name] ??= 0;
+        return { inc: (k = 1) => { metrics[name]! += k; } };
+      };
+      return { ...wire.context(n), counter, operatorState: <T>(name: string, r?: Redistribution) => store.list<T>(name, r) };
     });
     const head = nodes[0]!;
     this.source = isSource(head) ? createSource(head, this.contexts[0]!) : null;
@@ -171,17 +178,21 @@ export class Subtask {
     // Outputs are built downstream first: each one calls the entries of the nodes chained to it.
     const entries: Entry[] = [];
     const watermarkEntries: ((ts: number) => void)[] = [];
+    const statusEntries: ((idle: boolean) => void)[] = [];
     for (let i = nodes.length - 1; i >= 0; i--) {
-      const out = this.buildOutput(i, entries, watermarkEntries);
+      const out = this.buildOutput(i, entries, watermarkEntries, statusEntries);
       this.outputs[i] = out;
       entries[i] = this.entry(i, out);
       const op = this.ops[i]!;
       watermarkEntries[i] = op.processWatermark !== undefined
         ? (ts) => this.guard(i, `processWatermark(${ts})`, () => op.processWatermark!(ts, out))
         : (ts) => out.emitWatermark(ts);
+      statusEntries[i] = op.processWatermarkStatus !== undefined
+        ? (idle) => this.guard(i, 'processWatermarkStatus', () => op.processWatermarkStatus!(idle, out))
+        : (idle) => out.emitWatermarkStatus!(idle);
     }
     if (this.source !== null) this.sourceEmit = this.outputs[0]!.collect.bind(this.outputs[0]);
-    wire.gate?.connect(entries[0]!, watermarkEntries[0]!);
+    wire.gate?.connect(entries[0]!, watermarkEntries[0]!, wire.time, statusEntries[0]!);
     wire.gate?.onBarriers({
       snapshot: (id, alignmentMs, alignment, timestamp) => this.snapshot(id, alignmentMs, alignment, timestamp),
       channelState: (id, inputs) => {
@@ -240,7 +251,7 @@ export class Subtask {
       op, out, counts, fail);
   }
 
-  private buildOutput(i: number, entries: Entry[], watermarkEntries: ((ts: number) => void)[]): Output<unknown> {
+  private buildOutput(i: number, entries: Entry[], watermarkEntries: ((ts: number) => void)[], statusEntries: ((idle: boolean) => void)[]): Output<unknown> {
     const node = this.task.nodes[i]!;
     const counts = this.counters[node.uid]!;
     const chained = this.task.nodes
@@ -270,6 +281,7 @@ export class Subtask {
     const allWriters = [null, ...node.sideOutputs].flatMap((tag) => this.wire.writersOf(node, tag));
     for (const w of allWriters) this.track(w);
     const watermarkTargets = chained.map(({ j }) => watermarkEntries[j]!);
+    const statusTargets = chained.map(({ j }) => statusEntries[j]!);
     const fanOut: Entry = main.length === 1 ? main[0]! : (v) => { counts.recordsOut++; for (const t of main) t(v); };
     const check = node.outType === undefined ? null : this.typeCheck(i, node.outType as TypeInfo);
     return {
@@ -286,6 +298,11 @@ export class Subtask {
         for (const t of watermarkTargets) t(ts);
         const payload = encodeWatermark(ts);
         for (const w of allWriters) w.broadcastFrame(FrameKind.WATERMARK, payload);
+      },
+      emitWatermarkStatus(idle: boolean) {
+        for (const t of statusTargets) t(idle);
+        const payload = encodeWatermarkStatus(idle);
+        for (const w of allWriters) w.broadcastFrame(FrameKind.WATERMARK_STATUS, payload);
       },
     };
   }
@@ -643,6 +660,7 @@ export class Subtask {
       const source = this.source;
       const uid = this.task.nodes[0]!.uid;
       const before = this.counts[uid]!.recordsOut;
+      this.wire.time.value = NaN;
       const more = !this.wire.stopRequested()
         && this.guard(0, 'emitBatch', () => source.emitBatch(this.sourceEmit!, this.wire.batchSize * 4));
       if (!more) this.headWatermark(Infinity);
@@ -669,6 +687,8 @@ export class Subtask {
       if (op.nextProcessingTime === undefined) continue;
       const now = this.contexts[i]!.clock.now();
       if (op.nextProcessingTime() <= now) {
+        // What processing-time timers emit carries no event timestamp (as Flink erases it).
+        this.wire.time.value = NaN;
         this.guard(i, `onProcessingTime(${now})`, () => op.onProcessingTime!(now, this.outputs[i]!));
         fired = true;
       }

@@ -12,7 +12,9 @@ import { reportOf, WeirError } from '../../core/errors.ts';
 import { channelKey, collectRingKey, ringKey, targetsOf } from '../../core/graph/channels.ts';
 import { compareSignatures, parallelismOf, plan } from '../../core/graph/plan.ts';
 import type { Edge, JobPlan, Task } from '../../core/graph/plan.ts';
+import { carriesEventTime } from '../../core/graph/stream-graph.ts';
 import type { StreamNode } from '../../core/graph/stream-graph.ts';
+import type { RecordTime } from '../../core/api/operator.ts';
 import { buildGraph, loadJob } from '../../core/job.ts';
 import { keyGroupRangeForOperator } from '../../core/keys/key-groups.ts';
 import type { BackendContext, KeyedStateBackend } from '../../core/state/backend.ts';
@@ -115,6 +117,7 @@ function wire(deploy: DeployMessage, p: JobPlan, control: Int32Array,
   };
   for (const task of p.tasks) {
     if (task.parallelism <= slot) continue;
+    const time: RecordTime = { value: NaN };
     const writers = new Map<string, RecordWriter[]>();
     const writersOf = (node: StreamNode, tag: string | null): RecordWriter[] => {
       const k = `${node.uid}#${tag ?? ''}`;
@@ -129,6 +132,7 @@ function wire(deploy: DeployMessage, p: JobPlan, control: Int32Array,
           return new RecordWriter(channels, encoderOf(e), {
             partitioner: e.partitioner, keySelector: e.toNode.inputs.find((i) => i.node === node)?.partitioning?.keySelector,
             maxParallelism: e.to.maxParallelism, batchSize: options.batchSize, start: slot, uid: node.uid, subtask: slot,
+            ...(carriesEventTime(node) ? { time } : {}),
           });
         });
         writers.set(k, ws);
@@ -150,7 +154,7 @@ function wire(deploy: DeployMessage, p: JobPlan, control: Int32Array,
     });
     const progress = new Float64Array(deploy.progress);
     actors.push(new Subtask({
-      task, subtask: slot, writersOf, collectWriter, batchSize: options.batchSize,
+      task, subtask: slot, writersOf, collectWriter, batchSize: options.batchSize, time,
       progress: (n) => { progress[slot]! += n; },
       gate: inputGate(task, p, slot, ring, bells, codecOf, {
         finished: new Int32Array(deploy.finished),
@@ -172,7 +176,7 @@ function wire(deploy: DeployMessage, p: JobPlan, control: Int32Array,
         let backend: KeyedStateBackend | undefined;
         return {
           uid: node.uid, name: node.name, subtask: slot, parallelism, maxParallelism: task.maxParallelism,
-          attempt: deploy.attempt, runId: deploy.runId, options: { ...options }, clock: systemClock,
+          attempt: deploy.attempt, runId: deploy.runId, options: { ...options }, clock: systemClock, recordTime: time,
           keyedBackend: () => (backend ??= makeBackend(backendContext)),
           ...(hooks === null ? {} : {
             snapshotTarget: (id: number) => hooks.target(node.uid, id),

@@ -8,6 +8,9 @@ import type { OperatorFactory, OutputTag } from './operator.ts';
 import { FieldAggregation, ReduceProcess } from './keyed-aggregations.ts';
 import type { Field } from './keyed-aggregations.ts';
 import { KeyedProcessFunction } from './keyed-process-function.ts';
+import { WatermarkStrategy } from './watermarks.ts';
+import { AllWindowedStream, WindowedStream } from './windowed-stream.ts';
+import type { Window, WindowAssigner } from './windows.ts';
 
 /** Where a stream's records come from: one or more (node, output) pairs, after union. */
 interface Upstream {
@@ -42,6 +45,16 @@ export class DataStream<T> {
     return new SingleOutputStreamOperator<O>(this.graph, node);
   }
 
+  /** @internal An operator node reading this stream (the windowed streams build theirs with it). */
+  addOperator<O>(kind: string, name: string, params: Record<string, unknown>, stateful = false): SingleOutputStreamOperator<O> {
+    return this.then<O>(kind, name, params, stateful);
+  }
+
+  /** Every element in windows of the whole stream, in one operator (parallelism 1), as Flink's windowAll. */
+  windowAll<W extends Window>(assigner: WindowAssigner<T, W>): AllWindowedStream<T, W> {
+    return new AllWindowedStream<T, W>(this, assigner);
+  }
+
   map<O>(fn: MapFunction<T, O>): SingleOutputStreamOperator<O> {
     return this.then('map', 'Map', { fn: checkFn(fn, 'map') });
   }
@@ -64,6 +77,17 @@ export class DataStream<T> {
   /** An operator of your own, built per subtask by `factory` (the operator SPI). */
   transform<O>(name: string, factory: OperatorFactory<T, O>, opts: { stateful?: boolean } = {}): SingleOutputStreamOperator<O> {
     return this.then('operator', name, { factory: checkFn(factory, 'transform') }, opts.stateful ?? false);
+  }
+
+  /**
+   * Event time: each record's timestamp from the strategy's assigner (or the one it carries),
+   * and watermarks from its generator, periodic every autoWatermarkInterval ms and/or on events.
+   */
+  assignTimestampsAndWatermarks(strategy: WatermarkStrategy<T>): SingleOutputStreamOperator<T> {
+    if (!(strategy instanceof WatermarkStrategy)) {
+      throw new WeirError('assignTimestampsAndWatermarks takes a WatermarkStrategy (WatermarkStrategy.forBoundedOutOfOrderness(ms), ...)');
+    }
+    return this.then('timestamps', 'Timestamps/Watermarks', { strategy });
   }
 
   keyBy<K>(selector: KeySelector<T, K>): KeyedStream<T, K> {
@@ -113,6 +137,11 @@ export class KeyedStream<T, K> extends DataStream<T> {
     return this.then('keyedProcess', fn.constructor?.name || 'KeyedProcess', { fn }, true);
   }
 
+  /** Windows per key: `.window(TumblingEventTimeWindows.of(1000)).aggregate(...)`. */
+  window<W extends Window>(assigner: WindowAssigner<T, W>): WindowedStream<T, K, W> {
+    return new WindowedStream<T, K, W>(this, assigner);
+  }
+
   /** The running reduction per key: one output per input. */
   reduce(fn: (a: T, b: T) => T): SingleOutputStreamOperator<T> {
     if (typeof fn !== 'function') throw new WeirError('reduce() takes a function (a, b) => c');
@@ -139,20 +168,39 @@ export class SingleOutputStreamOperator<T> extends DataStream<T> {
     this.node = node;
   }
 
+  /**
+   * fromSource(source, strategy): the source node behind this stream's assigner. uid, name
+   * and parallelism then name the source (the assigner's uid is the source's plus
+   * '.timestamps'), as in Flink, where the watermark strategy is part of the source.
+   */
+  private source: StreamNode | undefined;
+
+  /** @internal */
+  asPartOfSource(source: StreamNode): this {
+    this.source = source;
+    return this;
+  }
+
   uid(uid: string): this {
     if (typeof uid !== 'string' || uid === '') throw new WeirError('uid() takes a non-empty string');
-    this.node.userUid = uid;
+    if (this.source !== undefined) {
+      this.source.userUid = uid;
+      this.node.userUid = `${uid}.timestamps`;
+    } else {
+      this.node.userUid = uid;
+    }
     return this;
   }
 
   name(name: string): this {
-    this.node.name = name;
+    (this.source ?? this.node).name = name;
     return this;
   }
 
   setParallelism(p: number): this {
     if (!Number.isInteger(p) || p < 1) throw new WeirError(`setParallelism needs a positive integer, got ${p}`, { uid: this.node.userUid });
     this.node.parallelism = p;
+    if (this.source !== undefined) this.source.parallelism = p;
     return this;
   }
 

@@ -5,6 +5,7 @@ import { defaultOptions, validateOptions } from '../options.ts';
 import type { JobOptions } from '../options.ts';
 import { SingleOutputStreamOperator } from './datastream.ts';
 import type { OperatorContext } from './operator.ts';
+import { WatermarkStrategy } from './watermarks.ts';
 
 /** A source of your own: emits up to `max` records per call and says whether more will come. */
 export interface SourceOperator<T> {
@@ -121,13 +122,23 @@ export class StreamExecutionEnvironment {
     return this.fromFile<string>(path);
   }
 
-  /** Your own source: a factory of a SourceOperator per subtask, or a SplitSource. */
-  fromSource<T, S = unknown>(source: SourceFactory<T> | SplitSource<T, S>, name = 'Source'): SingleOutputStreamOperator<T> {
+  /**
+   * Your own source: a factory of a SourceOperator per subtask, or a SplitSource. As in
+   * Flink, `fromSource(source, watermarkStrategy, name)` gives its records timestamps and
+   * watermarks at once (an assigner chained to the source, per source subtask).
+   */
+  fromSource<T, S = unknown>(source: SourceFactory<T> | SplitSource<T, S>, strategyOrName?: WatermarkStrategy<T> | string, name?: string): SingleOutputStreamOperator<T> {
+    const strategy = strategyOrName instanceof WatermarkStrategy ? strategyOrName : undefined;
+    const sourceName = typeof strategyOrName === 'string' ? strategyOrName : name ?? 'Source';
+    let stream: SingleOutputStreamOperator<T>;
     if (typeof source === 'object' && source !== null && typeof source.splits === 'function' && typeof source.reader === 'function') {
-      return this.source('source:splits', name, { source });
+      stream = this.source('source:splits', sourceName, { source });
+    } else if (typeof source !== 'function') {
+      throw new WeirError('fromSource takes a factory function (ctx) => SourceOperator, or a SplitSource { splits, reader }');
+    } else {
+      stream = this.source('source:custom', sourceName, { factory: source });
     }
-    if (typeof source !== 'function') throw new WeirError('fromSource takes a factory function (ctx) => SourceOperator, or a SplitSource { splits, reader }');
-    return this.source('source:custom', name, { factory: source });
+    return strategy === undefined ? stream : stream.assignTimestampsAndWatermarks(strategy).asPartOfSource(stream.node);
   }
 
   private source<T>(kind: string, name: string, params: Record<string, unknown>): SingleOutputStreamOperator<T> {

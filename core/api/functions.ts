@@ -12,6 +12,8 @@ export interface ProcessContext {
   output<S>(tag: OutputTag<S>, value: S): void;
   /** The current watermark of this operator's input. */
   currentWatermark(): number;
+  /** The event timestamp of the record being processed, or null when it has none. */
+  timestamp(): number | null;
   readonly runtime: OperatorContext;
 }
 

@@ -20,6 +20,8 @@ export interface KeyedContext<K> {
   state<D extends StateDescriptor<unknown>>(descriptor: D): StateHandle<D>;
   timerService(): TimerService;
   output<S>(tag: OutputTag<S>, value: S): void;
+  /** The event timestamp of the record being processed (in onTimer: the timer's), or null when it has none. */
+  timestamp(): number | null;
   readonly runtime: OperatorContext;
 }
 

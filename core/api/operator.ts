@@ -13,6 +13,17 @@ export class OutputTag<T = unknown> {
   }
 }
 
+/**
+ * The event timestamp of the record being processed, one per subtask and shared by the
+ * operators of its chain (NaN: the record has none). What an operator emits carries it, as
+ * Flink's TimestampedCollector does: out.collect keeps the input's timestamp. An operator
+ * that stamps its output otherwise (a timer's, a window's) sets it before out.collect and
+ * puts the old value back after, so the operators before it in the chain are not affected.
+ */
+export interface RecordTime {
+  value: number;
+}
+
 export interface Collector<T> {
   collect(value: T): void;
 }
@@ -21,6 +32,8 @@ export interface Collector<T> {
 export interface Output<T> extends Collector<T> {
   output<S>(tag: OutputTag<S>, value: S): void;
   emitWatermark(timestamp: number): void;
+  /** Marks this output idle (no records or watermarks for a while) or active again: downstream leaves an idle input out of its watermark. */
+  emitWatermarkStatus?(idle: boolean): void;
 }
 
 /** What the runtime tells an operator about where it runs. */
@@ -37,6 +50,10 @@ export interface OperatorContext {
   readonly options: Readonly<Record<string, unknown>>;
   /** Processing time; injected so that tests run on virtual time. */
   readonly clock: Clock;
+  /** A counter of this operator subtask's, reported with its records in and out (the job result's operators). */
+  readonly counter?: (name: string) => { inc(n?: number): void };
+  /** The timestamp of the record being processed (see RecordTime); absent outside a running subtask. */
+  readonly recordTime?: RecordTime;
   /**
    * Operator (non-keyed) state: a named list of this subtask's, checkpointed with the chain
    * and restored before open, redistributed on a rescale as `redistribution` says.
@@ -71,6 +88,8 @@ export interface StreamOperator<IN, OUT> {
   processElement(value: IN, out: Output<OUT>): void;
   /** Called when the operator's input watermark advances; the default forwards it. */
   processWatermark?(timestamp: number, out: Output<OUT>): void;
+  /** Called when the input's watermark status changes (every input idle, or one active again); the default forwards it. */
+  processWatermarkStatus?(idle: boolean, out: Output<OUT>): void;
   /**
    * At checkpoint `id`, between two calls of processElement: this operator's state as plain
    * data (structured-clonable), taken before the barrier goes downstream.

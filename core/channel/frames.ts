@@ -23,10 +23,14 @@ export const FrameKind = {
   BARRIER: 3,
   CANCEL_BARRIER: 4,
   END_OF_PARTITION: 5,
+  /** DATA with event timestamps: `count` float64 timestamps (NaN: none), then the codec's bytes. */
+  DATA_TS: 6,
+  /** The producer's watermark status: payload one u32, 1 idle, 0 active again. */
+  WATERMARK_STATUS: 7,
 } as const;
 export type FrameKind = (typeof FrameKind)[keyof typeof FrameKind];
 
-const KIND_NAMES = ['PAD', 'DATA', 'WATERMARK', 'BARRIER', 'CANCEL_BARRIER', 'END_OF_PARTITION'];
+const KIND_NAMES = ['PAD', 'DATA', 'WATERMARK', 'BARRIER', 'CANCEL_BARRIER', 'END_OF_PARTITION', 'DATA_TS', 'WATERMARK_STATUS'];
 export function frameKindName(kind: number): string {
   return KIND_NAMES[kind] ?? `unknown(${kind})`;
 }
@@ -83,6 +87,27 @@ export function encodeWatermark(ts: number): Uint8Array {
 
 export function decodeWatermark(payload: Uint8Array): number {
   return new DataView(payload.buffer, payload.byteOffset, payload.byteLength).getFloat64(0, true);
+}
+
+/** WATERMARK_STATUS payload. */
+export function encodeWatermarkStatus(idle: boolean): Uint8Array {
+  const out = new Uint8Array(4);
+  new DataView(out.buffer).setUint32(0, idle ? 1 : 0, true);
+  return out;
+}
+
+export function decodeWatermarkStatus(payload: Uint8Array): boolean {
+  return new DataView(payload.buffer, payload.byteOffset, payload.byteLength).getUint32(0, true) === 1;
+}
+
+/** A DATA_TS payload: the timestamps of records[start..end) ahead of their encoding. */
+export function stampedPayload(stamps: readonly number[], start: number, end: number, records: Uint8Array): Uint8Array {
+  const n = end - start;
+  const out = new Uint8Array(n * 8 + records.byteLength);
+  const v = new DataView(out.buffer);
+  for (let i = 0; i < n; i++) v.setFloat64(i * 8, stamps[start + i]!, true);
+  out.set(records, n * 8);
+  return out;
 }
 
 export const EMPTY_PAYLOAD = new Uint8Array(0);

@@ -8,13 +8,16 @@ import { FRAME_HEADER_BYTES, FrameKind, countOf, frameKindName, frameSpan, kindO
 export const CHANNEL_STATE_FORMAT = 1;
 /**
  * The layout of a persisted frame: the ring's own (frames.ts), 8-byte header and payload
- * padded to 8. Event time will add record timestamps, and a new number.
+ * padded to 8. Format 2 added DATA_TS (records with event timestamps) and WATERMARK_STATUS
+ * frames; a format 1 file holds neither and reads as it did.
  */
-export const FRAME_FORMAT = 1;
+export const FRAME_FORMAT = 2;
+const FRAME_FORMATS_READ = [1, 2];
+const REPLAYED_KINDS: number[] = [FrameKind.DATA, FrameKind.DATA_TS, FrameKind.WATERMARK, FrameKind.WATERMARK_STATUS, FrameKind.END_OF_PARTITION];
 
 /**
- * One channel's in-flight frames, as they lay in the ring or the overdraft: DATA, WATERMARK
- * and END_OF_PARTITION frames in order (PADs and barriers left out). `skip`: records of the
+ * One channel's in-flight frames, as they lay in the ring or the overdraft: DATA, DATA_TS,
+ * WATERMARK, WATERMARK_STATUS and END_OF_PARTITION frames in order (PADs and barriers left out). `skip`: records of the
  * first frame already processed before the snapshot (a frame interrupted between records).
  */
 export interface PersistedChannel {
@@ -59,7 +62,7 @@ export function readChannelState(file: string): ChannelState {
   }
   const bad = (why: string) => new WeirError(`channel state file ${file} ${why}`);
   if (s === null || typeof s !== 'object' || s.format !== CHANNEL_STATE_FORMAT) throw bad(`is not of format ${CHANNEL_STATE_FORMAT}`);
-  if (s.frameFormat !== FRAME_FORMAT) throw bad(`holds frames of format ${String(s.frameFormat)}; this weir reads format ${FRAME_FORMAT}`);
+  if (!FRAME_FORMATS_READ.includes(s.frameFormat)) throw bad(`holds frames of format ${String(s.frameFormat)}; this weir reads formats ${FRAME_FORMATS_READ.join(' and ')}`);
   for (const c of [...(s.inputs ?? []), ...(s.outputs ?? [])]) {
     if (typeof c.channel !== 'string' || typeof c.codec !== 'string' || !(c.frames instanceof Uint8Array) || !Number.isInteger(c.skip)) {
       throw bad('has a malformed channel entry');
@@ -78,7 +81,7 @@ function checkFrames(bytes: Uint8Array): string | null {
     if (at + FRAME_HEADER_BYTES > bytes.byteLength) return `a frame header is cut off at byte ${at}`;
     const length = words.getUint32(at, true);
     const kind = kindOf(words.getInt32(at + 4, true));
-    if (kind !== FrameKind.DATA && kind !== FrameKind.WATERMARK && kind !== FrameKind.END_OF_PARTITION) {
+    if (!REPLAYED_KINDS.includes(kind)) {
       return `a ${frameKindName(kind)} frame at byte ${at} cannot be replayed`;
     }
     const span = frameSpan(length);

@@ -161,6 +161,7 @@ export class Attempt {
             const sum = (counts[uid] ??= { name: c.name, recordsIn: 0, recordsOut: 0 });
             sum.recordsIn += c.recordsIn;
             sum.recordsOut += c.recordsOut;
+            for (const [name, n] of Object.entries(c.metrics ?? {})) (sum.metrics ??= {})[name] = (sum.metrics[name] ?? 0) + n;
           }
         })
         .catch((err: Error) => this.fail(new WeirError(`worker for slot ${slot} died: ${err.message}`, { cause: err })))

@@ -92,6 +92,8 @@ export interface OperatorCounts {
   readonly name: string;
   recordsIn: number;
   recordsOut: number;
+  /** Counters the operator keeps (OperatorContext.counter), such as a window's numLateRecordsDropped. */
+  metrics?: Record<string, number>;
 }
 
 /** A subtask's place in the `finished` words: tasks in id order, each with its parallelism. */

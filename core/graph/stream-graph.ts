@@ -40,6 +40,14 @@ export interface StreamNode {
   readonly sideOutputs: Set<string>;
 }
 
+/**
+ * Whether records leaving `node` carry event timestamps: it assigns them, or what it reads
+ * carries them. Only such edges pay for timestamps in their frames (DATA_TS).
+ */
+export function carriesEventTime(node: StreamNode): boolean {
+  return node.kind === 'timestamps' || node.inputs.some((i) => carriesEventTime(i.node));
+}
+
 export class StreamGraph {
   readonly nodes: StreamNode[] = [];
 

@@ -6,9 +6,14 @@ export interface Timer {
   readonly timestamp: number;
   readonly key: Key;
   readonly keyGroup: number;
+  /** What the timer is for within its key ('' for a process function's; a window's id for a window operator's). */
+  readonly namespace: string;
   readonly id: string;
   readonly seq: number;
 }
+
+/** A timer in a snapshot: timestamp, key, key group and, for a window's, its namespace. */
+export type TimerRow = [number, Key, number] | [number, Key, number, string];
 
 function before(a: Timer, b: Timer): boolean {
   return a.timestamp < b.timestamp || (a.timestamp === b.timestamp && a.seq < b.seq);
@@ -25,35 +30,36 @@ export class TimerQueue {
   private readonly live = new Map<string, Timer>();
   private seq = 0;
 
-  private static id(timestamp: number, key: Key, keyGroup: number): string {
+  private static id(timestamp: number, key: Key, keyGroup: number, namespace: string): string {
     const k = keyId(key);
-    return `${keyGroup}|${typeof k}|${String(k)}|${timestamp}`;
+    return `${keyGroup}|${typeof k}|${String(k)}|${timestamp}|${namespace}`;
   }
 
-  register(timestamp: number, key: Key, keyGroup: number): void {
-    const id = TimerQueue.id(timestamp, key, keyGroup);
+  register(timestamp: number, key: Key, keyGroup: number, namespace = ''): void {
+    const id = TimerQueue.id(timestamp, key, keyGroup, namespace);
     if (this.live.has(id)) return;
-    const t: Timer = { timestamp, key, keyGroup, id, seq: this.seq++ };
+    const t: Timer = { timestamp, key, keyGroup, namespace, id, seq: this.seq++ };
     this.live.set(id, t);
     this.push(t);
   }
 
-  delete(timestamp: number, key: Key, keyGroup: number): void {
-    this.live.delete(TimerQueue.id(timestamp, key, keyGroup));
+  delete(timestamp: number, key: Key, keyGroup: number, namespace = ''): void {
+    this.live.delete(TimerQueue.id(timestamp, key, keyGroup, namespace));
   }
 
   get size(): number {
     return this.live.size;
   }
 
-  /** The live timers in firing order, as plain data: a checkpoint's copy. */
-  snapshot(): [number, Key, number][] {
-    return [...this.live.values()].sort((a, b) => (before(a, b) ? -1 : 1)).map((t) => [t.timestamp, t.key, t.keyGroup]);
+  /** The live timers in firing order, as plain data: a checkpoint's copy (the namespace only where there is one). */
+  snapshot(): TimerRow[] {
+    return [...this.live.values()].sort((a, b) => (before(a, b) ? -1 : 1))
+      .map((t) => (t.namespace === '' ? [t.timestamp, t.key, t.keyGroup] : [t.timestamp, t.key, t.keyGroup, t.namespace]));
   }
 
   /** Registers the timers of a snapshot whose key group `owns` says is this subtask's, in their order. */
-  restore(timers: readonly [number, Key, number][], owns: (keyGroup: number) => boolean): void {
-    for (const [ts, key, kg] of timers) if (owns(kg)) this.register(ts, key, kg);
+  restore(timers: readonly TimerRow[], owns: (keyGroup: number) => boolean): void {
+    for (const [ts, key, kg, ns] of timers) if (owns(kg)) this.register(ts, key, kg, ns ?? '');
   }
 
   /** The earliest live timestamp, or Infinity. */

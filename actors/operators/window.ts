@@ -1,0 +1,341 @@
+// The window operator: assigns records to windows per key, keeps their contents in keyed state, fires by trigger, cleans up after lateness.
+import { inspect } from 'node:util';
+import type { OperatorContext, Output, OutputTag, StreamOperator } from '../../core/api/operator.ts';
+import { GlobalWindow, TimeWindow, TriggerResult } from '../../core/api/windows.ts';
+import type {
+  OnMergeContext, PartitionedState, ProcessWindowContext, ProcessWindowFunction, Trigger, Window, WindowAssigner, WindowStateStore,
+} from '../../core/api/windows.ts';
+import { WeirError } from '../../core/errors.ts';
+import type { KeyedStateBackend } from '../../core/state/backend.ts';
+import { MapStateDescriptor, StateDescriptor } from '../../core/state/descriptors.ts';
+import type { AggregateFunction, ReducingStateDescriptor } from '../../core/state/descriptors.ts';
+import type { MapState } from '../../core/state/keyed-state.ts';
+import type { Timer } from '../../core/state/timers.ts';
+import { KeyedCore } from './keyed-core.ts';
+
+/** What a window keeps per key and window, and what it emits. */
+export type WindowContents =
+  | { readonly kind: 'reduce'; readonly reduce: (a: unknown, b: unknown) => unknown; readonly windowFn?: WindowFn }
+  | { readonly kind: 'aggregate'; readonly aggregate: AggregateFunction<unknown, unknown, unknown> & { merge?(a: unknown, b: unknown): unknown }; readonly windowFn?: WindowFn }
+  | { readonly kind: 'process'; readonly windowFn: WindowFn };
+
+type WindowFn = ProcessWindowFunction<unknown, unknown, unknown, Window>;
+
+export interface WindowSpec {
+  readonly assigner: WindowAssigner<unknown, Window>;
+  readonly trigger: Trigger<unknown, Window> | undefined;
+  readonly allowedLateness: number;
+  readonly lateTag: OutputTag<unknown> | undefined;
+  readonly contents: WindowContents;
+}
+
+const idOf = (w: Window): string => (w instanceof GlobalWindow ? 'global' : `${w.start}:${w.end}`);
+const windowOf = (id: string): Window => {
+  if (id === 'global') return GlobalWindow.INSTANCE;
+  const at = id.indexOf(':');
+  return new TimeWindow(Number(id.slice(0, at)), Number(id.slice(at + 1)));
+};
+
+/**
+ * As Flink's WindowOperator. Per key: `window-contents` maps each live window to its
+ * accumulator (reduce, aggregate) or its elements (process); `window-set` lists the live
+ * windows of a merging (session) assigner; triggers' and window functions' per-window state
+ * is a map per descriptor from window to value. Timers carry the window as their namespace.
+ * All of it is keyed state and timers of the backend, so windows checkpoint, restore and
+ * rescale as any keyed state does.
+ */
+export function windowOperator(spec: WindowSpec, keySelector: (v: unknown) => unknown, ctx: OperatorContext,
+  backend: KeyedStateBackend): StreamOperator<unknown, unknown> {
+  const core = new KeyedCore(ctx, backend);
+  const time = ctx.recordTime ?? { value: NaN };
+  const { assigner, allowedLateness, lateTag, contents } = spec;
+  const trigger = spec.trigger ?? assigner.getDefaultTrigger();
+  const eventTime = assigner.isEventTime();
+  const merging = assigner.isMerging();
+  if (merging && !trigger.canMerge()) {
+    throw new WeirError(`trigger ${trigger.constructor.name} cannot be used with session (merging) windows`, { uid: ctx.uid, subtask: ctx.subtask });
+  }
+  const windowFn = contents.windowFn;
+  let out: Output<unknown> | null = null;
+  let seen = 0;
+  const lateDropped = ctx.counter?.('numLateRecordsDropped');
+
+  let windowContents!: MapState<string, unknown>;
+  let windowSet!: MapState<string, boolean>;
+  const perWindow = new Map<string, MapState<string, unknown>>();
+  const mapOf = (d: StateDescriptor<unknown>): MapState<string, unknown> => {
+    let m = perWindow.get(d.name);
+    if (m === undefined) perWindow.set(d.name, (m = core.store.getState(new MapStateDescriptor<string, unknown>(`window.${d.name}`))));
+    return m;
+  };
+
+  /** `d`'s state of the current key in window `ns`. */
+  const partitioned = <D extends StateDescriptor<unknown>>(d: D, ns: () => string): PartitionedState<D> => {
+    const m = mapOf(d);
+    const kind = d.kind;
+    if (kind === 'value') {
+      const def = (d as unknown as { defaultValue: unknown }).defaultValue;
+      return { value: () => m.get(ns()) ?? def, update: (v: unknown) => m.put(ns(), v), clear: () => m.remove(ns()) } as unknown as PartitionedState<D>;
+    }
+    if (kind === 'reducing') {
+      const reduce = (d as unknown as ReducingStateDescriptor<unknown>).reduce;
+      return {
+        get: () => m.get(ns()),
+        add: (v: unknown) => { const cur = m.get(ns()); m.put(ns(), cur === undefined ? v : reduce(cur, v)); },
+        clear: () => m.remove(ns()),
+      } as unknown as PartitionedState<D>;
+    }
+    if (kind === 'list') {
+      const get = () => (m.get(ns()) as unknown[] | undefined) ?? [];
+      return {
+        get,
+        add: (v: unknown) => m.put(ns(), [...get(), v]),
+        addAll: (vs: readonly unknown[]) => m.put(ns(), [...get(), ...vs]),
+        update: (vs: readonly unknown[]) => m.put(ns(), [...vs]),
+        clear: () => m.remove(ns()),
+      } as unknown as PartitionedState<D>;
+    }
+    throw new WeirError(`window and trigger state supports value, reducing and list states, not ${kind} ('${d.name}')`, { uid: ctx.uid, subtask: ctx.subtask });
+  };
+
+  // The window the trigger and window function calls are about.
+  let current: Window = GlobalWindow.INSTANCE;
+  let mergedAway: Window[] = [];
+  const currentId = () => idOf(current);
+  const windowState: WindowStateStore = { getState: (d) => partitioned(d, currentId) };
+  const tctx: OnMergeContext = {
+    getCurrentProcessingTime: () => ctx.clock.now(),
+    getCurrentWatermark: () => core.watermark,
+    registerProcessingTimeTimer: (t) => core.registerProcessingTimer(t, currentId()),
+    registerEventTimeTimer: (t) => core.registerEventTimer(t, currentId()),
+    deleteProcessingTimeTimer: (t) => core.deleteProcessingTimer(t, currentId()),
+    deleteEventTimeTimer: (t) => core.deleteEventTimer(t, currentId()),
+    getPartitionedState: (d) => partitioned(d, currentId),
+    mergePartitionedState(d) {
+      const m = mapOf(d);
+      const target = currentId();
+      for (const w of mergedAway) {
+        const v = m.get(idOf(w));
+        if (v === undefined) continue;
+        const cur = m.get(target);
+        if (cur === undefined) m.put(target, v);
+        else if (d.kind === 'reducing') m.put(target, (d as unknown as ReducingStateDescriptor<unknown>).reduce(cur, v));
+        else if (d.kind === 'list') m.put(target, [...(cur as unknown[]), ...(v as unknown[])]);
+        else m.put(target, v);
+      }
+    },
+  };
+  const pwctx: ProcessWindowContext<Window> = {
+    get window() { return current; },
+    get currentWatermark() { return core.watermark; },
+    get currentProcessingTime() { return ctx.clock.now(); },
+    windowState,
+    globalState: core.store,
+    output: (tag, value) => out!.output(tag, value),
+  };
+  const actx = { getCurrentProcessingTime: () => ctx.clock.now() };
+
+  const where = (position: string) => ({ uid: ctx.uid, subtask: ctx.subtask, position });
+  const user = <R>(what: string, position: () => string, f: () => R): R => {
+    try {
+      return f();
+    } catch (err) {
+      if (err instanceof WeirError && err.uid !== undefined) throw err;
+      const message = err instanceof WeirError ? err.message : `user code failed in ${what}: ${(err as Error)?.message ?? String(err)}`;
+      throw new WeirError(message, { ...where(position()), cause: err });
+    }
+  };
+
+  const cleanupTime = (w: Window): number => (eventTime ? w.maxTimestamp() + allowedLateness : w.maxTimestamp());
+  const isWindowLate = (w: Window) => eventTime && cleanupTime(w) <= core.watermark;
+
+  const add = (id: string, v: unknown) => {
+    const acc = windowContents.get(id);
+    switch (contents.kind) {
+      case 'reduce': windowContents.put(id, acc === undefined ? v : contents.reduce(acc, v)); break;
+      case 'aggregate': windowContents.put(id, contents.aggregate.add(v, acc === undefined ? contents.aggregate.createAccumulator() : acc)); break;
+      default: windowContents.put(id, acc === undefined ? [v] : [...(acc as unknown[]), v]);
+    }
+  };
+  const combine = (a: unknown, b: unknown): unknown => {
+    switch (contents.kind) {
+      case 'reduce': return contents.reduce(a, b);
+      case 'aggregate': {
+        if (typeof contents.aggregate.merge !== 'function') {
+          throw new WeirError('session windows merge accumulators: the AggregateFunction needs merge(a, b)', { uid: ctx.uid, subtask: ctx.subtask });
+        }
+        return contents.aggregate.merge(a, b);
+      }
+      default: return [...(a as unknown[]), ...(b as unknown[])];
+    }
+  };
+
+  const emit = (w: Window, acc: unknown) => {
+    const carried = time.value;
+    // A window's results carry its largest timestamp, as in Flink.
+    time.value = w.maxTimestamp();
+    current = w;
+    try {
+      const key = core.currentKey;
+      const position = () => `window [${w.start}, ${w.end}) of key ${inspect(key)}`;
+      if (contents.kind === 'process') user('process', position, () => contents.windowFn.process(key, pwctx, acc as unknown[], out!));
+      else {
+        const result = contents.kind === 'aggregate' ? user('getResult', position, () => contents.aggregate.getResult(acc)) : acc;
+        if (windowFn === undefined) out!.collect(result);
+        else user('process', position, () => windowFn.process(key, pwctx, [result], out!));
+      }
+    } finally {
+      time.value = carried;
+    }
+  };
+
+  const onResult = (w: Window, r: TriggerResult) => {
+    if (r === TriggerResult.CONTINUE) return;
+    const id = idOf(w);
+    const acc = windowContents.get(id);
+    if (acc === undefined) return;
+    if (r === TriggerResult.FIRE || r === TriggerResult.FIRE_AND_PURGE) emit(w, acc);
+    if (r === TriggerResult.PURGE || r === TriggerResult.FIRE_AND_PURGE) windowContents.remove(id);
+  };
+
+  const registerCleanup = (w: Window) => {
+    const t = cleanupTime(w);
+    if (t === Infinity) return;
+    if (eventTime) core.registerEventTimer(t, idOf(w));
+    else core.registerProcessingTimer(t, idOf(w));
+  };
+  const deleteCleanup = (w: Window) => {
+    const t = cleanupTime(w);
+    if (t === Infinity) return;
+    if (eventTime) core.deleteEventTimer(t, idOf(w));
+    else core.deleteProcessingTimer(t, idOf(w));
+  };
+
+  /** Everything of window `w` goes: contents, trigger state and timers, the window function's state. */
+  const clearAll = (w: Window) => {
+    const id = idOf(w);
+    current = w;
+    windowContents.remove(id);
+    trigger.clear(w, tctx);
+    if (windowFn?.clear !== undefined) windowFn.clear(pwctx);
+    if (merging) windowSet.remove(id);
+  };
+
+  /**
+   * A session window `w` joins the live windows of the key it touches: one window covering
+   * them all, their contents combined and their trigger state merged (Flink's
+   * MergingWindowSet, keeping state under the merged window itself). Returns the window the
+   * element belongs to.
+   */
+  const mergeIn = (w: TimeWindow): TimeWindow => {
+    const touching: TimeWindow[] = [];
+    for (const id of windowSet.keys()) {
+      const live = windowOf(id) as TimeWindow;
+      if (live.intersects(w)) touching.push(live);
+    }
+    if (touching.length === 0) {
+      windowSet.put(idOf(w), true);
+      return w;
+    }
+    let merged = w;
+    for (const t of touching) merged = merged.cover(t);
+    if (touching.length === 1 && touching[0]!.start === merged.start && touching[0]!.end === merged.end) return touching[0]!;
+    let acc: unknown;
+    for (const t of touching) {
+      const v = windowContents.get(idOf(t));
+      if (v !== undefined) acc = acc === undefined ? v : combine(acc, v);
+      windowContents.remove(idOf(t));
+      windowSet.remove(idOf(t));
+    }
+    const mid = idOf(merged);
+    windowSet.put(mid, true);
+    if (acc !== undefined) windowContents.put(mid, acc);
+    current = merged;
+    mergedAway = touching;
+    trigger.onMerge(merged, tctx);
+    for (const t of touching) {
+      current = t;
+      trigger.clear(t, tctx);
+      deleteCleanup(t);
+      for (const m of perWindow.values()) m.remove(idOf(t));
+    }
+    mergedAway = [];
+    return merged;
+  };
+
+  const fire = (t: Timer, domain: 'event' | 'processing') => {
+    core.setKey(t.key);
+    const w = windowOf(t.namespace);
+    const id = t.namespace;
+    // A timer of a window merged away since: its trigger should have deleted it.
+    if (merging && !windowSet.contains(id)) return;
+    current = w;
+    const position = () => `${domain}-time timer ${t.timestamp} of window [${w.start}, ${w.end}) of key ${inspect(t.key)}`;
+    if (windowContents.contains(id)) {
+      const r = user(`trigger ${domain === 'event' ? 'onEventTime' : 'onProcessingTime'}`, position, () => (domain === 'event'
+        ? trigger.onEventTime(t.timestamp, w, tctx) : trigger.onProcessingTime(t.timestamp, w, tctx)));
+      onResult(w, r);
+    }
+    if ((domain === 'event') === eventTime && t.timestamp === cleanupTime(w)) clearAll(w);
+  };
+
+  return {
+    open(_, o) {
+      out = o;
+      windowContents = core.store.getState(new MapStateDescriptor<string, unknown>('window-contents'));
+      if (merging) windowSet = core.store.getState(new MapStateDescriptor<string, boolean>('window-set'));
+      if (windowFn !== undefined) {
+        for (const v of Object.values(windowFn)) if (v instanceof StateDescriptor) core.store.getState(v);
+        windowFn.open?.(ctx);
+      }
+    },
+    processElement(v, o) {
+      out = o;
+      const index = seen++;
+      core.setKey(keySelector(v));
+      const ts = eventTime ? time.value : ctx.clock.now();
+      if (eventTime && Number.isNaN(ts)) {
+        throw new WeirError('an event-time window needs records with timestamps: call assignTimestampsAndWatermarks(...) before it, '
+          + 'or use a processing-time assigner', where(`input record ${index}`));
+      }
+      const windows = user('the window assigner', () => `input record ${index}`, () => assigner.assignWindows(v, ts, actx));
+      let skipped = true;
+      for (const assigned of windows) {
+        const w = merging ? mergeIn(assigned as TimeWindow) : assigned;
+        if (isWindowLate(w)) {
+          if (merging && w === assigned) windowSet.remove(idOf(w));
+          continue;
+        }
+        skipped = false;
+        const id = idOf(w);
+        user('the window function', () => `input record ${index}`, () => add(id, v));
+        current = w;
+        onResult(w, user('trigger onElement', () => `input record ${index}`, () => trigger.onElement(v, ts, w, tctx)));
+        registerCleanup(w);
+      }
+      if (skipped && eventTime && ts + allowedLateness <= core.watermark) {
+        if (lateTag !== undefined) o.output(lateTag, v);
+        else lateDropped?.inc();
+      }
+    },
+    processWatermark(ts, o) {
+      out = o;
+      if (!core.advance(ts)) return;
+      core.eventTimers.fireUpTo(ts, (t) => fire(t, 'event'));
+      o.emitWatermark(ts);
+    },
+    onProcessingTime(now, o) {
+      out = o;
+      core.processingTimers.fireUpTo(now, (t) => fire(t, 'processing'));
+    },
+    nextProcessingTime: () => core.processingTimers.nextTimestamp(),
+    stateDescriptors: () => core.store.describe(),
+    snapshotState: (id) => core.snapshot(id),
+    initializeState: (s) => core.restore(s),
+    initializeRescaledState: (parts) => core.restoreRescaled(parts),
+    close() {
+      windowFn?.close?.();
+      backend.close();
+    },
+  };
+}

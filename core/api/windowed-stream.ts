@@ -1,0 +1,163 @@
+// WindowedStream and AllWindowedStream: keyBy(...).window(assigner) and windowAll(assigner), with Flink's builder methods.
+import { WeirError } from '../errors.ts';
+import type { AggregateFunction } from '../state/descriptors.ts';
+import type { DataStream, KeyedStream, SingleOutputStreamOperator } from './datastream.ts';
+import { OutputTag } from './operator.ts';
+import { ProcessAllWindowFunction, ProcessWindowFunction, Trigger, WindowAssigner } from './windows.ts';
+import type { ProcessWindowContext, Window } from './windows.ts';
+
+/** An AggregateFunction for windows: `merge` is needed by session (merging) windows. */
+export interface WindowAggregateFunction<IN, ACC, OUT> extends AggregateFunction<IN, ACC, OUT> {
+  merge?(a: ACC, b: ACC): ACC;
+}
+
+interface Settings {
+  trigger: Trigger<unknown, Window> | undefined;
+  allowedLateness: number;
+  lateTag: OutputTag<unknown> | undefined;
+}
+
+function checkAssigner(assigner: unknown, what: string): void {
+  if (!(assigner instanceof WindowAssigner)) {
+    throw new WeirError(`${what}() takes a window assigner (TumblingEventTimeWindows.of(ms), SlidingEventTimeWindows.of(size, slide), `
+      + 'EventTimeSessionWindows.withGap(ms), GlobalWindows.create(), or the processing-time ones)');
+  }
+}
+
+/** What a window node's operator is built from (actors/operators/window.ts reads it). */
+function windowNode<O>(keyed: KeyedStream<unknown, unknown>, name: string, assigner: WindowAssigner<unknown, Window>, s: Settings,
+  contents: Record<string, unknown>, all: boolean): SingleOutputStreamOperator<O> {
+  const op = keyed.addOperator<O>('window', name, {
+    spec: { assigner, trigger: s.trigger, allowedLateness: s.allowedLateness, lateTag: s.lateTag, contents },
+  }, true);
+  if (all) op.node.parallelism = 1;
+  return op;
+}
+
+abstract class Windowed<T, W extends Window> {
+  protected readonly settings: Settings = { trigger: undefined, allowedLateness: 0, lateTag: undefined };
+
+  /** Replaces the assigner's default trigger. */
+  trigger(trigger: Trigger<T, W>): this {
+    if (!(trigger instanceof Trigger)) throw new WeirError('trigger() takes a Trigger (EventTimeTrigger.create(), CountTrigger.of(n), ...)');
+    this.settings.trigger = trigger as unknown as Trigger<unknown, Window>;
+    return this;
+  }
+
+  /** Elements up to `ms` behind the watermark still update their window (which fires again); later ones are late. */
+  allowedLateness(ms: number): this {
+    if (typeof ms !== 'number' || !(ms >= 0) || Number.isNaN(ms)) throw new WeirError(`allowedLateness takes ms >= 0, got ${String(ms)}`);
+    this.settings.allowedLateness = ms;
+    return this;
+  }
+
+  /** Late elements go to this side output (getSideOutput(tag) on the result) instead of being dropped and counted. */
+  sideOutputLateData(tag: OutputTag<T>): this {
+    if (!(tag instanceof OutputTag)) throw new WeirError('sideOutputLateData() takes an OutputTag');
+    this.settings.lateTag = tag as OutputTag<unknown>;
+    return this;
+  }
+}
+
+export class WindowedStream<T, K, W extends Window = Window> extends Windowed<T, W> {
+  private readonly keyed: KeyedStream<T, K>;
+  private readonly assigner: WindowAssigner<T, W>;
+
+  constructor(keyed: KeyedStream<T, K>, assigner: WindowAssigner<T, W>) {
+    super();
+    checkAssigner(assigner, 'window');
+    this.keyed = keyed;
+    this.assigner = assigner;
+  }
+
+  private build<O>(name: string, contents: Record<string, unknown>): SingleOutputStreamOperator<O> {
+    return windowNode<O>(this.keyed as unknown as KeyedStream<unknown, unknown>, name, this.assigner as unknown as WindowAssigner<unknown, Window>,
+      this.settings, contents, false);
+  }
+
+  /** One value per key and window, reduced as elements come; `windowFn` (optional) sees it with the window. */
+  reduce<O = T>(fn: (a: T, b: T) => T, windowFn?: ProcessWindowFunction<T, O, K, W>): SingleOutputStreamOperator<O> {
+    if (typeof fn !== 'function') throw new WeirError('reduce() takes a function (a, b) => c');
+    return this.build<O>('WindowReduce', { kind: 'reduce', reduce: fn, windowFn: checkWindowFn(windowFn) });
+  }
+
+  /** One accumulator per key and window; the result is getResult's, or what `windowFn` makes of it. */
+  aggregate<ACC, R, O = R>(agg: WindowAggregateFunction<T, ACC, R>, windowFn?: ProcessWindowFunction<R, O, K, W>): SingleOutputStreamOperator<O> {
+    checkAggregate(agg);
+    return this.build<O>('WindowAggregate', { kind: 'aggregate', aggregate: agg, windowFn: checkWindowFn(windowFn) });
+  }
+
+  /** All of a window's elements at once (kept in state until it fires). */
+  process<O>(fn: ProcessWindowFunction<T, O, K, W>): SingleOutputStreamOperator<O> {
+    if (!(fn instanceof ProcessWindowFunction)) throw new WeirError('process() on a windowed stream takes a ProcessWindowFunction');
+    return this.build<O>(fn.constructor?.name || 'WindowProcess', { kind: 'process', windowFn: fn });
+  }
+}
+
+/** A ProcessAllWindowFunction as the keyed window operator calls it: the (constant) key left out. */
+class AllWindowAdapter<IN, OUT, W extends Window> extends ProcessWindowFunction<IN, OUT, unknown, W> {
+  readonly fn: ProcessAllWindowFunction<IN, OUT, W>;
+  constructor(fn: ProcessAllWindowFunction<IN, OUT, W>) {
+    super();
+    this.fn = fn;
+    for (const [k, v] of Object.entries(fn)) (this as Record<string, unknown>)[`state.${k}`] = v;
+  }
+  override open(ctx: Parameters<NonNullable<ProcessWindowFunction<IN, OUT, unknown, W>['open']>>[0]) { this.fn.open?.(ctx); }
+  process(_: unknown, ctx: ProcessWindowContext<W>, elements: Iterable<IN>, out: import('./operator.ts').Collector<OUT>): void {
+    this.fn.process(ctx, elements, out);
+  }
+  override clear(ctx: ProcessWindowContext<W>) { this.fn.clear?.(ctx); }
+  override close() { this.fn.close?.(); }
+}
+
+/** windowAll: every element in one window operator (parallelism 1), as Flink's AllWindowedStream. */
+export class AllWindowedStream<T, W extends Window = Window> extends Windowed<T, W> {
+  private readonly keyed: KeyedStream<T, number>;
+  private readonly assigner: WindowAssigner<T, W>;
+
+  constructor(stream: DataStream<T>, assigner: WindowAssigner<T, W>) {
+    super();
+    checkAssigner(assigner, 'windowAll');
+    this.keyed = stream.keyBy(() => 0);
+    this.assigner = assigner;
+  }
+
+  private build<O>(name: string, contents: Record<string, unknown>): SingleOutputStreamOperator<O> {
+    return windowNode<O>(this.keyed as unknown as KeyedStream<unknown, unknown>, name, this.assigner as unknown as WindowAssigner<unknown, Window>,
+      this.settings, contents, true);
+  }
+
+  reduce<O = T>(fn: (a: T, b: T) => T, windowFn?: ProcessAllWindowFunction<T, O, W>): SingleOutputStreamOperator<O> {
+    if (typeof fn !== 'function') throw new WeirError('reduce() takes a function (a, b) => c');
+    return this.build<O>('AllWindowReduce', { kind: 'reduce', reduce: fn, windowFn: allFn(windowFn) });
+  }
+
+  aggregate<ACC, R, O = R>(agg: WindowAggregateFunction<T, ACC, R>, windowFn?: ProcessAllWindowFunction<R, O, W>): SingleOutputStreamOperator<O> {
+    checkAggregate(agg);
+    return this.build<O>('AllWindowAggregate', { kind: 'aggregate', aggregate: agg, windowFn: allFn(windowFn) });
+  }
+
+  process<O>(fn: ProcessAllWindowFunction<T, O, W>): SingleOutputStreamOperator<O> {
+    if (!(fn instanceof ProcessAllWindowFunction)) throw new WeirError('process() on windowAll takes a ProcessAllWindowFunction');
+    return this.build<O>(fn.constructor?.name || 'AllWindowProcess', { kind: 'process', windowFn: allFn(fn) });
+  }
+}
+
+function allFn<IN, OUT, W extends Window>(fn: ProcessAllWindowFunction<IN, OUT, W> | undefined): AllWindowAdapter<IN, OUT, W> | undefined {
+  if (fn === undefined) return undefined;
+  if (!(fn instanceof ProcessAllWindowFunction)) throw new WeirError('the window function of windowAll is a ProcessAllWindowFunction');
+  return new AllWindowAdapter(fn);
+}
+
+function checkWindowFn<F>(fn: F): F {
+  if (fn !== undefined && !(fn instanceof ProcessWindowFunction)) throw new WeirError('the window function is a ProcessWindowFunction');
+  return fn;
+}
+
+function checkAggregate(agg: unknown): void {
+  const a = agg as Record<string, unknown> | null;
+  if (a === null || typeof a !== 'object' || typeof a['createAccumulator'] !== 'function' || typeof a['add'] !== 'function'
+    || typeof a['getResult'] !== 'function') {
+    throw new WeirError('aggregate() takes an AggregateFunction { createAccumulator, add, getResult } (and merge, for session windows)');
+  }
+}
