@@ -1,5 +1,5 @@
 // What every keyed operator holds: its backend and state store, the current key, timers in both domains, the watermark, and their snapshot.
-import type { OperatorContext } from '../../core/api/operator.ts';
+import type { OperatorContext, StreamOperator } from '../../core/api/operator.ts';
 import { WeirError } from '../../core/errors.ts';
 import type { Key } from '../../core/keys/encoding.ts';
 import { keyGroupCache, keyGroupRangeForOperator } from '../../core/keys/key-groups.ts';
@@ -68,6 +68,18 @@ export class KeyedCore {
     if (ts <= this.watermark) return false;
     this.watermark = ts;
     return true;
+  }
+
+  /** The operator SPI's state and timer hooks, the same for every keyed operator. */
+  hooks(): Pick<StreamOperator<unknown, unknown>, 'nextProcessingTime' | 'stateDescriptors' | 'snapshotState' | 'initializeState'
+    | 'initializeRescaledState'> {
+    return {
+      nextProcessingTime: () => this.processingTimers.nextTimestamp(),
+      stateDescriptors: () => this.store.describe(),
+      snapshotState: (id) => this.snapshot(id),
+      initializeState: (s) => this.restore(s),
+      initializeRescaledState: (parts) => this.restoreRescaled(parts),
+    };
   }
 
   snapshot(id: number): KeyedOperatorSnapshot {

@@ -77,11 +77,7 @@ export function keyedProcessOperator(fn: Fn, keySelector: (v: unknown) => unknow
       domain = 'PROCESSING_TIME';
       core.processingTimers.fireUpTo(now, fire);
     },
-    nextProcessingTime: () => core.processingTimers.nextTimestamp(),
-    stateDescriptors: () => core.store.describe(),
-    snapshotState: (id) => core.snapshot(id),
-    initializeState: (s) => core.restore(s),
-    initializeRescaledState: (parts) => core.restoreRescaled(parts),
+    ...core.hooks(),
     close() {
       fn.close?.();
       backend.close();

@@ -328,11 +328,7 @@ export function windowOperator(spec: WindowSpec, keySelector: (v: unknown) => un
       out = o;
       core.processingTimers.fireUpTo(now, (t) => fire(t, 'processing'));
     },
-    nextProcessingTime: () => core.processingTimers.nextTimestamp(),
-    stateDescriptors: () => core.store.describe(),
-    snapshotState: (id) => core.snapshot(id),
-    initializeState: (s) => core.restore(s),
-    initializeRescaledState: (parts) => core.restoreRescaled(parts),
+    ...core.hooks(),
     close() {
       windowFn?.close?.();
       backend.close();

@@ -584,8 +584,8 @@ export class InputGate {
 
   /**
    * An actor's watermark is the minimum over its inputs, as Flink's StatusWatermarkValve has
-   * it: an ended input no longer holds it back, nor does an idle one, nor one active again
-   * whose watermark is still behind (until it catches up). Once every open input is idle,
+   * it: an ended input stands at +infinity, an idle one is left out, and so is one active
+   * again whose watermark is still behind (until it catches up). Once every input is idle,
    * the most advanced of them sets it and the output goes idle too.
    */
   private advanceWatermark(): void {
@@ -593,22 +593,22 @@ export class InputGate {
     let active = 0;
     let aligned = 0;
     for (const ch of this.channels) {
-      if (ch.ended || ch.idle === true) continue;
+      if (ch.ended) { active++; aligned++; continue; }
+      if (ch.idle === true) continue;
       active++;
       if (ch.watermark < this.watermark) continue;
       aligned++;
       if (ch.watermark < min) min = ch.watermark;
     }
     let next = this.watermark;
-    if (this.open === 0) next = Infinity;
-    else if (active === 0) {
-      for (const ch of this.channels) if (!ch.ended && ch.watermark > next) next = ch.watermark;
+    if (active === 0) {
+      for (const ch of this.channels) if (ch.watermark > next) next = ch.watermark;
     } else if (aligned > 0) next = min;
     if (next > this.watermark) {
       this.watermark = next;
       this.onWatermark(next);
     }
-    const idle = this.open > 0 && active === 0;
+    const idle = active === 0;
     if (idle !== this.idle) {
       this.idle = idle;
       this.onStatus(idle);

@@ -40,6 +40,7 @@ export default async function runSlot(deploy: DeployMessage): Promise<SlotResult
   const keepAlive = setInterval(() => {}, 1 << 30);
   // Until the graph is built and checked, every failure is deterministic: a restart cannot help.
   let setup = true;
+  const backends: KeyedStateBackend[] = [];
   // Checkpoint writes (and LMDB environment copies) still running: the thread must not end under them.
   const pendingWrites: Promise<unknown>[] = [];
   try {
@@ -50,7 +51,12 @@ export default async function runSlot(deploy: DeployMessage): Promise<SlotResult
     if (diff !== null) throw new WeirError(diff);
     setup = false;
     const control = new Int32Array(deploy.control);
-    const makeBackend = await backendFactory(deploy.options, deploy.runDir, deploy.slot);
+    const createBackend = await backendFactory(deploy.options, deploy.runDir, deploy.slot);
+    const makeBackend = (ctx: BackendContext) => {
+      const b = createBackend(ctx);
+      backends.push(b);
+      return b;
+    };
     // A heap job restoring LMDB state reads the copied environments through the LMDB module.
     if (deploy.restore !== undefined && deploy.options.stateBackend === 'heap' && deploy.restore.stateBackend !== 'heap') {
       setEnvironmentReader((await import('../../core/state/lmdb-backend.ts')).readEnvironmentCopy);
@@ -69,6 +75,13 @@ export default async function runSlot(deploy: DeployMessage): Promise<SlotResult
     return { type: 'failed', report: setup ? { ...report, unrecoverable: true } : report };
   } finally {
     await Promise.allSettled(pendingWrites);
+    // A failed or cancelled slot closes its state backends too, and waits for environment copies
+    // still running on libuv's threads: the pool terminates this thread next, and native LMDB work
+    // in flight then aborts the whole process (napi_throw in a terminating environment).
+    for (const b of backends) {
+      try { b.close(); } catch { /* closing after a failure: the failure is what is reported */ }
+    }
+    await Promise.allSettled(backends.map((b) => b.idle?.()));
     clearInterval(keepAlive);
     // The task's result travels apart from the port: this tells the coordinator it has every message.
     port.postMessage({ type: 'end' } satisfies WorkerMessage);

@@ -69,6 +69,8 @@ export interface KeyedStateBackend {
   /** Before any state is used: the entries of `snapshot` that fall in this backend's key groups (once per restored part). */
   restore(snapshot: BackendSnapshot): void;
   close(): void;
+  /** After close(): settles once nothing of the backend runs any more (an environment copy on another thread). */
+  idle?(): Promise<void>;
 }
 
 /**

@@ -1,0 +1,131 @@
+// Event time through real workers: timestamps across rings, idle inputs, and windows exactly once across failures
+// (in the manner of Flink's EventTimeWindowCheckpointingITCase), aligned and unaligned, both backends, p1 and p2.
+import test from 'ava';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { submit } from '../../core/index.ts';
+import type { JobResult } from '../../core/index.ts';
+import type { Ev, Result } from '../fixtures/jobs/event-time.ts';
+
+const N = 12_000;
+const KEYS = 20;
+const job = (query: string) => new URL(`../fixtures/jobs/event-time.ts?n=${N}&keys=${KEYS}&${query}`, import.meta.url);
+const options = (parallelism: number, stateBackend: 'heap' | 'lmdb', unaligned: boolean) => ({
+  parallelism, stateBackend, unaligned, checkpointInterval: 20, restartStrategy: 'fixed-delay' as const, restartAttempts: 3, restartDelay: 0,
+});
+
+/** The event generator of the fixture, written again: the oracle must not share its code. */
+function events(late: boolean): { ev: Ev; late: boolean }[] {
+  return Array.from({ length: N }, (_, i) => {
+    const isLate = late && i >= N / 2 && i % 101 === 50;
+    return { ev: { k: i % KEYS, v: i, ts: isLate ? 2 * i - 3000 : 2 * i - ((i * 7919) % 40) }, late: isLate };
+  });
+}
+
+/** What a run without failures emits: every window of every key once, with the sum and count of its on-time events. */
+function oracle(window: 'tumbling' | 'sliding' | 'session', late: boolean): Result[] {
+  const on = events(late).filter((e) => !e.late).map((e) => e.ev);
+  const acc = new Map<string, Result>();
+  const add = (k: number, start: number, end: number, e: Ev) => {
+    const id = `${k}@${start}`;
+    const r = acc.get(id) ?? { k, start, end, sum: 0, count: 0 };
+    r.sum += e.v;
+    r.count++;
+    acc.set(id, r);
+  };
+  const floor = (ts: number, size: number) => ts - (((ts % size) + size) % size);
+  if (window === 'session') {
+    for (let k = 0; k < KEYS; k++) {
+      let cur: Result | null = null;
+      for (const e of on.filter((x) => x.k === k).sort((a, b) => a.ts - b.ts)) {
+        if (cur !== null && e.ts <= cur.end) { cur.end = Math.max(cur.end, e.ts + 30); cur.sum += e.v; cur.count++; continue; }
+        if (cur !== null) acc.set(`${k}@${cur.start}`, cur);
+        cur = { k, start: e.ts, end: e.ts + 30, sum: e.v, count: 1 };
+      }
+      if (cur !== null) acc.set(`${k}@${cur.start}`, cur);
+    }
+  } else {
+    for (const e of on) {
+      if (window === 'tumbling') add(e.k, floor(e.ts, 100), floor(e.ts, 100) + 100, e);
+      else for (let s = floor(e.ts, 50); s > e.ts - 200; s -= 50) add(e.k, s, s + 200, e);
+    }
+  }
+  return sortResults([...acc.values()]);
+}
+
+const sortResults = (rs: Result[]) => [...rs].sort((a, b) => a.k - b.k || a.start - b.start);
+
+function check(t: { is(a: unknown, b: unknown, m?: string): void; deepEqual(a: unknown, b: unknown, m?: string): void }, r: JobResult,
+  window: 'tumbling' | 'sliding' | 'session', late: boolean) {
+  const out = (r.collected['out'] ?? []) as Result[];
+  const want = oracle(window, late);
+  t.is(out.length, want.length, 'every window once: none lost, none fired twice');
+  t.deepEqual(sortResults(out), want, 'every window\'s sum and count as in a run without failures');
+  const lateOut = ((r.collected['late'] ?? []) as Ev[]).map((e) => e.v).sort((a, b) => a - b);
+  t.deepEqual(lateOut, events(late).filter((e) => e.late).map((e) => e.ev.v), 'the late events in the side output, each once');
+}
+
+for (const backend of ['heap', 'lmdb'] as const) {
+  for (const parallelism of [1, 2]) {
+    for (const unaligned of [false, true]) {
+      for (const fail of ['process', 'snapshot', 'restore'] as const) {
+        test(`${backend} p${parallelism} ${unaligned ? 'unaligned' : 'aligned'}: tumbling event-time windows with late events, a failure during ${fail}: exact`, async (t) => {
+          const r = await (await submit(job(`fail=${fail}&late=1`), options(parallelism, backend, unaligned))).done;
+          t.is(r.restarts, fail === 'restore' ? 2 : 1);
+          t.true(r.restoredFrom !== null && r.restoredFrom.id >= 1, 'the last attempt restored a checkpoint');
+          check(t, r, 'tumbling', true);
+        });
+      }
+    }
+  }
+}
+
+for (const window of ['sliding', 'session'] as const) {
+  test(`${window} windows, lmdb p2 unaligned, a failure twice in a row: exact`, async (t) => {
+    const r = await (await submit(job(`fail=twice&late=1&window=${window}`), options(2, 'lmdb', true))).done;
+    t.is(r.restarts, 2);
+    check(t, r, window, true);
+  });
+}
+
+test('two source subtasks: the window\'s watermark is the least of its inputs\', and a failure loses nothing (heap p2 aligned)', async (t) => {
+  const r = await (await submit(job('fail=process&srcP=2'), options(2, 'heap', false))).done;
+  t.is(r.restarts, 1);
+  check(t, r, 'tumbling', false);
+});
+
+test('without failures: the oracle\'s windows, and late events counted nowhere else', async (t) => {
+  const r = await (await submit(job('fail=none&late=1'), options(2, 'lmdb', true))).done;
+  t.is(r.restarts, 0);
+  check(t, r, 'tumbling', true);
+  t.is(r.operators['windows']!.metrics?.['numLateRecordsDropped'], 0, 'late events went to the side output, not dropped');
+});
+
+test('timestamps travel with records through rings: ctx.timestamp() after keyBy, and a timer\'s output carries the timer\'s time', async (t) => {
+  const r = await (await submit(new URL('../fixtures/jobs/timestamps.ts?case=carry', import.meta.url), { parallelism: 2 })).done;
+  const rows = r.collected['out'] as [string, number, number | null, number | null][];
+  const elements = rows.filter((x) => x[0] === 'element');
+  t.is(elements.length, 200);
+  for (const [, v, seen, downstream] of elements) {
+    t.is(seen, 10 * v, 'the keyed function sees the assigned timestamp');
+    t.is(downstream, 10 * v, 'what it emitted carries it on, across the next ring');
+  }
+  const timers = rows.filter((x) => x[0] === 'timer');
+  t.is(timers.length, 200);
+  for (const [, ts, seen, downstream] of timers) {
+    t.is(seen, ts);
+    t.is(downstream, ts);
+  }
+});
+
+for (const idleness of [300, 0]) {
+  test(idleness > 0 ? 'an idle input does not hold the watermark back (withIdleness): windows fire while it is quiet'
+    : 'without withIdleness, a quiet input holds the watermark until it ends', async (t) => {
+    const marker = join(mkdtempSync(join(tmpdir(), 'weir-idle-')), 'fired');
+    const r = await (await submit(new URL(`../fixtures/jobs/timestamps.ts?case=idle&idleness=${idleness}&quietMs=${idleness > 0 ? 20_000 : 1500}&marker=${encodeURIComponent(marker)}`,
+      import.meta.url), { parallelism: 1 })).done;
+    t.is(readFileSync(`${marker}.quiet-done`, 'utf8'), idleness > 0 ? 'fired while quiet' : 'nothing fired');
+    t.true((r.collected['out'] as Ev[]).some((e) => e.k === 0), 'the busy source\'s windows fired');
+  });
+}
