@@ -1,7 +1,7 @@
 // Windowed aggregation: weir's event-time windows at parallelism 2 beside a hand-written single-thread loop of the same aggregation.
 //
-// 1M generated events over 10K keys spanning 20 s of event time, in order (monotonous
-// timestamps, watermarks every 200 ms); a sum per key and window: tumbling 1 s, sliding
+// 1M generated events over 10K keys spanning 20 s of event time, in order, a watermark every
+// 200 ms of event time (on events); a sum per key and window: tumbling 1 s, sliding
 // 10 s / 2 s, sessions with a 1 s gap. The loop generates the same events and keeps, per key,
 // the open windows' sums in a Map, emitting a window when the event time passes its end (it
 // counts the windows it emits, and weir's count of window results must equal it). weir runs

@@ -1,15 +1,15 @@
 // The window operator: assigns records to windows per key, keeps their contents in keyed state, fires by trigger, cleans up after lateness.
 import { inspect } from 'node:util';
 import type { OperatorContext, Output, OutputTag, StreamOperator } from '../../core/api/operator.ts';
-import { GlobalWindow, TimeWindow, TriggerResult } from '../../core/api/windows.ts';
+import { EventTimeTrigger, GlobalWindow, TimeWindow, TriggerResult } from '../../core/api/windows.ts';
 import type {
   OnMergeContext, PartitionedState, ProcessWindowContext, ProcessWindowFunction, Trigger, Window, WindowAssigner, WindowStateStore,
 } from '../../core/api/windows.ts';
 import { WeirError } from '../../core/errors.ts';
 import type { KeyedStateBackend } from '../../core/state/backend.ts';
-import { MapStateDescriptor, StateDescriptor } from '../../core/state/descriptors.ts';
+import { MapStateDescriptor, StateDescriptor, ValueStateDescriptor } from '../../core/state/descriptors.ts';
 import type { AggregateFunction, ReducingStateDescriptor } from '../../core/state/descriptors.ts';
-import type { MapState } from '../../core/state/keyed-state.ts';
+import type { MapState, ValueState } from '../../core/state/keyed-state.ts';
 import type { Timer } from '../../core/state/timers.ts';
 import { KeyedCore } from './keyed-core.ts';
 
@@ -28,6 +28,9 @@ export interface WindowSpec {
   readonly lateTag: OutputTag<unknown> | undefined;
   readonly contents: WindowContents;
 }
+
+/** A live window of a key: start, end, whether it has contents (1) or was purged (0), and the contents. */
+type LiveWindow = [number, number, 0 | 1, unknown];
 
 const idOf = (w: Window): string => (w instanceof GlobalWindow ? 'global' : `${w.start}:${w.end}`);
 const windowOf = (id: string): Window => {
@@ -50,6 +53,7 @@ export function windowOperator(spec: WindowSpec, keySelector: (v: unknown) => un
   const time = ctx.recordTime ?? { value: NaN };
   const { assigner, allowedLateness, lateTag, contents } = spec;
   const trigger = spec.trigger ?? assigner.getDefaultTrigger();
+  const defaultEventTrigger = trigger.constructor === EventTimeTrigger;
   const eventTime = assigner.isEventTime();
   const merging = assigner.isMerging();
   if (merging && !trigger.canMerge()) {
@@ -60,8 +64,20 @@ export function windowOperator(spec: WindowSpec, keySelector: (v: unknown) => un
   let seen = 0;
   const lateDropped = ctx.counter?.('numLateRecordsDropped');
 
-  let windowContents!: MapState<string, unknown>;
-  let windowSet!: MapState<string, boolean>;
+  // Per key, its live windows: [start, end, has contents, accumulator or elements], a few
+  // at a time (tumbling 1-2, sliding size/slide, sessions the open ones), found by a scan.
+  let windowsOfKey!: ValueState<LiveWindow[] | undefined>;
+  let live: LiveWindow[] = [];
+  const find = (w: Window): number => {
+    for (let i = 0; i < live.length; i++) if (live[i]![0] === w.start && live[i]![1] === w.end) return i;
+    return -1;
+  };
+  const load = () => { live = windowsOfKey.value() ?? []; };
+  const store = () => { if (live.length === 0) windowsOfKey.clear(); else windowsOfKey.update(live); };
+  const hasContents = (w: Window): boolean => {
+    const i = find(w);
+    return i >= 0 && live[i]![2] === 1;
+  };
   const perWindow = new Map<string, MapState<string, unknown>>();
   const mapOf = (d: StateDescriptor<unknown>): MapState<string, unknown> => {
     let m = perWindow.get(d.name);
@@ -149,13 +165,20 @@ export function windowOperator(spec: WindowSpec, keySelector: (v: unknown) => un
   const cleanupTime = (w: Window): number => (eventTime ? w.maxTimestamp() + allowedLateness : w.maxTimestamp());
   const isWindowLate = (w: Window) => eventTime && cleanupTime(w) <= core.watermark;
 
-  const add = (id: string, v: unknown) => {
-    const acc = windowContents.get(id);
+  /** Adds v to window w's contents; true when w had none (a new window: its timers are not registered yet). */
+  const add = (w: Window, v: unknown): boolean => {
+    let i = find(w);
+    if (i < 0) live.push([w.start, w.end, 0, undefined]), i = live.length - 1;
+    const entry = live[i]!;
+    const fresh = entry[2] === 0;
+    const acc = entry[3];
     switch (contents.kind) {
-      case 'reduce': windowContents.put(id, acc === undefined ? v : contents.reduce(acc, v)); break;
-      case 'aggregate': windowContents.put(id, contents.aggregate.add(v, acc === undefined ? contents.aggregate.createAccumulator() : acc)); break;
-      default: windowContents.put(id, acc === undefined ? [v] : [...(acc as unknown[]), v]);
+      case 'reduce': entry[3] = fresh ? v : contents.reduce(acc, v); break;
+      case 'aggregate': entry[3] = contents.aggregate.add(v, fresh ? contents.aggregate.createAccumulator() : acc); break;
+      default: if (fresh) entry[3] = [v]; else (acc as unknown[]).push(v);
     }
+    entry[2] = 1;
+    return fresh;
   };
   const combine = (a: unknown, b: unknown): unknown => {
     switch (contents.kind) {
@@ -191,11 +214,17 @@ export function windowOperator(spec: WindowSpec, keySelector: (v: unknown) => un
 
   const onResult = (w: Window, r: TriggerResult) => {
     if (r === TriggerResult.CONTINUE) return;
-    const id = idOf(w);
-    const acc = windowContents.get(id);
-    if (acc === undefined) return;
-    if (r === TriggerResult.FIRE || r === TriggerResult.FIRE_AND_PURGE) emit(w, acc);
-    if (r === TriggerResult.PURGE || r === TriggerResult.FIRE_AND_PURGE) windowContents.remove(id);
+    const i = find(w);
+    if (i < 0 || live[i]![2] === 0) return;
+    if (r === TriggerResult.FIRE || r === TriggerResult.FIRE_AND_PURGE) emit(w, live[i]![3]);
+    if (r === TriggerResult.PURGE || r === TriggerResult.FIRE_AND_PURGE) purge(w);
+  };
+
+  /** The window's contents go; a session window stays live (it still merges), another is forgotten. */
+  const purge = (w: Window) => {
+    const i = find(w);
+    if (i < 0) return;
+    if (merging) { live[i]![2] = 0; live[i]![3] = undefined; } else live.splice(i, 1);
   };
 
   const registerCleanup = (w: Window) => {
@@ -213,12 +242,11 @@ export function windowOperator(spec: WindowSpec, keySelector: (v: unknown) => un
 
   /** Everything of window `w` goes: contents, trigger state and timers, the window function's state. */
   const clearAll = (w: Window) => {
-    const id = idOf(w);
     current = w;
-    windowContents.remove(id);
+    const i = find(w);
+    if (i >= 0) live.splice(i, 1);
     trigger.clear(w, tctx);
     if (windowFn?.clear !== undefined) windowFn.clear(pwctx);
-    if (merging) windowSet.remove(id);
   };
 
   /**
@@ -229,27 +257,23 @@ export function windowOperator(spec: WindowSpec, keySelector: (v: unknown) => un
    */
   const mergeIn = (w: TimeWindow): TimeWindow => {
     const touching: TimeWindow[] = [];
-    for (const id of windowSet.keys()) {
-      const live = windowOf(id) as TimeWindow;
-      if (live.intersects(w)) touching.push(live);
-    }
+    for (const [start, end] of live) if (start <= w.end && end >= w.start) touching.push(new TimeWindow(start, end));
     if (touching.length === 0) {
-      windowSet.put(idOf(w), true);
+      live.push([w.start, w.end, 0, undefined]);
       return w;
     }
     let merged = w;
     for (const t of touching) merged = merged.cover(t);
     if (touching.length === 1 && touching[0]!.start === merged.start && touching[0]!.end === merged.end) return touching[0]!;
     let acc: unknown;
+    let has = false;
     for (const t of touching) {
-      const v = windowContents.get(idOf(t));
-      if (v !== undefined) acc = acc === undefined ? v : combine(acc, v);
-      windowContents.remove(idOf(t));
-      windowSet.remove(idOf(t));
+      const i = find(t);
+      const entry = live[i]!;
+      if (entry[2] === 1) { acc = has ? combine(acc, entry[3]) : entry[3]; has = true; }
+      live.splice(i, 1);
     }
-    const mid = idOf(merged);
-    windowSet.put(mid, true);
-    if (acc !== undefined) windowContents.put(mid, acc);
+    live.push([merged.start, merged.end, has ? 1 : 0, acc]);
     current = merged;
     mergedAway = touching;
     trigger.onMerge(merged, tctx);
@@ -266,24 +290,24 @@ export function windowOperator(spec: WindowSpec, keySelector: (v: unknown) => un
   const fire = (t: Timer, domain: 'event' | 'processing') => {
     core.setKey(t.key);
     const w = windowOf(t.namespace);
-    const id = t.namespace;
+    load();
     // A timer of a window merged away since: its trigger should have deleted it.
-    if (merging && !windowSet.contains(id)) return;
+    if (merging && find(w) < 0) return;
     current = w;
     const position = () => `${domain}-time timer ${t.timestamp} of window [${w.start}, ${w.end}) of key ${inspect(t.key)}`;
-    if (windowContents.contains(id)) {
+    if (hasContents(w)) {
       const r = user(`trigger ${domain === 'event' ? 'onEventTime' : 'onProcessingTime'}`, position, () => (domain === 'event'
         ? trigger.onEventTime(t.timestamp, w, tctx) : trigger.onProcessingTime(t.timestamp, w, tctx)));
       onResult(w, r);
     }
     if ((domain === 'event') === eventTime && t.timestamp === cleanupTime(w)) clearAll(w);
+    store();
   };
 
   return {
     open(_, o) {
       out = o;
-      windowContents = core.store.getState(new MapStateDescriptor<string, unknown>('window-contents'));
-      if (merging) windowSet = core.store.getState(new MapStateDescriptor<string, boolean>('window-set'));
+      windowsOfKey = core.store.getState(new ValueStateDescriptor<LiveWindow[] | undefined>('windows'));
       if (windowFn !== undefined) {
         for (const v of Object.values(windowFn)) if (v instanceof StateDescriptor) core.store.getState(v);
         windowFn.open?.(ctx);
@@ -300,19 +324,30 @@ export function windowOperator(spec: WindowSpec, keySelector: (v: unknown) => un
       }
       const windows = user('the window assigner', () => `input record ${index}`, () => assigner.assignWindows(v, ts, actx));
       let skipped = true;
+      load();
       for (const assigned of windows) {
         const w = merging ? mergeIn(assigned as TimeWindow) : assigned;
         if (isWindowLate(w)) {
-          if (merging && w === assigned) windowSet.remove(idOf(w));
+          if (merging && w === assigned) { const i = find(w); if (i >= 0 && live[i]![2] === 0) live.splice(i, 1); }
           continue;
         }
         skipped = false;
-        const id = idOf(w);
-        user('the window function', () => `input record ${index}`, () => add(id, v));
+        let fresh: boolean;
+        try {
+          fresh = add(w, v);
+        } catch (err) {
+          throw new WeirError(`user code failed in the window function: ${(err as Error)?.message ?? String(err)}`, { ...where(`input record ${index}`), cause: err });
+        }
         current = w;
-        onResult(w, user('trigger onElement', () => `input record ${index}`, () => trigger.onElement(v, ts, w, tctx)));
-        registerCleanup(w);
+        // The event-time trigger's timer is registered with a window's first element; later ones
+        // change nothing until the watermark passes its end (it answers CONTINUE), so they skip it.
+        if (fresh || !defaultEventTrigger || w.maxTimestamp() <= core.watermark) {
+          onResult(w, user('trigger onElement', () => `input record ${index}`, () => trigger.onElement(v, ts, w, tctx)));
+        }
+        // A merged session window is a new window too: its cleanup timer is registered here.
+        if (fresh || w !== assigned) registerCleanup(w);
       }
+      store();
       if (skipped && eventTime && ts + allowedLateness <= core.watermark) {
         if (lateTag !== undefined) o.output(lateTag, v);
         else lateDropped?.inc();

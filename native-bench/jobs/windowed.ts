@@ -1,7 +1,8 @@
 // Windowed aggregation for window.bench.ts: generated events, event-time windows per key, a sum per window.
 // ?n=records &keys=k &span=event-time ms the records cover &window=tumbling|sliding|session
+// Events come in timestamp order; a watermark every 200 ms of event time.
 import { defineJob, EventTimeSessionWindows, SlidingEventTimeWindows, TumblingEventTimeWindows, WatermarkStrategy } from '../../core/index.ts';
-import type { SourceOperator } from '../../core/index.ts';
+import type { SourceOperator, WatermarkOutput } from '../../core/index.ts';
 
 const q = new URL(import.meta.url).searchParams;
 const n = Number(q.get('n'));
@@ -13,20 +14,33 @@ export type WEv = { k: number; ts: number; v: number };
 /** Event i: key i mod keys, time i * span / n (in order), value i mod 7. */
 export const windowEvent = (i: number, n: number, keys: number, span: number): WEv => ({ k: i % keys, ts: Math.floor((i * span) / n), v: i % 7 });
 
+/**
+ * Watermarks every 200 ms of event time, on events (as the loop fires its windows): periodic
+ * ones (every 200 ms of processing time) would come a few times in a run this fast, and every
+ * window would wait for the end of input.
+ */
+const strategy = WatermarkStrategy.forGenerator<WEv>(() => {
+  let last = -Infinity;
+  return {
+    onEvent(_: WEv, ts: number, out: WatermarkOutput) { if (ts - 1 >= last + 200) out.emitWatermark((last = ts - 1)); },
+    onPeriodicEmit() {},
+  };
+}).withTimestampAssigner((e) => e.ts);
+
 export default defineJob((env) => {
   const assigner = kind === 'sliding' ? SlidingEventTimeWindows.of<WEv>(10_000, 2_000)
     : kind === 'session' ? EventTimeSessionWindows.withGap<WEv>(1_000) : TumblingEventTimeWindows.of<WEv>(1_000);
   env.fromSource((ctx): SourceOperator<WEv> => {
-    let next = Math.floor((n * ctx.subtask) / ctx.parallelism);
-    const end = Math.floor((n * (ctx.subtask + 1)) / ctx.parallelism);
+    // Subtask s of p emits events s, s + p, s + 2p, ...: the subtasks move through event time together.
+    let next = ctx.subtask;
+    const step = ctx.parallelism;
     return {
       emitBatch(emit, max) {
-        const stop = Math.min(end, next + max);
-        for (; next < stop; next++) emit(windowEvent(next, n, keys, span));
-        return next < end;
+        for (let i = 0; i < max && next < n; i++, next += step) emit(windowEvent(next, n, keys, span));
+        return next < n;
       },
     };
-  }, WatermarkStrategy.forMonotonousTimestamps<WEv>().withTimestampAssigner((e) => e.ts), 'Events').uid('events')
+  }, strategy, 'Events').uid('events')
     .keyBy((e) => e.k)
     .window(assigner)
     .aggregate({
