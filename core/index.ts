@@ -38,6 +38,16 @@ export type {
   SessionWindowTimeGapExtractor,
 } from './api/windows.ts';
 export { WindowedStream, AllWindowedStream } from './api/windowed-stream.ts';
+export {
+  CoProcessFunction, KeyedCoProcessFunction, KeyedBroadcastProcessFunction, BroadcastProcessFunction, ProcessJoinFunction,
+} from './api/co-functions.ts';
+export type {
+  KeyedCoContext, BroadcastState, ReadOnlyBroadcastState, BroadcastContext, BroadcastReadOnlyContext, KeyedBroadcastReadOnlyContext,
+  KeyedBroadcastContext, ProcessJoinContext,
+} from './api/co-functions.ts';
+export { AsyncDataStream, AsyncFunction } from './api/async.ts';
+export type { ResultFuture, AsyncCall, AsyncOptions } from './api/async.ts';
+export { ConnectedStreams, BroadcastStream, BroadcastConnectedStream, IntervalJoin, IntervalJoined, JoinedStreams } from './api/connected-streams.ts';
 export type { WindowAggregateFunction } from './api/windowed-stream.ts';
 export type { MapFunction, FilterFunction, FlatMapFunction, KeySelector, ProcessContext } from './api/functions.ts';
 export { OutputTag } from './api/operator.ts';

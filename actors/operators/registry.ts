@@ -14,11 +14,26 @@ import { collectSink, discardSink, printSink } from './sinks.ts';
 import { twoPhaseCommitOperator } from './two-phase-commit.ts';
 import { timestampsOperator } from './timestamps.ts';
 import { windowOperator } from './window.ts';
+import { asyncWaitOperator } from './async-wait.ts';
+import { broadcastOperator, coProcessOperator, intervalJoinOperator, keyedBroadcastOperator, keyedCoProcessOperator } from './two-input.ts';
+import type {
+  BroadcastProcessFunction, CoProcessFunction, KeyedBroadcastProcessFunction, KeyedCoProcessFunction, ProcessJoinFunction,
+} from '../../core/api/co-functions.ts';
 import type { WindowSpec } from './window.ts';
 import type { WatermarkStrategy } from '../../core/api/watermarks.ts';
 import { collectionSource, fileSource, sequenceSource, splitSource } from './sources.ts';
 
 type Fn = (...args: never[]) => unknown;
+
+/** The key selector of a keyed two-input operator's input `side`. */
+function keyOf(node: StreamNode, side: 1 | 2, ctx: OperatorContext): (v: unknown) => unknown {
+  const input = node.inputs.find((i) => (i.side ?? 1) === side);
+  const selector = input?.partitioning?.keySelector;
+  if (selector === undefined || ctx.keyedBackend === undefined) {
+    throw new WeirError(`a keyed two-input operator needs its input ${side} keyed (keyBy)`, { uid: node.uid });
+  }
+  return selector;
+}
 
 export function isSource(node: StreamNode): boolean {
   return node.kind.startsWith('source:');
@@ -56,6 +71,17 @@ export function createOperator(node: StreamNode, ctx: OperatorContext, collect: 
       if (keySelector === undefined || ctx.keyedBackend === undefined) throw new WeirError('a window operator needs a keyBy input', { uid: node.uid });
       return windowOperator(p['spec'] as WindowSpec, keySelector, ctx, ctx.keyedBackend());
     }
+    case 'coProcess': return coProcessOperator(p['fn'] as CoProcessFunction<unknown, unknown, unknown>, ctx);
+    case 'broadcastProcess': return broadcastOperator(p['fn'] as BroadcastProcessFunction<unknown, unknown, unknown>, p['descriptors'] as never, ctx);
+    case 'keyedCoProcess':
+      return keyedCoProcessOperator(p['fn'] as KeyedCoProcessFunction<unknown, unknown, unknown, unknown>, keyOf(node, 1, ctx), keyOf(node, 2, ctx), ctx, ctx.keyedBackend!());
+    case 'keyedBroadcastProcess':
+      return keyedBroadcastOperator(p['fn'] as KeyedBroadcastProcessFunction<unknown, unknown, unknown, unknown>, keyOf(node, 1, ctx), p['descriptors'] as never, ctx,
+        ctx.keyedBackend!());
+    case 'intervalJoin':
+      return intervalJoinOperator(p['fn'] as ProcessJoinFunction<unknown, unknown, unknown>, p['lower'] as number, p['upper'] as number,
+        keyOf(node, 1, ctx), keyOf(node, 2, ctx), ctx, ctx.keyedBackend!());
+    case 'async': return asyncWaitOperator(p as never, ctx);
     case 'timestamps': return timestampsOperator(p['strategy'] as WatermarkStrategy<unknown>, ctx);
     case 'operator': return (p['factory'] as OperatorFactory<unknown, unknown>)(ctx);
     case 'sink:print': return printSink(p['prefix'] as string | undefined, ctx);

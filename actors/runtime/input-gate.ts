@@ -18,6 +18,8 @@ export interface InputChannel {
   readonly key: string;
   /** The producing subtask's place in GateOptions.finished. */
   readonly producer: number;
+  /** A two-input operator's second input (2), else 1. */
+  readonly input?: 1 | 2;
   watermark: number;
   /** Its producer said it is idle (WATERMARK_STATUS): left out of the watermark until active again. */
   idle?: boolean;
@@ -95,6 +97,8 @@ interface Gathering {
 export class InputGate {
   readonly channels: InputChannel[];
   private emit: (v: unknown) => void = () => {};
+  private emit1: (v: unknown) => void = () => {};
+  private emit2: ((v: unknown) => void) | null = null;
   private onWatermark: (ts: number) => void = () => {};
   private onStatus: (idle: boolean) => void = () => {};
   private watermark = -Infinity;
@@ -212,7 +216,10 @@ export class InputGate {
     }
   }
 
-  connect(emit: (v: unknown) => void, onWatermark: (ts: number) => void, time?: RecordTime, onStatus?: (idle: boolean) => void): void {
+  connect(emit: (v: unknown) => void, onWatermark: (ts: number) => void, time?: RecordTime, onStatus?: (idle: boolean) => void,
+    emit2?: (v: unknown) => void): void {
+    this.emit1 = emit;
+    if (emit2 !== undefined) this.emit2 = emit2;
     if (time !== undefined) this.time = time;
     if (onStatus !== undefined) this.onStatus = onStatus;
     this.emit = emit;
@@ -354,6 +361,8 @@ export class InputGate {
     const c = this.source(ch);
     this.overdrawn = overdrawn;
     this.skipping = this.at;
+    // A two-input operator's second input goes to its own entry.
+    this.emit = ch.input === 2 && this.emit2 !== null ? this.emit2 : this.emit1;
     let payload = c.payload();
     let sink = this.sink;
     if (c.kind === FrameKind.DATA_TS) {

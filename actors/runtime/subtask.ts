@@ -142,6 +142,11 @@ export class Subtask {
   private idleUntil = 0;
   /** Whether checkpoint `id` is a savepoint (the SAVEPOINT word). */
   readonly isSavepoint: (id: number) => boolean;
+  /** The source returned false: its final watermark is out, finish() waits for pending output (async requests). */
+  private sourceExhausted = false;
+  /** Operators that can refuse input (at capacity) or hold output past the end of input. */
+  private readonly blocking: StreamOperator<unknown, unknown>[] = [];
+  private readonly pending: StreamOperator<unknown, unknown>[] = [];
   done = false;
 
   constructor(wire: SubtaskWiring) {
@@ -192,7 +197,12 @@ export class Subtask {
         : (idle) => out.emitWatermarkStatus!(idle);
     }
     if (this.source !== null) this.sourceEmit = this.outputs[0]!.collect.bind(this.outputs[0]);
-    wire.gate?.connect(entries[0]!, watermarkEntries[0]!, wire.time, statusEntries[0]!);
+    for (const op of this.ops) {
+      if (op.isBlocked !== undefined) this.blocking.push(op);
+      if (op.hasPendingOutput !== undefined) this.pending.push(op);
+    }
+    const second = this.ops[0]!.processElement2 !== undefined ? this.secondEntry(this.outputs[0]!) : undefined;
+    wire.gate?.connect(entries[0]!, watermarkEntries[0]!, wire.time, statusEntries[0]!, second);
     wire.gate?.onBarriers({
       snapshot: (id, alignmentMs, alignment, timestamp) => this.snapshot(id, alignmentMs, alignment, timestamp),
       channelState: (id, inputs) => {
@@ -249,6 +259,19 @@ export class Subtask {
     return fresh<Entry>(['op', 'out', 'counts', 'fail'],
       'return function entry(v) { counts.recordsIn++; try { op.processElement(v, out); } catch (err) { fail(err); } };',
       op, out, counts, fail);
+  }
+
+  /** A two-input head's second input (connect): counted with the first, named alike when user code throws. */
+  private secondEntry(out: Output<unknown>): Entry {
+    const op = this.ops[0]!;
+    const counts = this.counters[this.task.nodes[0]!.uid]!;
+    const where = { uid: this.task.nodes[0]!.uid, subtask: this.index };
+    const fail = (err: unknown): never => {
+      if (err instanceof WeirError && err.uid !== undefined) throw err;
+      throw new WeirError(`user code failed: ${(err as Error)?.message ?? String(err)}`, { ...where, position: `input record ${counts.recordsIn - 1} (second input)`, cause: err });
+    };
+    return fresh<Entry>(['op', 'out', 'counts', 'fail'],
+      'return function entry2(v) { counts.recordsIn++; try { op.processElement2(v, out); } catch (err) { fail(err); } };', op, out, counts, fail);
   }
 
   private buildOutput(i: number, entries: Entry[], watermarkEntries: ((ts: number) => void)[], statusEntries: ((idle: boolean) => void)[]): Output<unknown> {
@@ -655,6 +678,13 @@ export class Subtask {
     }
     if (this.fireProcessingTimers()) progress = true;
     if (this.hasOverdraft()) return true;
+    if (this.sourceExhausted) {
+      // Its input is over; async requests still in flight come out through the timers above.
+      if (this.pendingOutput()) return progress;
+      this.endInput();
+      return true;
+    }
+    if (this.isBlocked()) return progress;
     if (this.source !== null) {
       if (suspended > 0) return progress;
       const source = this.source;
@@ -665,7 +695,10 @@ export class Subtask {
         && this.guard(0, 'emitBatch', () => source.emitBatch(this.sourceEmit!, this.wire.batchSize * 4));
       if (!more) this.headWatermark(Infinity);
       this.flush();
-      if (!more) this.endInput();
+      if (!more) {
+        if (this.pendingOutput()) this.sourceExhausted = true;
+        else this.endInput();
+      }
       // A live source with nothing to give is polled again after a pause, not in a busy loop.
       const emitted = this.counts[uid]!.recordsOut;
       this.idleUntil = more && emitted === before ? Date.now() + SOURCE_IDLE_POLL_MS : 0;
@@ -673,10 +706,22 @@ export class Subtask {
       return this.idleUntil === 0 || progress;
     }
     const gate = this.wire.gate!;
-    progress = gate.step(() => this.hasOverdraft()) || progress;
+    progress = gate.step(this.blocking.length === 0 ? () => this.hasOverdraft() : () => this.hasOverdraft() || this.isBlocked()) || progress;
     this.flush();
-    if (gate.finished) this.endInput();
+    if (gate.finished && !this.pendingOutput()) this.endInput();
     return progress;
+  }
+
+  /** An operator refuses input for now (async requests at capacity). */
+  private isBlocked(): boolean {
+    for (const op of this.blocking) if (op.isBlocked!()) return true;
+    return false;
+  }
+
+  /** An operator still owes output after its input ended (async requests in flight). */
+  private pendingOutput(): boolean {
+    for (const op of this.pending) if (op.hasPendingOutput!()) return true;
+    return false;
   }
 
   /** Calls operators whose processing-time deadline has come; true if any did. */
@@ -757,8 +802,11 @@ export class Subtask {
       return this.unacknowledged.length > 0 && this.promotionDeadline() <= Date.now();
     }
     if (this.ending) return !this.awaitingFinal;
-    if (this.source !== null) return this.suspendedAt() === 0 && this.idleUntil <= Date.now();
     if (this.nextDeadline() <= this.contexts[0]!.clock.now()) return true;
+    if (this.sourceExhausted) return !this.pendingOutput();
+    if (this.isBlocked()) return false;
+    if (this.source !== null) return this.suspendedAt() === 0 && this.idleUntil <= Date.now();
+    if (this.wire.gate!.finished) return !this.pendingOutput();
     return this.wire.gate!.hasInput();
   }
 }

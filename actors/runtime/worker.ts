@@ -128,6 +128,9 @@ function wire(deploy: DeployMessage, p: JobPlan, control: Int32Array,
     if (s === undefined) channelStates.set(file, (s = readChannelState(file)));
     return s;
   };
+  // Callbacks outside a step (async results) ring this worker's own doorbell.
+  const ownBell = new Doorbell(deploy.doorbells[slot]!);
+  const wake = () => ownBell.ring();
   for (const task of p.tasks) {
     if (task.parallelism <= slot) continue;
     const time: RecordTime = { value: NaN };
@@ -189,7 +192,7 @@ function wire(deploy: DeployMessage, p: JobPlan, control: Int32Array,
         let backend: KeyedStateBackend | undefined;
         return {
           uid: node.uid, name: node.name, subtask: slot, parallelism, maxParallelism: task.maxParallelism,
-          attempt: deploy.attempt, runId: deploy.runId, options: { ...options }, clock: systemClock, recordTime: time,
+          attempt: deploy.attempt, runId: deploy.runId, options: { ...options }, clock: systemClock, recordTime: time, wake,
           keyedBackend: () => (backend ??= makeBackend(backendContext)),
           ...(hooks === null ? {} : {
             snapshotTarget: (id: number) => hooks.target(node.uid, id),
@@ -213,6 +216,7 @@ function inputGate(task: Task, p: JobPlan, slot: number, ring: (k: string) => Sh
       consumer.wake = bells[i]!;
       channels.push({
         consumer, codec: codecOf(e), label: `'${e.fromNode.uid}' subtask ${i}`, key: channelKey(e, i, slot), producer: subtaskIndex(p.tasks, e.from.id, i),
+        input: e.input,
         watermark: -Infinity, ended: false, blocked: false, replay: null,
       });
     }

@@ -10,6 +10,8 @@ import type { Field } from './keyed-aggregations.ts';
 import { KeyedProcessFunction } from './keyed-process-function.ts';
 import { WatermarkStrategy } from './watermarks.ts';
 import { AllWindowedStream, WindowedStream } from './windowed-stream.ts';
+import { BroadcastConnectedStream, BroadcastStream, ConnectedStreams, IntervalJoin, JoinedStreams } from './connected-streams.ts';
+import type { MapStateDescriptor } from '../state/descriptors.ts';
 import type { Window, WindowAssigner } from './windows.ts';
 
 /** Where a stream's records come from: one or more (node, output) pairs, after union. */
@@ -43,6 +45,33 @@ export class DataStream<T> {
   protected then<O>(kind: string, name: string, params: Record<string, unknown>, stateful = false): SingleOutputStreamOperator<O> {
     const node = this.graph.add(kind, name, this.inputs(), params, stateful);
     return new SingleOutputStreamOperator<O>(this.graph, node);
+  }
+
+  /** @internal This stream as inputs of a two-input node's `side`. */
+  inputsOf(side: 1 | 2): NodeInput[] {
+    return this.inputs().map((i) => (side === 2 ? { ...i, side: 2 as const } : i));
+  }
+
+  /** @internal A node with the given inputs (two-input operators build theirs with it). */
+  addNode<O>(kind: string, name: string, inputs: NodeInput[], params: Record<string, unknown>, stateful: boolean): SingleOutputStreamOperator<O> {
+    return new SingleOutputStreamOperator<O>(this.graph, this.graph.add(kind, name, inputs, params, stateful));
+  }
+
+  /**
+   * Two streams into one two-input operator: `a.connect(b).process(coProcessFn)`, keyed with
+   * `.keyBy(keyA, keyB)`; or the broadcast state pattern with a BroadcastStream.
+   */
+  connect<R>(other: DataStream<R>): ConnectedStreams<T, R>;
+  connect<R>(other: BroadcastStream<R>): BroadcastConnectedStream<T, R>;
+  connect<R>(other: DataStream<R> | BroadcastStream<R>): ConnectedStreams<T, R> | BroadcastConnectedStream<T, R> {
+    if (other instanceof BroadcastStream) return new BroadcastConnectedStream<T, R>(this, other, this instanceof KeyedStream);
+    if (!(other instanceof DataStream)) throw new WeirError('connect() takes a DataStream or a BroadcastStream (stream.broadcast(descriptor))');
+    return new ConnectedStreams<T, R>(this, other);
+  }
+
+  /** A window join: `a.join(b).where(keyA).equalTo(keyB).window(assigner).apply((x, y) => ...)`. */
+  join<R>(other: DataStream<R>): JoinedStreams<T, R> {
+    return new JoinedStreams<T, R>(this, other);
   }
 
   /** @internal An operator node reading this stream (the windowed streams build theirs with it). */
@@ -97,7 +126,13 @@ export class DataStream<T> {
 
   rebalance(): DataStream<T> { return new DataStream<T>(this.graph, this.upstreams, { kind: 'rebalance' }); }
   rescale(): DataStream<T> { return new DataStream<T>(this.graph, this.upstreams, { kind: 'rescale' }); }
-  broadcast(): DataStream<T> { return new DataStream<T>(this.graph, this.upstreams, { kind: 'broadcast' }); }
+  /** Every record to every subtask; with descriptors, a BroadcastStream for the broadcast state pattern (connect it). */
+  broadcast(): DataStream<T>;
+  broadcast(...descriptors: MapStateDescriptor<unknown, unknown>[]): BroadcastStream<T>;
+  broadcast(...descriptors: MapStateDescriptor<unknown, unknown>[]): DataStream<T> | BroadcastStream<T> {
+    if (descriptors.length > 0) return new BroadcastStream<T>(this, descriptors);
+    return new DataStream<T>(this.graph, this.upstreams, { kind: 'broadcast' });
+  }
   forward(): DataStream<T> { return new DataStream<T>(this.graph, this.upstreams, { kind: 'forward' }); }
 
   union(...others: DataStream<T>[]): DataStream<T> {
@@ -135,6 +170,12 @@ export class KeyedStream<T, K> extends DataStream<T> {
   override process<O>(fn: ProcessFunction<T, O> | KeyedProcessFunction<K, T, O>): SingleOutputStreamOperator<O> {
     if (!(fn instanceof KeyedProcessFunction)) return super.process(fn as ProcessFunction<T, O>);
     return this.then('keyedProcess', fn.constructor?.name || 'KeyedProcess', { fn }, true);
+  }
+
+  /** An interval join: `a.keyBy(k).intervalJoin(b.keyBy(k)).between(-5, 5).process(joinFn)`. */
+  intervalJoin<R>(other: KeyedStream<R, K>): IntervalJoin<T, R, K> {
+    if (!(other instanceof KeyedStream)) throw new WeirError('intervalJoin() takes a keyed stream (keyBy(...))');
+    return new IntervalJoin<T, R, K>(this, other);
   }
 
   /** Windows per key: `.window(TumblingEventTimeWindows.of(1000)).aggregate(...)`. */

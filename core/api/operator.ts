@@ -52,6 +52,8 @@ export interface OperatorContext {
   readonly clock: Clock;
   /** A counter of this operator subtask's, reported with its records in and out (the job result's operators). */
   readonly counter?: (name: string) => { inc(n?: number): void };
+  /** Wakes the subtask's worker from another callback (a promise's): its next step then runs onProcessingTime if due. */
+  readonly wake?: () => void;
   /** The timestamp of the record being processed (see RecordTime); absent outside a running subtask. */
   readonly recordTime?: RecordTime;
   /**
@@ -86,6 +88,8 @@ export interface RestoredPart {
 export interface StreamOperator<IN, OUT> {
   open?(ctx: OperatorContext, out: Output<OUT>): void;
   processElement(value: IN, out: Output<OUT>): void;
+  /** A two-input operator's second input (connect): its records come here, the first input's to processElement. */
+  processElement2?(value: unknown, out: Output<OUT>): void;
   /** Called when the operator's input watermark advances; the default forwards it. */
   processWatermark?(timestamp: number, out: Output<OUT>): void;
   /** Called when the input's watermark status changes (every input idle, or one active again); the default forwards it. */
@@ -120,6 +124,10 @@ export interface StreamOperator<IN, OUT> {
    * only a checkpoint can commit. The subtask then stays until a final checkpoint completes.
    */
   awaitsFinalCheckpoint?(): boolean;
+  /** True while the operator can take no more input (async requests at capacity): the subtask then reads none. */
+  isBlocked?(): boolean;
+  /** After the end of input: true while output is still to come (async requests in flight); finish waits for it. */
+  hasPendingOutput?(): boolean;
   /** End of input: flush what is buffered through `out`. */
   finish?(out: Output<OUT>): void;
   close?(): void;

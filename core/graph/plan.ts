@@ -23,6 +23,8 @@ export interface Edge {
   readonly partitioner: PartitionerKind;
   /** Codec descriptor of the records on this edge: the declared type, or 'general'. */
   readonly codec: string;
+  /** The consumer's input it feeds: 2 for a two-input operator's second (connect), else 1. */
+  readonly input: 1 | 2;
 }
 
 export interface JobPlan {
@@ -82,13 +84,13 @@ export function plan(graph: StreamGraph, options: JobOptions): JobPlan {
       const partitioner: PartitionerKind = input.partitioning?.kind ?? (from.parallelism === p ? 'forward' : 'rebalance');
       edges.push({
         id: edges.length, from, fromNode: input.node, tag: input.tag, to: task, toNode: node, partitioner,
-        codec: input.tag === null ? input.node.outType?.descriptor ?? 'general' : 'general',
+        codec: input.tag === null ? input.node.outType?.descriptor ?? 'general' : 'general', input: input.side ?? 1,
       });
     }
   }
   const signatures = graph.nodes.map((n) => {
     const t = taskOf.get(n.uid)!;
-    const ins = n.inputs.map((i) => `${i.node.uid}${i.tag !== null ? `#${i.tag}` : ''}:${i.partitioning?.kind ?? 'default'}`);
+    const ins = n.inputs.map((i) => `${i.side === 2 ? '2:' : ''}${i.node.uid}${i.tag !== null ? `#${i.tag}` : ''}:${i.partitioning?.kind ?? 'default'}`);
     return `${n.uid} ${n.kind} '${n.name}' p=${parallelismOf(n, options)} maxp=${t.maxParallelism} task=${t.id} `
       + `in=[${ins.join(',')}] out=${n.outType?.descriptor ?? 'general'}`;
   });

@@ -14,6 +14,8 @@ export interface NodeInput {
   readonly tag: string | null;
   /** Unset: forward where parallelism matches, rebalance otherwise (as Flink). */
   readonly partitioning: Partitioning | undefined;
+  /** Which input of a two-input operator (connect) this is: 2 for the second, else the first. */
+  readonly side?: 2;
 }
 
 /** A record type declared with `.returns(...)`: anything with a codec descriptor. */

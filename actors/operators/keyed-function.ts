@@ -1,0 +1,116 @@
+// The host of keyed user functions with one or two inputs: the current key per record, keyed state, timers, the function's context.
+import { inspect } from 'node:util';
+import type { OnTimerContext, TimeDomain, TimerService } from '../../core/api/keyed-process-function.ts';
+import type { OperatorContext, Output, StreamOperator } from '../../core/api/operator.ts';
+import { WeirError } from '../../core/errors.ts';
+import type { KeyedStateBackend } from '../../core/state/backend.ts';
+import { StateDescriptor } from '../../core/state/descriptors.ts';
+import type { KeyedStateStore } from '../../core/state/keyed-state.ts';
+import type { Timer } from '../../core/state/timers.ts';
+import { KeyedCore } from './keyed-core.ts';
+
+type Ctx = OnTimerContext<unknown>;
+
+/** What a keyed function operator calls: its inputs (each with its key), its timers, open and close. */
+export interface KeyedFunctionSpec {
+  /** The user's function object: its StateDescriptor fields are registered at open. */
+  readonly fn: object;
+  readonly input1: { readonly key: (v: unknown) => unknown; readonly call: (v: unknown, ctx: Ctx, out: Output<unknown>) => void };
+  /** A keyed second input (connect(...).keyBy), or an unkeyed one called without a current key (broadcast). */
+  readonly input2?: { readonly key?: (v: unknown) => unknown; readonly call: (v: unknown, ctx: Ctx, out: Output<unknown>) => void };
+  readonly onTimer?: (ts: number, ctx: Ctx, out: Output<unknown>) => void;
+  readonly open?: (store: KeyedStateStore) => void;
+  readonly close?: () => void;
+  /** More on the context (the broadcast state pattern's getBroadcastState). */
+  readonly extend?: (ctx: Ctx, core: KeyedCore) => Ctx;
+  /** Runs in the operator's snapshotState before the keyed state is taken (the broadcast state into its lists). */
+  readonly beforeSnapshot?: () => void;
+}
+
+export function keyedFunctionOperator(spec: KeyedFunctionSpec, ctx: OperatorContext, backend: KeyedStateBackend): StreamOperator<unknown, unknown> {
+  const core = new KeyedCore(ctx, backend);
+  const time = ctx.recordTime ?? { value: NaN };
+  let out: Output<unknown> | null = null;
+  let domain: TimeDomain = 'EVENT_TIME';
+
+  const timers: TimerService = {
+    currentProcessingTime: () => ctx.clock.now(),
+    currentWatermark: () => core.watermark,
+    registerEventTimeTimer: (ts) => core.registerEventTimer(ts),
+    registerProcessingTimeTimer: (ts) => core.registerProcessingTimer(ts),
+    deleteEventTimeTimer: (ts) => core.deleteEventTimer(ts),
+    deleteProcessingTimeTimer: (ts) => core.deleteProcessingTimer(ts),
+  };
+  const base: Ctx = {
+    get currentKey() { return core.currentKey; },
+    state: (d) => core.store.getState(d),
+    timerService: () => timers,
+    output: (tag, value) => out!.output(tag, value),
+    timestamp: () => (Number.isNaN(time.value) ? null : time.value),
+    timeDomain: () => domain,
+    runtime: ctx,
+  };
+  const kctx = spec.extend?.(base, core) ?? base;
+  const fire = (t: Timer) => {
+    core.setKey(t.key);
+    // An event-time timer's output carries the timer's timestamp; a processing-time timer's none.
+    const carried = time.value;
+    time.value = domain === 'EVENT_TIME' ? t.timestamp : NaN;
+    try {
+      spec.onTimer?.(t.timestamp, kctx, out!);
+    } catch (err) {
+      if (err instanceof WeirError && err.uid !== undefined) throw err;
+      throw new WeirError(`user code failed in onTimer: ${(err as Error)?.message ?? String(err)}`, {
+        uid: ctx.uid, subtask: ctx.subtask, cause: err,
+        position: `${domain === 'EVENT_TIME' ? 'event' : 'processing'}-time timer ${t.timestamp} of key ${inspect(t.key)}`,
+      });
+    } finally {
+      time.value = carried;
+    }
+  };
+  const { input1, input2 } = spec;
+  const hooks = core.hooks();
+
+  return {
+    open(_, o) {
+      out = o;
+      // Descriptors held as fields are registered now, not on first use, so every checkpoint's
+      // metadata lists them (and a type clash between two of them fails before any record).
+      for (const v of Object.values(spec.fn)) if (v instanceof StateDescriptor) core.store.getState(v);
+      spec.open?.(core.store);
+    },
+    processElement(v, o) {
+      out = o;
+      core.setKey(input1.key(v));
+      input1.call(v, kctx, o);
+    },
+    ...(input2 === undefined ? {} : {
+      processElement2(v: unknown, o: Output<unknown>) {
+        out = o;
+        if (input2.key !== undefined) core.setKey(input2.key(v));
+        input2.call(v, kctx, o);
+      },
+    }),
+    processWatermark(ts, o) {
+      out = o;
+      if (!core.advance(ts)) return;
+      domain = 'EVENT_TIME';
+      core.eventTimers.fireUpTo(ts, fire);
+      o.emitWatermark(ts);
+    },
+    onProcessingTime(now, o) {
+      out = o;
+      domain = 'PROCESSING_TIME';
+      core.processingTimers.fireUpTo(now, fire);
+    },
+    ...hooks,
+    snapshotState(id) {
+      spec.beforeSnapshot?.();
+      return hooks.snapshotState!(id);
+    },
+    close() {
+      spec.close?.();
+      backend.close();
+    },
+  };
+}
