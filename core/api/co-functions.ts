@@ -1,7 +1,7 @@
 // Two-input functions: CoProcessFunction, KeyedCoProcessFunction, the broadcast state pattern's, and ProcessJoinFunction.
 import type { KeyedStateStore, StateHandle } from '../state/keyed-state.ts';
 import type { MapStateDescriptor, StateDescriptor } from '../state/descriptors.ts';
-import type { OnTimerContext, TimerService } from './keyed-process-function.ts';
+import type { KeyedContext, OnTimerContext, TimerService } from './keyed-process-function.ts';
 import type { ProcessContext } from './functions.ts';
 import type { Collector, OperatorContext, OutputTag } from './operator.ts';
 
@@ -13,15 +13,8 @@ export abstract class CoProcessFunction<I1, I2, O> {
   close?(): void;
 }
 
-/** The context of a keyed two-input function: the current key, keyed state, timers (shared by both inputs). */
-export interface KeyedCoContext<K> {
-  readonly currentKey: K;
-  state<D extends StateDescriptor<unknown>>(descriptor: D): StateHandle<D>;
-  timerService(): TimerService;
-  output<S>(tag: OutputTag<S>, value: S): void;
-  timestamp(): number | null;
-  readonly runtime: OperatorContext;
-}
+/** The context of a keyed two-input function: a KeyedProcessFunction's (current key, keyed state, timers, shared by both inputs). */
+export type KeyedCoContext<K> = KeyedContext<K>;
 
 /** connect(...).keyBy(k1, k2).process(...): both inputs keyed alike; keyed state and timers shared by both sides of a key. */
 export abstract class KeyedCoProcessFunction<K, I1, I2, O> {
