@@ -60,10 +60,11 @@ export function timestampsOperator(strategy: WatermarkStrategy<unknown>, ctx: Op
           + (assigner === undefined ? ' (the record carries no timestamp: give the strategy withTimestampAssigner(...))' : ''),
         { uid: ctx.uid, subtask: ctx.subtask, position: `input record ${seen - 1}` });
       }
+      // As Flink: the record first, then the generator sees it (a watermark it emits comes after the record).
       time.value = ts;
-      generator.onEvent(v, ts, wmOut);
       o.collect(v);
       time.value = carried;
+      generator.onEvent(v, ts, wmOut);
     },
     processWatermark(ts, o) {
       out = o;

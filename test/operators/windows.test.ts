@@ -9,9 +9,11 @@ import type { Collector, ProcessWindowContext, Window, WindowAssigner } from '..
 import type { WindowContents } from '../../actors/operators/window.ts';
 import { BACKENDS } from '../helpers/keyed-harness.ts';
 import { WindowHarness } from '../helpers/window-harness.ts';
+import { fixedWindowsOracle, wid } from '../helpers/window-oracle.ts';
+import type { Item as AnyItem } from '../helpers/window-oracle.ts';
 
 type Ev = { k: number; ts: number; n: number };
-type Item = { e: Ev } | { w: number };
+type Item = AnyItem<Ev>;
 type Sum = { k: number; start: number; end: number; sum: number; count: number };
 
 /** Emits key, window and the sum of n: the window function every oracle below is compared with. */
@@ -28,48 +30,6 @@ const sumAgg = {
 };
 const aggregateContents: WindowContents = { kind: 'aggregate', aggregate: sumAgg as never, windowFn: new Describe() as never };
 
-const wid = (k: number, s: number, e: number) => `${k}@${s}:${e}`;
-
-/**
- * Flink's semantics for tumbling/sliding windows with the event-time trigger, written out
- * as a direct simulation over windows: per (key, window) the sequence of results it emits,
- * and the elements that are late for every window they belong to.
- */
-function fixedWindowsOracle(items: Item[], windowsOf: (ts: number) => [number, number][], lateness: number) {
-  let wm = -Infinity;
-  const live = new Map<string, { k: number; s: number; e: number; sum: number; count: number; fired: boolean }>();
-  const results = new Map<string, string[]>();
-  const late: Ev[] = [];
-  const emit = (x: { k: number; s: number; e: number; sum: number; count: number }) => {
-    const id = wid(x.k, x.s, x.e);
-    results.set(id, [...(results.get(id) ?? []), `${x.sum}/${x.count}`]);
-  };
-  const advance = (to: number) => {
-    if (to <= wm) return;
-    wm = to;
-    for (const [id, x] of live) {
-      if (!x.fired && x.e - 1 <= wm) { emit(x); x.fired = true; }
-      if (x.e - 1 + lateness <= wm) live.delete(id);
-    }
-  };
-  for (const it of [...items, { w: Infinity }]) {
-    if ('w' in it) { advance(it.w); continue; }
-    const { e } = it;
-    let onTime = false;
-    for (const [s, end] of windowsOf(e.ts)) {
-      if (end - 1 + lateness <= wm) continue;
-      onTime = true;
-      const id = wid(e.k, s, end);
-      const x = live.get(id) ?? { k: e.k, s, e: end, sum: 0, count: 0, fired: false };
-      live.set(id, x);
-      x.sum += e.n;
-      x.count++;
-      if (end - 1 <= wm) { emit(x); x.fired = true; }
-    }
-    if (!onTime && e.ts + lateness <= wm) late.push(e);
-  }
-  return { results, late };
-}
 
 function resultsOf(h: WindowHarness<Ev, Sum>) {
   const results = new Map<string, string[]>();

@@ -7,6 +7,8 @@ import { join } from 'node:path';
 import { submit } from '../../core/index.ts';
 import type { JobResult } from '../../core/index.ts';
 import type { Ev, Result } from '../fixtures/jobs/event-time.ts';
+import { fixedWindowsOracle, wid } from '../helpers/window-oracle.ts';
+import type { Item } from '../helpers/window-oracle.ts';
 
 const N = 12_000;
 const KEYS = 20;
@@ -129,3 +131,31 @@ for (const idleness of [300, 0]) {
     t.true((r.collected['out'] as Ev[]).some((e) => e.k === 0), 'the busy source\'s windows fired');
   });
 }
+
+test('a recorded event stream (out of order, some events seconds late): every firing and every late event as the oracle says, p1 and p2', async (t) => {
+  const { BOUND, LATENESS } = await import('../fixtures/jobs/recorded.ts');
+  const readings = readFileSync(new URL('../fixtures/events/sensors.jsonl', import.meta.url), 'utf8').trim().split('\n')
+    .map((l) => JSON.parse(l) as { sensor: string; ts: number; temp: number });
+  // The file is read in order by one subtask: after each reading, the watermark is the largest timestamp so far - BOUND - 1.
+  const items: Item<{ k: string; ts: number; n: number; temp: number }>[] = [];
+  let max = -Infinity;
+  for (const r of readings) {
+    items.push({ e: { k: r.sensor, ts: r.ts, n: 1, temp: r.temp } });
+    max = Math.max(max, r.ts);
+    items.push({ w: max - BOUND - 1 });
+  }
+  const want = fixedWindowsOracle(items, (ts) => [[ts - (ts % 1000), ts - (ts % 1000) + 1000]], LATENESS);
+  t.true(want.late.length > 0, 'the recording has late events');
+  t.true([...want.results.values()].some((r) => r.length > 1), 'and windows that fire again within the lateness');
+  for (const parallelism of [1, 2]) {
+    const r = await (await submit(new URL('../fixtures/jobs/recorded.ts', import.meta.url), { parallelism })).done;
+    const got = new Map<string, string[]>();
+    for (const s of r.collected['out'] as { sensor: string; start: number; end: number; count: number }[]) {
+      const id = wid(s.sensor, s.start, s.end);
+      got.set(id, [...(got.get(id) ?? []), `${s.count}/${s.count}`]);
+    }
+    const counts = new Map([...want.results].map(([id, seq]) => [id, seq.map((x) => { const c = x.split('/')[1]!; return `${c}/${c}`; })]));
+    t.deepEqual([...got].sort(), [...counts].sort(), `p${parallelism}: each window's firings and counts`);
+    t.deepEqual((r.collected['late'] as { ts: number }[]).map((x) => x.ts).sort(), want.late.map((x) => x.ts).sort(), `p${parallelism}: the late events`);
+  }
+});
