@@ -69,6 +69,8 @@ export function keyedFunctionOperator(spec: KeyedFunctionSpec, ctx: OperatorCont
     }
   };
   const { input1, input2 } = spec;
+  const key1 = input1.key;
+  const call1 = input1.call;
   const hooks = core.hooks();
 
   return {
@@ -81,8 +83,8 @@ export function keyedFunctionOperator(spec: KeyedFunctionSpec, ctx: OperatorCont
     },
     processElement(v, o) {
       out = o;
-      core.setKey(input1.key(v));
-      input1.call(v, kctx, o);
+      core.setKey(key1(v));
+      call1(v, kctx, o);
     },
     ...(input2 === undefined ? {} : {
       processElement2(v: unknown, o: Output<unknown>) {
