@@ -47,10 +47,11 @@ export function openLmdbBackend(dir: string, ctx: BackendContext, opts: LmdbBack
   mkdirSync(dir, { recursive: true });
   // lmdb-js 3 starts the map small and grows it when a commit needs room (no mapSize here).
   // noMemInit: pages of a private scratch environment need not be zeroed first.
-  // Not useWritemap, though it halved the 5-million-key job (39.6 s to 19.8 s): LMDB's
-  // writemap freelist code aborts the process ("Assertion 'x <= dl[0].mid' failed in
-  // mdb_freelist_save()", lmdb-js issue 212) under the put/delete churn of window state; the
-  // event-time suite hit it in 4 runs of 4 with it and in none of 3 without.
+  // Not useWritemap: LMDB's writemap freelist code aborts the process ("Assertion 'x <=
+  // dl[0].mid' failed in mdb_freelist_save()", lmdb-js issue 212) under the put/delete churn
+  // of window state; the event-time suite hit it in 4 runs of 4 with it and in none since.
+  // It once halved a 5-million-key job; re-measured without it (BENCHMARKS.md, keyed state,
+  // run D) the state figures moved within what load moves them.
   const env = open({ path: dir, noSync: true, noMemInit: true, maxDbs: MAX_TABLES, cache: false });
   const backend = new LmdbBackend(env, ctx, opts.cacheBytes);
   backend.discardOnClose = opts.discardOnClose ?? false;
