@@ -159,3 +159,21 @@ test('a recorded event stream (out of order, some events seconds late): every fi
     t.deepEqual((r.collected['late'] as { ts: number }[]).map((x) => x.ts).sort(), want.late.map((x) => x.ts).sort(), `p${parallelism}: the late events`);
   }
 });
+
+test('examples/sensor-windows.ts: every window\'s readings and every late reading as the oracle says', async (t) => {
+  const { reading, READINGS } = await import('../../examples/sensor-windows.ts');
+  const items: Item<{ k: number; ts: number; n: number }>[] = [];
+  let max = -Infinity;
+  for (let i = 0; i < READINGS; i++) {
+    const r = reading(i);
+    items.push({ e: { k: r.sensor, ts: r.ts, n: 1 } });
+    max = Math.max(max, r.ts);
+    items.push({ w: max - 501 });
+  }
+  const want = fixedWindowsOracle(items, (ts) => [[ts - (ts % 1000), ts - (ts % 1000) + 1000]], 0);
+  const dir = mkdtempSync(join(tmpdir(), 'weir-example-'));
+  const r = await (await submit(new URL('../../examples/sensor-windows.ts', import.meta.url), { parallelism: 2, workDir: join(dir, 'work') })).done;
+  t.is(r.operators['means']!.recordsOut, want.results.size, 'one result per sensor and second');
+  t.is(r.operators['late']!.recordsIn, want.late.length, 'the late readings printed');
+  t.true(want.late.length >= 40);
+});
