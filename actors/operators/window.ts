@@ -241,11 +241,12 @@ export function windowOperator(spec: WindowSpec, keySelector: (v: unknown) => un
   };
 
   /** Everything of window `w` goes: contents, trigger state and timers, the window function's state. */
-  const clearAll = (w: Window) => {
+  /** `fired`: the timer that fired to clear it (the event-time trigger's own, with no lateness: nothing left to delete). */
+  const clearAll = (w: Window, fired = NaN) => {
     current = w;
     const i = find(w);
     if (i >= 0) live.splice(i, 1);
-    trigger.clear(w, tctx);
+    if (!(defaultEventTrigger && fired === w.maxTimestamp())) trigger.clear(w, tctx);
     if (windowFn?.clear !== undefined) windowFn.clear(pwctx);
   };
 
@@ -300,7 +301,7 @@ export function windowOperator(spec: WindowSpec, keySelector: (v: unknown) => un
         ? trigger.onEventTime(t.timestamp, w, tctx) : trigger.onProcessingTime(t.timestamp, w, tctx)));
       onResult(w, r);
     }
-    if ((domain === 'event') === eventTime && t.timestamp === cleanupTime(w)) clearAll(w);
+    if ((domain === 'event') === eventTime && t.timestamp === cleanupTime(w)) clearAll(w, domain === 'event' ? t.timestamp : NaN);
     store();
   };
 
@@ -345,7 +346,8 @@ export function windowOperator(spec: WindowSpec, keySelector: (v: unknown) => un
           onResult(w, user('trigger onElement', () => `input record ${index}`, () => trigger.onElement(v, ts, w, tctx)));
         }
         // A merged session window is a new window too: its cleanup timer is registered here.
-        if (fresh || w !== assigned) registerCleanup(w);
+        // (With no lateness, the event-time trigger's own timer at the window's end is it.)
+        if ((fresh || w !== assigned) && !(defaultEventTrigger && allowedLateness === 0)) registerCleanup(w);
       }
       store();
       if (skipped && eventTime && ts + allowedLateness <= core.watermark) {

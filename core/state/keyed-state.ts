@@ -116,7 +116,13 @@ class Cell {
     stored !== undefined && this.clock.now() - (stored as [number, unknown])[0] >= this.ttl!;
 
   read(userKey: Key | undefined): unknown {
-    const stored = this.guard(() => this.table.get('', userKey));
+    // The hot path: no closure for guard() (one per read showed in profiles of window jobs).
+    let stored: unknown;
+    try {
+      stored = this.table.get('', userKey);
+    } catch (err) {
+      throw this.wrap(err);
+    }
     if (this.ttl === undefined || stored === undefined) return stored;
     if (this.expired(stored)) return undefined;
     return (stored as [number, unknown])[1];
@@ -125,7 +131,11 @@ class Cell {
   write(userKey: Key | undefined, value: unknown, element?: unknown): void {
     if (this.checkType) this.guard(() => this.serializer.serialize(element ?? value));
     if (this.ttl === undefined) {
-      this.guard(() => this.table.put('', userKey, value));
+      try {
+        this.table.put('', userKey, value);
+      } catch (err) {
+        throw this.wrap(err);
+      }
       return;
     }
     this.guard(() => this.table.put('', userKey, [this.clock.now(), value]));
@@ -152,10 +162,14 @@ class Cell {
     try {
       return f();
     } catch (err) {
-      if (err instanceof WeirError) throw err;
-      throw new WeirError(`state '${this.d.name}' (${this.d.signature()}) for key ${show(this.backend.currentKey.key)}: `
-        + `${(err as Error).message}`, { uid: this.uid, cause: err });
+      throw this.wrap(err);
     }
+  }
+
+  private wrap(err: unknown): Error {
+    if (err instanceof WeirError) return err;
+    return new WeirError(`state '${this.d.name}' (${this.d.signature()}) for key ${show(this.backend.currentKey.key)}: `
+      + `${(err as Error).message}`, { uid: this.uid, cause: err });
   }
 }
 

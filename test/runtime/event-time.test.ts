@@ -4,7 +4,7 @@ import test from 'ava';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { submit } from '../../core/index.ts';
+import { submit, WeirError } from '../../core/index.ts';
 import type { JobResult } from '../../core/index.ts';
 import type { Ev, Result } from '../fixtures/jobs/event-time.ts';
 import { fixedWindowsOracle, wid } from '../helpers/window-oracle.ts';
@@ -176,4 +176,13 @@ test('examples/sensor-windows.ts: every window\'s readings and every late readin
   t.is(r.operators['means']!.recordsOut, want.results.size, 'one result per sensor and second');
   t.is(r.operators['late']!.recordsIn, want.late.length, 'the late readings printed');
   t.true(want.late.length >= 40);
+});
+
+test('a timestamp that is not a finite number fails the job naming the assigner, the subtask and the input record', async (t) => {
+  const err = await t.throwsAsync((await submit(new URL('../fixtures/jobs/timestamps.ts?case=bad-ts', import.meta.url), { parallelism: 1 })).done,
+    { instanceOf: WeirError });
+  t.regex(err!.message, /the timestamp of a record must be a finite number of ms, got string soon/);
+  t.is(err!.uid, 'wm');
+  t.is(err!.subtask, 0);
+  t.is(err!.position, 'input record 3');
 });
