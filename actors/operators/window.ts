@@ -12,6 +12,7 @@ import type { AggregateFunction, ReducingStateDescriptor } from '../../core/stat
 import type { MapState, ValueState } from '../../core/state/keyed-state.ts';
 import type { Timer } from '../../core/state/timers.ts';
 import { KeyedCore } from './keyed-core.ts';
+import { AllWindowAdapter } from '../../core/api/windowed-stream.ts';
 
 /** What a window keeps per key and window, and what it emits. */
 export type WindowContents =
@@ -310,7 +311,8 @@ export function windowOperator(spec: WindowSpec, keySelector: (v: unknown) => un
       out = o;
       windowsOfKey = core.store.getState(new ValueStateDescriptor<LiveWindow[] | undefined>('windows'));
       if (windowFn !== undefined) {
-        for (const v of Object.values(windowFn)) if (v instanceof StateDescriptor) core.store.getState(v);
+        const user = windowFn instanceof AllWindowAdapter ? windowFn.fn : windowFn;
+        for (const v of Object.values(user)) if (v instanceof StateDescriptor) core.store.getState(v);
         windowFn.open?.(ctx);
       }
     },

@@ -95,12 +95,12 @@ export class WindowedStream<T, K, W extends Window = Window> extends Windowed<T,
 }
 
 /** A ProcessAllWindowFunction as the keyed window operator calls it: the (constant) key left out. */
-class AllWindowAdapter<IN, OUT, W extends Window> extends ProcessWindowFunction<IN, OUT, unknown, W> {
+export class AllWindowAdapter<IN, OUT, W extends Window> extends ProcessWindowFunction<IN, OUT, unknown, W> {
+  /** The user's function: its state descriptors are the ones registered. */
   readonly fn: ProcessAllWindowFunction<IN, OUT, W>;
   constructor(fn: ProcessAllWindowFunction<IN, OUT, W>) {
     super();
     this.fn = fn;
-    for (const [k, v] of Object.entries(fn)) (this as Record<string, unknown>)[`state.${k}`] = v;
   }
   override open(ctx: Parameters<NonNullable<ProcessWindowFunction<IN, OUT, unknown, W>['open']>>[0]) { this.fn.open?.(ctx); }
   process(_: unknown, ctx: ProcessWindowContext<W>, elements: Iterable<IN>, out: import('./operator.ts').Collector<OUT>): void {

@@ -186,3 +186,13 @@ test('a timestamp that is not a finite number fails the job naming the assigner,
   t.is(err!.subtask, 0);
   t.is(err!.position, 'input record 3');
 });
+
+test('windowAll: one operator sees the whole stream\'s windows, with a ProcessAllWindowFunction and with reduce', async (t) => {
+  const r = await (await submit(new URL('../fixtures/jobs/timestamps.ts?case=window-all', import.meta.url), { parallelism: 2 })).done;
+  const counts = (r.collected['out'] as [number, number, number][]).sort((a, b) => a[0] - b[0]);
+  t.deepEqual(counts, Array.from({ length: 10 }, (_, i) => [i * 100, 100, i + 1]), 'ten windows of 100, the global state counting them');
+  const sums = (r.collected['sums'] as { v: number }[]).map((x) => x.v).sort((a, b) => a - b);
+  const want = [0, 1, 2, 3].map((w) => Array.from({ length: 250 }, (_, i) => w * 250 + i).reduce((a, b) => a + b)).sort((a, b) => a - b);
+  t.deepEqual(sums, want);
+  t.is(r.operators['all']!.recordsIn, 1000);
+});
