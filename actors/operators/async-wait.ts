@@ -23,7 +23,8 @@ interface Snapshot { readonly inputs: [unknown, number][] }
  * record them and ring the worker's doorbell) and emitted inside the subtask's step, through
  * the processing-time hook: output never leaves between two records of a frame or past a
  * barrier. A checkpoint holds the inputs whose results are not emitted yet; a restore issues
- * them again. At capacity the subtask takes no input (isBlocked), and at the end of input it
+ * them again. At capacity (requests taken and not emitted, in flight or completed, as Flink's
+ * queue counts them) the subtask takes no input (isBlocked), and at the end of input it
  * waits for every request before finishing (hasPendingOutput).
  */
 export function asyncWaitOperator(params: { fn: AsyncFunction<unknown, unknown> | AsyncCall<unknown, unknown>; timeout: number; capacity: number; ordered: boolean },
@@ -33,6 +34,8 @@ export function asyncWaitOperator(params: { fn: AsyncFunction<unknown, unknown> 
   const wake = ctx.wake ?? (() => {});
   const queue: Entry[] = [];
   let inFlight = 0;
+  /** Requests taken and not emitted yet (in flight or completed): what the capacity bounds, as Flink's queue. */
+  let queued = 0;
   let seen = 0;
   let completed = 0;
   let restored: [unknown, number][] = [];
@@ -61,6 +64,7 @@ export function asyncWaitOperator(params: { fn: AsyncFunction<unknown, unknown> 
     const e: Entry = { input, timestamp, index: seen++, done: false };
     queue.push(e);
     inFlight++;
+    queued++;
     const future: ResultFuture<unknown> = {
       complete: (results) => settle(e, results),
       completeExceptionally: (err) => settle(e, undefined, err ?? new Error('completed exceptionally')),
@@ -87,6 +91,7 @@ export function asyncWaitOperator(params: { fn: AsyncFunction<unknown, unknown> 
       out.emitWatermark(e.watermark);
       return;
     }
+    queued--;
     if (e.error !== undefined) fail(e, 'failed', e.error);
     const carried = time.value;
     time.value = e.timestamp;
@@ -129,7 +134,7 @@ export function asyncWaitOperator(params: { fn: AsyncFunction<unknown, unknown> 
       queue.push({ watermark: ts, timestamp: NaN, index: -1, done: true });
       drain(out);
     },
-    isBlocked: () => inFlight >= capacity,
+    isBlocked: () => queued >= capacity,
     hasPendingOutput: () => queue.length > 0,
     nextProcessingTime: () => (completed > ready ? -Infinity : Infinity),
     onProcessingTime(_, out) {

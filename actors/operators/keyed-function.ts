@@ -32,6 +32,8 @@ export function keyedFunctionOperator(spec: KeyedFunctionSpec, ctx: OperatorCont
   const time = ctx.recordTime ?? { value: NaN };
   let out: Output<unknown> | null = null;
   let domain: TimeDomain = 'EVENT_TIME';
+  /** The timer being fired (NaN outside onTimer). */
+  let firing = NaN;
 
   const timers: TimerService = {
     currentProcessingTime: () => ctx.clock.now(),
@@ -46,7 +48,8 @@ export function keyedFunctionOperator(spec: KeyedFunctionSpec, ctx: OperatorCont
     state: (d) => core.store.getState(d),
     timerService: () => timers,
     output: (tag, value) => out!.output(tag, value),
-    timestamp: () => (Number.isNaN(time.value) ? null : time.value),
+    // In onTimer, the timer's time (also for processing time, whose output carries none), as Flink's OnTimerContext.
+    timestamp: () => (!Number.isNaN(firing) ? firing : Number.isNaN(time.value) ? null : time.value),
     timeDomain: () => domain,
     runtime: ctx,
   };
@@ -56,6 +59,7 @@ export function keyedFunctionOperator(spec: KeyedFunctionSpec, ctx: OperatorCont
     // An event-time timer's output carries the timer's timestamp; a processing-time timer's none.
     const carried = time.value;
     time.value = domain === 'EVENT_TIME' ? t.timestamp : NaN;
+    firing = t.timestamp;
     try {
       spec.onTimer?.(t.timestamp, kctx, out!);
     } catch (err) {
@@ -66,6 +70,7 @@ export function keyedFunctionOperator(spec: KeyedFunctionSpec, ctx: OperatorCont
       });
     } finally {
       time.value = carried;
+      firing = NaN;
     }
   };
   const { input1, input2 } = spec;

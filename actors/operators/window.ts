@@ -75,14 +75,10 @@ export function windowOperator(spec: WindowSpec, keySelector: (v: unknown) => un
   };
   const load = () => { live = windowsOfKey.value() ?? []; };
   const store = () => { if (live.length === 0) windowsOfKey.clear(); else windowsOfKey.update(live); };
-  const hasContents = (w: Window): boolean => {
-    const i = find(w);
-    return i >= 0 && live[i]![2] === 1;
-  };
   const perWindow = new Map<string, MapState<string, unknown>>();
   const mapOf = (d: StateDescriptor<unknown>): MapState<string, unknown> => {
     let m = perWindow.get(d.name);
-    if (m === undefined) perWindow.set(d.name, (m = core.store.getState(new MapStateDescriptor<string, unknown>(`window.${d.name}`))));
+    if (m === undefined) perWindow.set(d.name, (m = core.store.getState(new MapStateDescriptor<string, unknown>(`__weir.window.${d.name}`))));
     return m;
   };
 
@@ -119,7 +115,14 @@ export function windowOperator(spec: WindowSpec, keySelector: (v: unknown) => un
   let current: Window = GlobalWindow.INSTANCE;
   let mergedAway: Window[] = [];
   const currentId = () => idOf(current);
-  const windowState: WindowStateStore = { getState: (d) => partitioned(d, currentId) };
+  const windowState: WindowStateStore = {
+    getState: (d) => {
+      if (merging) {
+        throw new WeirError('per-window state is not allowed with session (merging) windows, as in Flink: use globalState', { uid: ctx.uid, subtask: ctx.subtask });
+      }
+      return partitioned(d, currentId);
+    },
+  };
   const tctx: OnMergeContext = {
     getCurrentProcessingTime: () => ctx.clock.now(),
     getCurrentWatermark: () => core.watermark,
@@ -247,7 +250,7 @@ export function windowOperator(spec: WindowSpec, keySelector: (v: unknown) => un
     current = w;
     const i = find(w);
     if (i >= 0) live.splice(i, 1);
-    if (!(defaultEventTrigger && fired === w.maxTimestamp())) trigger.clear(w, tctx);
+    if (!(eventTime && defaultEventTrigger && fired === w.maxTimestamp())) trigger.clear(w, tctx);
     if (windowFn?.clear !== undefined) windowFn.clear(pwctx);
   };
 
@@ -259,7 +262,10 @@ export function windowOperator(spec: WindowSpec, keySelector: (v: unknown) => un
    */
   const mergeIn = (w: TimeWindow): TimeWindow => {
     const touching: TimeWindow[] = [];
-    for (const [start, end] of live) if (start <= w.end && end >= w.start) touching.push(new TimeWindow(start, end));
+    for (const [start, end] of live) {
+      const t = new TimeWindow(start, end);
+      if (t.intersects(w)) touching.push(t);
+    }
     if (touching.length === 0) {
       live.push([w.start, w.end, 0, undefined]);
       return w;
@@ -297,11 +303,10 @@ export function windowOperator(spec: WindowSpec, keySelector: (v: unknown) => un
     if (merging && find(w) < 0) return;
     current = w;
     const position = () => `${domain}-time timer ${t.timestamp} of window [${w.start}, ${w.end}) of key ${inspect(t.key)}`;
-    if (hasContents(w)) {
-      const r = user(`trigger ${domain === 'event' ? 'onEventTime' : 'onProcessingTime'}`, position, () => (domain === 'event'
-        ? trigger.onEventTime(t.timestamp, w, tctx) : trigger.onProcessingTime(t.timestamp, w, tctx)));
-      onResult(w, r);
-    }
+    // As Flink: the trigger hears of every timer, contents or not (a purged window's trigger moves on).
+    const r = user(`trigger ${domain === 'event' ? 'onEventTime' : 'onProcessingTime'}`, position, () => (domain === 'event'
+      ? trigger.onEventTime(t.timestamp, w, tctx) : trigger.onProcessingTime(t.timestamp, w, tctx)));
+    onResult(w, r);
     if ((domain === 'event') === eventTime && t.timestamp === cleanupTime(w)) clearAll(w, domain === 'event' ? t.timestamp : NaN);
     store();
   };
@@ -309,7 +314,7 @@ export function windowOperator(spec: WindowSpec, keySelector: (v: unknown) => un
   return {
     open(_, o) {
       out = o;
-      windowsOfKey = core.store.getState(new ValueStateDescriptor<LiveWindow[] | undefined>('windows'));
+      windowsOfKey = core.store.getState(new ValueStateDescriptor<LiveWindow[] | undefined>('__weir.windows'));
       if (windowFn !== undefined) {
         const user = windowFn instanceof AllWindowAdapter ? windowFn.fn : windowFn;
         for (const v of Object.values(user)) if (v instanceof StateDescriptor) core.store.getState(v);
@@ -320,7 +325,8 @@ export function windowOperator(spec: WindowSpec, keySelector: (v: unknown) => un
       out = o;
       const index = seen++;
       core.setKey(keySelector(v));
-      const ts = eventTime ? time.value : ctx.clock.now();
+      // The record's timestamp, as Flink passes it (processing-time assigners read the clock themselves).
+      const ts = time.value;
       if (eventTime && Number.isNaN(ts)) {
         throw new WeirError('an event-time window needs records with timestamps: call assignTimestampsAndWatermarks(...) before it, '
           + 'or use a processing-time assigner', where(`input record ${index}`));
@@ -349,7 +355,7 @@ export function windowOperator(spec: WindowSpec, keySelector: (v: unknown) => un
         }
         // A merged session window is a new window too: its cleanup timer is registered here.
         // (With no lateness, the event-time trigger's own timer at the window's end is it.)
-        if ((fresh || w !== assigned) && !(defaultEventTrigger && allowedLateness === 0)) registerCleanup(w);
+        if ((fresh || w !== assigned) && !(eventTime && defaultEventTrigger && allowedLateness === 0)) registerCleanup(w);
       }
       store();
       if (skipped && eventTime && ts + allowedLateness <= core.watermark) {

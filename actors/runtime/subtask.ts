@@ -93,6 +93,8 @@ interface Unacknowledged {
 
 /** How long an idle live source waits before its next poll: bounds both its latency and its CPU. */
 const SOURCE_IDLE_POLL_MS = 5;
+/** A source chained to an operator that can refuse input emits this many records between looks at it. */
+const SOURCE_BATCH_WHEN_BLOCKING = 16;
 
 
 /**
@@ -144,6 +146,13 @@ export class Subtask {
   readonly isSavepoint: (id: number) => boolean;
   /** The source returned false: its final watermark is out, finish() waits for pending output (async requests). */
   private sourceExhausted = false;
+  /**
+   * Records a source emits per call: small where an operator of the chain can refuse input
+   * (async I/O at capacity), which is looked at between calls only.
+   */
+  private get sourceBatch(): number {
+    return this.blocking.length > 0 ? SOURCE_BATCH_WHEN_BLOCKING : this.wire.batchSize * 4;
+  }
   /** Operators that can refuse input (at capacity) or hold output past the end of input. */
   private readonly blocking: StreamOperator<unknown, unknown>[] = [];
   private readonly pending: StreamOperator<unknown, unknown>[] = [];
@@ -692,7 +701,7 @@ export class Subtask {
       const before = this.counts[uid]!.recordsOut;
       this.wire.time.value = NaN;
       const more = !this.wire.stopRequested()
-        && this.guard(0, 'emitBatch', () => source.emitBatch(this.sourceEmit!, this.wire.batchSize * 4));
+        && this.guard(0, 'emitBatch', () => source.emitBatch(this.sourceEmit!, this.sourceBatch));
       if (!more) this.headWatermark(Infinity);
       this.flush();
       if (!more) {

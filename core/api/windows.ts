@@ -399,12 +399,7 @@ export class ContinuousEventTimeTrigger<T = unknown> extends Trigger<T, TimeWind
     if (window.maxTimestamp() <= ctx.getCurrentWatermark()) return TriggerResult.FIRE;
     ctx.registerEventTimeTimer(window.maxTimestamp());
     const fire = ctx.getPartitionedState(this.state);
-    if (fire.get() === undefined) {
-      const start = timestamp - (((timestamp % this.interval) + this.interval) % this.interval);
-      const next = start + this.interval;
-      ctx.registerEventTimeTimer(next);
-      fire.add(next);
-    }
+    if (fire.get() === undefined) this.registerNext(TimeWindow.getWindowStartWithOffset(timestamp, 0, this.interval), window, ctx);
     return TriggerResult.CONTINUE;
   }
   onEventTime(time: number, window: TimeWindow, ctx: TriggerContext): TriggerResult {
@@ -412,11 +407,16 @@ export class ContinuousEventTimeTrigger<T = unknown> extends Trigger<T, TimeWind
     const fire = ctx.getPartitionedState(this.state);
     if (fire.get() === time) {
       fire.clear();
-      fire.add(time + this.interval);
-      ctx.registerEventTimeTimer(time + this.interval);
+      this.registerNext(time, window, ctx);
       return TriggerResult.FIRE;
     }
     return TriggerResult.CONTINUE;
+  }
+  /** As Flink: the next firing is an interval on, but never past the window's end. */
+  private registerNext(time: number, window: TimeWindow, ctx: TriggerContext): void {
+    const next = Math.min(time + this.interval, window.maxTimestamp());
+    ctx.getPartitionedState(this.state).add(next);
+    ctx.registerEventTimeTimer(next);
   }
   onProcessingTime(): TriggerResult { return TriggerResult.CONTINUE; }
   override canMerge(): boolean { return true; }

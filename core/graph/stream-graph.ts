@@ -43,11 +43,12 @@ export interface StreamNode {
 }
 
 /**
- * Whether records leaving `node` carry event timestamps: it assigns them, or what it reads
- * carries them. Only such edges pay for timestamps in their frames (DATA_TS).
+ * Whether records leaving `node` carry event timestamps: it assigns them (an assigner, a
+ * window), or what it reads carries them. Only such edges pay for timestamps in their frames (DATA_TS).
  */
 export function carriesEventTime(node: StreamNode): boolean {
-  return node.kind === 'timestamps' || node.inputs.some((i) => carriesEventTime(i.node));
+  // A window's results carry its end, whatever its time domain (as in Flink).
+  return node.kind === 'timestamps' || node.kind === 'window' || node.inputs.some((i) => carriesEventTime(i.node));
 }
 
 export class StreamGraph {

@@ -2,10 +2,10 @@
 import test from 'ava';
 import fc from 'fast-check';
 import {
-  CountTrigger, EventTimeSessionWindows, GlobalWindows, OutputTag, ProcessWindowFunction, PurgingTrigger, SlidingEventTimeWindows,
+  ContinuousEventTimeTrigger, CountTrigger, EventTimeSessionWindows, Trigger, GlobalWindows, OutputTag, ProcessWindowFunction, PurgingTrigger, SlidingEventTimeWindows,
   TimeWindow, TumblingEventTimeWindows, TumblingProcessingTimeWindows, WeirError,
 } from '../../core/index.ts';
-import type { Collector, ProcessWindowContext, Window, WindowAssigner } from '../../core/index.ts';
+import type { Collector, ProcessWindowContext, TriggerResult, Window, WindowAssigner } from '../../core/index.ts';
 import type { WindowContents } from '../../actors/operators/window.ts';
 import { BACKENDS } from '../helpers/keyed-harness.ts';
 import { WindowHarness } from '../helpers/window-harness.ts';
@@ -221,4 +221,43 @@ test('bad input names the operator: no timestamp at an event-time window, a bad 
   t.throws(() => SlidingEventTimeWindows.of(100, -5), { message: /slide must be a number of ms > 0, got -5/ });
   t.throws(() => EventTimeSessionWindows.withGap(Number.NaN), { message: /gap must be a number of ms > 0, got NaN/ });
   t.is(TimeWindow.getWindowStartWithOffset(-5, 0, 10), -10, 'negative timestamps fall in the window below');
+});
+
+test('a purging continuous trigger hears of every timer, contents or not: it fires again an interval later (as Flink)', async (t) => {
+  const h = await WindowHarness.create<Ev, Sum>('heap', {
+    assigner: TumblingEventTimeWindows.of(100) as WindowAssigner<unknown, Window>, contents: aggregateContents,
+    trigger: PurgingTrigger.of(ContinuousEventTimeTrigger.of(10)) as never,
+  }, (e) => e.k);
+  h.process({ k: 0, ts: 5, n: 1 }, 5);
+  h.watermark(10);
+  h.watermark(20);
+  h.process({ k: 0, ts: 25, n: 2 }, 25);
+  h.watermark(30);
+  t.deepEqual(h.output.map((o) => o.value.sum), [1, 2], 'fired at 10 and at 30, each time with what came since');
+});
+
+test('a continuous event-time trigger never fires past the window\'s end, however late the watermark (as Flink)', async (t) => {
+  const h = await WindowHarness.create<Ev, Sum>('heap', {
+    assigner: TumblingEventTimeWindows.of(100) as WindowAssigner<unknown, Window>, contents: aggregateContents,
+    trigger: ContinuousEventTimeTrigger.of(30) as never, allowedLateness: 1000,
+  }, (e) => e.k);
+  h.process({ k: 0, ts: 80, n: 1 }, 80);
+  h.watermark(1200);
+  t.is(h.output.length, 2, 'at 90 and at the end, 99');
+});
+
+test('a trigger of GlobalWindows sees the record\'s own timestamp', async (t) => {
+  const seen: number[] = [];
+  class Spy extends Trigger<unknown, Window> {
+    onElement(_: unknown, ts: number): TriggerResult { seen.push(ts); return 'CONTINUE'; }
+    onEventTime(): TriggerResult { return 'CONTINUE'; }
+    onProcessingTime(): TriggerResult { return 'CONTINUE'; }
+    clear(): void {}
+  }
+  const h = await WindowHarness.create<Ev, Sum>('heap', {
+    assigner: GlobalWindows.create() as WindowAssigner<unknown, Window>, contents: aggregateContents, trigger: new Spy() as never,
+  }, (e) => e.k);
+  h.clock.set(777);
+  h.process({ k: 0, ts: 12345, n: 1 }, 12345);
+  t.deepEqual(seen, [12345]);
 });
