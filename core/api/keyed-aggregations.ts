@@ -44,6 +44,21 @@ function withField(record: unknown, field: Field, value: number): unknown {
   return { ...(record as object), [field]: value };
 }
 
+/** The reduction of `kind` over `field`: what sum, min, max, minBy and maxBy do with each next record. */
+export function fieldReducer<T>(kind: AggregationKind, field: Field): (cur: T, v: T) => T {
+  return (cur, v) => {
+    const x = read(v, field, kind);
+    const c = read(cur, field, kind);
+    switch (kind) {
+      case 'sum': return withField(cur, field, c + x) as T;
+      case 'min': return (x < c ? withField(cur, field, x) : cur) as T;
+      case 'max': return (x > c ? withField(cur, field, x) : cur) as T;
+      case 'minBy': return x < c ? v : cur;
+      default: return x > c ? v : cur;
+    }
+  };
+}
+
 /**
  * sum, min and max keep the other fields of the key's first record and replace the
  * aggregated one; minBy and maxBy emit the whole record holding the extreme value, the
@@ -52,29 +67,25 @@ function withField(record: unknown, field: Field, value: number): unknown {
 export class FieldAggregation<T> extends KeyedProcessFunction<unknown, T, T> {
   private readonly kind: AggregationKind;
   private readonly field: Field;
+  private readonly reduce: (cur: T, v: T) => T;
   private readonly acc = new ValueStateDescriptor<T>('aggregate');
   constructor(kind: AggregationKind, field: Field) {
     super();
     this.kind = kind;
     this.field = field;
+    this.reduce = fieldReducer<T>(kind, field);
   }
   processElement(v: T, ctx: KeyedContext<unknown>, out: Collector<T>) {
     const s = ctx.state(this.acc);
     const cur = s.value();
-    const x = read(v, this.field, this.kind);
-    let next: unknown;
-    if (cur === undefined) next = v;
-    else {
-      const c = read(cur, this.field, this.kind);
-      switch (this.kind) {
-        case 'sum': next = withField(cur, this.field, c + x); break;
-        case 'min': next = x < c ? withField(cur, this.field, x) : cur; break;
-        case 'max': next = x > c ? withField(cur, this.field, x) : cur; break;
-        case 'minBy': next = x < c ? v : cur; break;
-        case 'maxBy': next = x > c ? v : cur; break;
-      }
+    let next: T;
+    if (cur === undefined) {
+      read(v, this.field, this.kind);
+      next = v;
+    } else {
+      next = this.reduce(cur, v);
     }
-    s.update(next as T);
-    out.collect(next as T);
+    s.update(next);
+    out.collect(next);
   }
 }

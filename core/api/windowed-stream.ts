@@ -1,6 +1,8 @@
 // WindowedStream and AllWindowedStream: keyBy(...).window(assigner) and windowAll(assigner), with Flink's builder methods.
 import { WeirError } from '../errors.ts';
 import type { AggregateFunction } from '../state/descriptors.ts';
+import { fieldReducer } from './keyed-aggregations.ts';
+import type { Field } from './keyed-aggregations.ts';
 import type { DataStream, KeyedStream, SingleOutputStreamOperator } from './datastream.ts';
 import { OutputTag } from './operator.ts';
 import { ProcessAllWindowFunction, ProcessWindowFunction, Trigger, WindowAssigner } from './windows.ts';
@@ -81,6 +83,13 @@ export class WindowedStream<T, K, W extends Window = Window> extends Windowed<T,
     return this.build<O>('WindowReduce', { kind: 'reduce', reduce: fn, windowFn: checkWindowFn(windowFn) });
   }
 
+  /** Per key and window, the sum of a field (a tuple position, an object field, or the records themselves); min, max, minBy, maxBy alike. */
+  sum(field?: Field): SingleOutputStreamOperator<T> { return this.build<T>('WindowSum', { kind: 'reduce', reduce: fieldReducer('sum', field) }); }
+  min(field?: Field): SingleOutputStreamOperator<T> { return this.build<T>('WindowMin', { kind: 'reduce', reduce: fieldReducer('min', field) }); }
+  max(field?: Field): SingleOutputStreamOperator<T> { return this.build<T>('WindowMax', { kind: 'reduce', reduce: fieldReducer('max', field) }); }
+  minBy(field?: Field): SingleOutputStreamOperator<T> { return this.build<T>('WindowMinBy', { kind: 'reduce', reduce: fieldReducer('minBy', field) }); }
+  maxBy(field?: Field): SingleOutputStreamOperator<T> { return this.build<T>('WindowMaxBy', { kind: 'reduce', reduce: fieldReducer('maxBy', field) }); }
+
   /** One accumulator per key and window; the result is getResult's, or what `windowFn` makes of it. */
   aggregate<ACC, R, O = R>(agg: WindowAggregateFunction<T, ACC, R>, windowFn?: ProcessWindowFunction<R, O, K, W>): SingleOutputStreamOperator<O> {
     checkAggregate(agg);
@@ -131,6 +140,10 @@ export class AllWindowedStream<T, W extends Window = Window> extends Windowed<T,
     if (typeof fn !== 'function') throw new WeirError('reduce() takes a function (a, b) => c');
     return this.build<O>('AllWindowReduce', { kind: 'reduce', reduce: fn, windowFn: allFn(windowFn) });
   }
+
+  sum(field?: Field): SingleOutputStreamOperator<T> { return this.build<T>('AllWindowSum', { kind: 'reduce', reduce: fieldReducer('sum', field) }); }
+  min(field?: Field): SingleOutputStreamOperator<T> { return this.build<T>('AllWindowMin', { kind: 'reduce', reduce: fieldReducer('min', field) }); }
+  max(field?: Field): SingleOutputStreamOperator<T> { return this.build<T>('AllWindowMax', { kind: 'reduce', reduce: fieldReducer('max', field) }); }
 
   aggregate<ACC, R, O = R>(agg: WindowAggregateFunction<T, ACC, R>, windowFn?: ProcessAllWindowFunction<R, O, W>): SingleOutputStreamOperator<O> {
     checkAggregate(agg);

@@ -187,7 +187,7 @@ test('a timestamp that is not a finite number fails the job naming the assigner,
   t.is(err!.position, 'input record 3');
 });
 
-test('windowAll: one operator sees the whole stream\'s windows, with a ProcessAllWindowFunction and with reduce', async (t) => {
+test('windowAll and window sum/max: one operator sees the whole stream\'s windows (process, reduce, max), and sum(field) per key', async (t) => {
   const r = await (await submit(new URL('../fixtures/jobs/timestamps.ts?case=window-all', import.meta.url), { parallelism: 2 })).done;
   const counts = (r.collected['out'] as [number, number, number][]).sort((a, b) => a[0] - b[0]);
   t.deepEqual(counts, Array.from({ length: 10 }, (_, i) => [i * 100, 100, i + 1]), 'ten windows of 100, the global state counting them');
@@ -195,4 +195,9 @@ test('windowAll: one operator sees the whole stream\'s windows, with a ProcessAl
   const want = [0, 1, 2, 3].map((w) => Array.from({ length: 250 }, (_, i) => w * 250 + i).reduce((a, b) => a + b)).sort((a, b) => a - b);
   t.deepEqual(sums, want);
   t.is(r.operators['all']!.recordsIn, 1000);
+  t.deepEqual((r.collected['maxes'] as { v: number }[]).map((x) => x.v).sort((a, b) => a - b), [249, 499, 749, 999], 'windowAll max(field)');
+  const keySums = (r.collected['key-sums'] as { k: number; v: number; ts: number }[]).map((x) => `${x.k}@${Math.floor(x.ts / 100)}:${x.v}`).sort();
+  const wantKeySums = new Map<string, number>();
+  for (let v = 0; v < 1000; v++) wantKeySums.set(`${v % 7}@${Math.floor(v / 100)}`, (wantKeySums.get(`${v % 7}@${Math.floor(v / 100)}`) ?? 0) + v);
+  t.deepEqual(keySums, [...wantKeySums].map(([k, v]) => `${k}:${v}`).sort(), 'window(...).sum(field) per key and window');
 });
