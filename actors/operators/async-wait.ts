@@ -33,7 +33,6 @@ export function asyncWaitOperator(params: { fn: AsyncFunction<unknown, unknown> 
   const time = ctx.recordTime ?? { value: NaN };
   const wake = ctx.wake ?? (() => {});
   const queue: Entry[] = [];
-  let inFlight = 0;
   /** Requests taken and not emitted yet (in flight or completed): what the capacity bounds, as Flink's queue. */
   let queued = 0;
   let seen = 0;
@@ -48,7 +47,6 @@ export function asyncWaitOperator(params: { fn: AsyncFunction<unknown, unknown> 
     if (e.done) return;
     e.done = true;
     clearTimeout(e.timer);
-    inFlight--;
     completed++;
     if (error !== undefined) e.error = error;
     else {
@@ -63,7 +61,6 @@ export function asyncWaitOperator(params: { fn: AsyncFunction<unknown, unknown> 
   const issue = (input: unknown, timestamp: number) => {
     const e: Entry = { input, timestamp, index: seen++, done: false };
     queue.push(e);
-    inFlight++;
     queued++;
     const future: ResultFuture<unknown> = {
       complete: (results) => settle(e, results),

@@ -36,17 +36,22 @@ export function flatMapOperator(fn: (v: unknown, out: Collector<unknown>) => unk
   };
 }
 
+/** The context of functions without keys: side outputs, the input watermark, the record's timestamp. */
+export function unkeyedContext(ctx: OperatorContext, out: () => Output<unknown>, watermark: () => number): ProcessContext {
+  const time = ctx.recordTime ?? { value: NaN };
+  return {
+    output: (tag, value) => out().output(tag, value),
+    currentWatermark: watermark,
+    timestamp: () => (Number.isNaN(time.value) ? null : time.value),
+    runtime: ctx,
+  };
+}
+
 /** Hosts a user ProcessFunction; module-level state in it is per worker, never checkpointed. */
 export function processOperator(fn: ProcessFunction<unknown, unknown>, ctx: OperatorContext): StreamOperator<unknown, unknown> {
   let watermark = -Infinity;
   let current: Output<unknown> | null = null;
-  const time = ctx.recordTime ?? { value: NaN };
-  const pctx: ProcessContext = {
-    output: (tag, value) => current!.output(tag, value),
-    currentWatermark: () => watermark,
-    timestamp: () => (Number.isNaN(time.value) ? null : time.value),
-    runtime: ctx,
-  };
+  const pctx = unkeyedContext(ctx, () => current!, () => watermark);
   return {
     open: () => fn.open?.(ctx),
     processElement(v, out) {

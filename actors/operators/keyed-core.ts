@@ -6,7 +6,7 @@ import { keyGroupCache, keyGroupRangeForOperator } from '../../core/keys/key-gro
 import type { BackendSnapshot, KeyedStateBackend } from '../../core/state/backend.ts';
 import { KeyedStateStore } from '../../core/state/keyed-state.ts';
 import { TimerQueue } from '../../core/state/timers.ts';
-import type { TimerRow } from '../../core/state/timers.ts';
+import type { Timer, TimerRow } from '../../core/state/timers.ts';
 
 /** A keyed operator's snapshot: the same shape for process functions and windows, so both restore and rescale alike. */
 export interface KeyedOperatorSnapshot {
@@ -41,6 +41,11 @@ export class KeyedCore {
       throw new WeirError(`keyBy produced a key that cannot be used: ${(err as Error).message}`, { uid: this.ctx.uid, subtask: this.ctx.subtask, cause: err });
     }
     this.backend.setCurrentKey({ key: key as Key, keyGroup });
+  }
+
+  /** A timer's key: its key group is in the timer, not hashed again. */
+  setTimerKey(t: Timer): void {
+    this.backend.setCurrentKey({ key: t.key, keyGroup: t.keyGroup });
   }
 
   get currentKey(): Key {

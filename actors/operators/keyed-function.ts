@@ -55,7 +55,7 @@ export function keyedFunctionOperator(spec: KeyedFunctionSpec, ctx: OperatorCont
   };
   const kctx = spec.extend?.(base, core) ?? base;
   const fire = (t: Timer) => {
-    core.setKey(t.key);
+    core.setTimerKey(t);
     // An event-time timer's output carries the timer's timestamp; a processing-time timer's none.
     const carried = time.value;
     time.value = domain === 'EVENT_TIME' ? t.timestamp : NaN;

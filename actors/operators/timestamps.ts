@@ -1,6 +1,5 @@
 // assignTimestampsAndWatermarks: stamps each record with its event time and runs the strategy's watermark generator.
 import type { OperatorContext, Output, StreamOperator } from '../../core/api/operator.ts';
-import { Watermark } from '../../core/api/watermarks.ts';
 import type { WatermarkOutput, WatermarkStrategy } from '../../core/api/watermarks.ts';
 import { WeirError } from '../../core/errors.ts';
 
@@ -29,7 +28,7 @@ export function timestampsOperator(strategy: WatermarkStrategy<unknown>, ctx: Op
   };
   const wmOut: WatermarkOutput = {
     emitWatermark(w) {
-      const ts = typeof w === 'number' ? w : w instanceof Watermark || (typeof w === 'object' && w !== null) ? w.timestamp : NaN;
+      const ts = typeof w === 'number' ? w : typeof w === 'object' && w !== null ? w.timestamp : NaN;
       if (typeof ts !== 'number' || Number.isNaN(ts)) {
         throw new WeirError(`the watermark generator emitted ${String(ts)}, not a timestamp`, { uid: ctx.uid, subtask: ctx.subtask });
       }

@@ -3,7 +3,6 @@ import type {
   BroadcastContext, BroadcastProcessFunction, BroadcastReadOnlyContext, BroadcastState, CoProcessFunction, KeyedBroadcastProcessFunction,
   KeyedCoProcessFunction, ProcessJoinFunction,
 } from '../../core/api/co-functions.ts';
-import type { ProcessContext } from '../../core/api/functions.ts';
 import type { OperatorContext, Output, StreamOperator } from '../../core/api/operator.ts';
 import { WeirError } from '../../core/errors.ts';
 import type { Key } from '../../core/keys/encoding.ts';
@@ -14,19 +13,9 @@ import { ValueStateDescriptor } from '../../core/state/descriptors.ts';
 import type { MapStateDescriptor } from '../../core/state/descriptors.ts';
 import type { OperatorListState } from '../../core/state/operator-state.ts';
 import { keyedFunctionOperator } from './keyed-function.ts';
+import { unkeyedContext } from './functions.ts';
 
 type Sel = (v: unknown) => unknown;
-
-/** A context for functions without keys: side outputs, the watermark, the record's timestamp. */
-function unkeyedContext(ctx: OperatorContext, out: () => Output<unknown>, watermark: () => number): ProcessContext {
-  const time = ctx.recordTime ?? { value: NaN };
-  return {
-    output: (tag, value) => out().output(tag, value),
-    currentWatermark: watermark,
-    timestamp: () => (Number.isNaN(time.value) ? null : time.value),
-    runtime: ctx,
-  };
-}
 
 export function coProcessOperator(fn: CoProcessFunction<unknown, unknown, unknown>, ctx: OperatorContext): StreamOperator<unknown, unknown> {
   let current: Output<unknown> | null = null;

@@ -156,13 +156,17 @@ export function windowOperator(spec: WindowSpec, keySelector: (v: unknown) => un
   const actx = { getCurrentProcessingTime: () => ctx.clock.now() };
 
   const where = (position: string) => ({ uid: ctx.uid, subtask: ctx.subtask, position });
+  /** User code that threw, named with the operator, subtask and where (a record, a window, a timer). */
+  const named = (err: unknown, what: string, position: string): Error => {
+    if (err instanceof WeirError && err.uid !== undefined) return err;
+    const message = err instanceof WeirError ? err.message : `user code failed in ${what}: ${(err as Error)?.message ?? String(err)}`;
+    return new WeirError(message, { ...where(position), cause: err });
+  };
   const user = <R>(what: string, position: () => string, f: () => R): R => {
     try {
       return f();
     } catch (err) {
-      if (err instanceof WeirError && err.uid !== undefined) throw err;
-      const message = err instanceof WeirError ? err.message : `user code failed in ${what}: ${(err as Error)?.message ?? String(err)}`;
-      throw new WeirError(message, { ...where(position()), cause: err });
+      throw named(err, what, position());
     }
   };
 
@@ -231,16 +235,14 @@ export function windowOperator(spec: WindowSpec, keySelector: (v: unknown) => un
     if (merging) { live[i]![2] = 0; live[i]![3] = undefined; } else live.splice(i, 1);
   };
 
-  const registerCleanup = (w: Window) => {
+  /** Registers (or deletes) window w's cleanup timer, in the assigner's time domain. */
+  const cleanupTimer = (w: Window, register: boolean) => {
     const t = cleanupTime(w);
     if (t === Infinity) return;
-    if (eventTime) core.registerEventTimer(t, idOf(w));
-    else core.registerProcessingTimer(t, idOf(w));
-  };
-  const deleteCleanup = (w: Window) => {
-    const t = cleanupTime(w);
-    if (t === Infinity) return;
-    if (eventTime) core.deleteEventTimer(t, idOf(w));
+    if (register) {
+      if (eventTime) core.registerEventTimer(t, idOf(w));
+      else core.registerProcessingTimer(t, idOf(w));
+    } else if (eventTime) core.deleteEventTimer(t, idOf(w));
     else core.deleteProcessingTimer(t, idOf(w));
   };
 
@@ -288,7 +290,7 @@ export function windowOperator(spec: WindowSpec, keySelector: (v: unknown) => un
     for (const t of touching) {
       current = t;
       trigger.clear(t, tctx);
-      deleteCleanup(t);
+      cleanupTimer(t, false);
       for (const m of perWindow.values()) m.remove(idOf(t));
     }
     mergedAway = [];
@@ -296,7 +298,7 @@ export function windowOperator(spec: WindowSpec, keySelector: (v: unknown) => un
   };
 
   const fire = (t: Timer, domain: 'event' | 'processing') => {
-    core.setKey(t.key);
+    core.setTimerKey(t);
     const w = windowOf(t.namespace);
     load();
     // A timer of a window merged away since: its trigger should have deleted it.
@@ -331,7 +333,12 @@ export function windowOperator(spec: WindowSpec, keySelector: (v: unknown) => un
         throw new WeirError('an event-time window needs records with timestamps: call assignTimestampsAndWatermarks(...) before it, '
           + 'or use a processing-time assigner', where(`input record ${index}`));
       }
-      const windows = user('the window assigner', () => `input record ${index}`, () => assigner.assignWindows(v, ts, actx));
+      let windows: Window[];
+      try {
+        windows = assigner.assignWindows(v, ts, actx);
+      } catch (err) {
+        throw named(err, 'the window assigner', `input record ${index}`);
+      }
       let skipped = true;
       load();
       for (const assigned of windows) {
@@ -345,17 +352,23 @@ export function windowOperator(spec: WindowSpec, keySelector: (v: unknown) => un
         try {
           fresh = add(w, v);
         } catch (err) {
-          throw new WeirError(`user code failed in the window function: ${(err as Error)?.message ?? String(err)}`, { ...where(`input record ${index}`), cause: err });
+          throw named(err, 'the window function', `input record ${index}`);
         }
         current = w;
         // The event-time trigger's timer is registered with a window's first element; later ones
         // change nothing until the watermark passes its end (it answers CONTINUE), so they skip it.
         if (fresh || !defaultEventTrigger || w.maxTimestamp() <= core.watermark) {
-          onResult(w, user('trigger onElement', () => `input record ${index}`, () => trigger.onElement(v, ts, w, tctx)));
+          let r: TriggerResult;
+          try {
+            r = trigger.onElement(v, ts, w, tctx);
+          } catch (err) {
+            throw named(err, 'trigger onElement', `input record ${index}`);
+          }
+          onResult(w, r);
         }
         // A merged session window is a new window too: its cleanup timer is registered here.
         // (With no lateness, the event-time trigger's own timer at the window's end is it.)
-        if ((fresh || w !== assigned) && !(eventTime && defaultEventTrigger && allowedLateness === 0)) registerCleanup(w);
+        if ((fresh || w !== assigned) && !(eventTime && defaultEventTrigger && allowedLateness === 0)) cleanupTimer(w, true);
       }
       store();
       if (skipped && eventTime && ts + allowedLateness <= core.watermark) {

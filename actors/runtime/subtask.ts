@@ -242,13 +242,7 @@ export class Subtask {
   private entry(i: number, out: Output<unknown>): Entry {
     const op = this.ops[i]!;
     const counts = this.counters[this.task.nodes[i]!.uid]!;
-    const uid = this.task.nodes[i]!.uid;
-    const subtask = this.index;
-    const fail = (err: unknown): never => {
-      if (err instanceof WeirError && err.uid !== undefined) throw err;
-      throw new WeirError(`user code failed: ${(err as Error)?.message ?? String(err)}`,
-        { uid, subtask, position: `input record ${counts.recordsIn - 1}`, cause: err });
-    };
+    const fail = this.failer(i, '');
     // map, filter and the discarding sink are fused into their entries: the user function is
     // called and its result passed on with no operator object or collector in between.
     const node = this.task.nodes[i]!;
@@ -270,15 +264,23 @@ export class Subtask {
       op, out, counts, fail);
   }
 
+  /** What an entry of node i calls when user code throws: the error named with uid, subtask and input record. */
+  private failer(i: number, input: string): (err: unknown) => never {
+    const uid = this.task.nodes[i]!.uid;
+    const counts = this.counters[uid]!;
+    const subtask = this.index;
+    return (err) => {
+      if (err instanceof WeirError && err.uid !== undefined) throw err;
+      throw new WeirError(`user code failed: ${(err as Error)?.message ?? String(err)}`,
+        { uid, subtask, position: `input record ${counts.recordsIn - 1}${input}`, cause: err });
+    };
+  }
+
   /** A two-input head's second input (connect): counted with the first, named alike when user code throws. */
   private secondEntry(out: Output<unknown>): Entry {
     const op = this.ops[0]!;
     const counts = this.counters[this.task.nodes[0]!.uid]!;
-    const where = { uid: this.task.nodes[0]!.uid, subtask: this.index };
-    const fail = (err: unknown): never => {
-      if (err instanceof WeirError && err.uid !== undefined) throw err;
-      throw new WeirError(`user code failed: ${(err as Error)?.message ?? String(err)}`, { ...where, position: `input record ${counts.recordsIn - 1} (second input)`, cause: err });
-    };
+    const fail = this.failer(0, ' (second input)');
     return fresh<Entry>(['op', 'out', 'counts', 'fail'],
       'return function entry2(v) { counts.recordsIn++; try { op.processElement2(v, out); } catch (err) { fail(err); } };', op, out, counts, fail);
   }

@@ -70,20 +70,12 @@ function offsetOf(what: string, offset: number, size: number): number {
   return offset;
 }
 
-class Tumbling<T> extends WindowAssigner<T> {
-  private readonly size: number;
-  private readonly offset: number;
-  private readonly eventTime: boolean;
-  constructor(size: number, offset: number, eventTime: boolean) {
+/** What tumbling, sliding and session assigners share: their time domain, its default trigger, the time of a record. */
+abstract class TimeAssigner<T> extends WindowAssigner<T> {
+  protected readonly eventTime: boolean;
+  constructor(eventTime: boolean) {
     super();
-    this.size = size;
-    this.offset = offset;
     this.eventTime = eventTime;
-  }
-  assignWindows(_: T, timestamp: number, ctx: WindowAssignerContext): TimeWindow[] {
-    const ts = this.eventTime ? timestamp : ctx.getCurrentProcessingTime();
-    const start = TimeWindow.getWindowStartWithOffset(ts, this.offset, this.size);
-    return [new TimeWindow(start, start + this.size)];
   }
   getDefaultTrigger(): Trigger<T, TimeWindow> {
     return (this.eventTime ? EventTimeTrigger.create() : ProcessingTimeTrigger.create()) as Trigger<T, TimeWindow>;
@@ -91,59 +83,61 @@ class Tumbling<T> extends WindowAssigner<T> {
   isEventTime(): boolean {
     return this.eventTime;
   }
+  /** The record's timestamp in event time, the clock in processing time. */
+  protected timeOf(timestamp: number, ctx: WindowAssignerContext): number {
+    return this.eventTime ? timestamp : ctx.getCurrentProcessingTime();
+  }
 }
 
-class Sliding<T> extends WindowAssigner<T> {
+class Tumbling<T> extends TimeAssigner<T> {
+  private readonly size: number;
+  private readonly offset: number;
+  constructor(size: number, offset: number, eventTime: boolean) {
+    super(eventTime);
+    this.size = size;
+    this.offset = offset;
+  }
+  assignWindows(_: T, timestamp: number, ctx: WindowAssignerContext): TimeWindow[] {
+    const start = TimeWindow.getWindowStartWithOffset(this.timeOf(timestamp, ctx), this.offset, this.size);
+    return [new TimeWindow(start, start + this.size)];
+  }
+}
+
+class Sliding<T> extends TimeAssigner<T> {
   private readonly size: number;
   private readonly slide: number;
   private readonly offset: number;
-  private readonly eventTime: boolean;
   constructor(size: number, slide: number, offset: number, eventTime: boolean) {
-    super();
+    super(eventTime);
     this.size = size;
     this.slide = slide;
     this.offset = offset;
-    this.eventTime = eventTime;
   }
   assignWindows(_: T, timestamp: number, ctx: WindowAssignerContext): TimeWindow[] {
-    const ts = this.eventTime ? timestamp : ctx.getCurrentProcessingTime();
+    const ts = this.timeOf(timestamp, ctx);
     const out: TimeWindow[] = [];
     const last = TimeWindow.getWindowStartWithOffset(ts, this.offset, this.slide);
     for (let start = last; start > ts - this.size; start -= this.slide) out.push(new TimeWindow(start, start + this.size));
     return out;
-  }
-  getDefaultTrigger(): Trigger<T, TimeWindow> {
-    return (this.eventTime ? EventTimeTrigger.create() : ProcessingTimeTrigger.create()) as Trigger<T, TimeWindow>;
-  }
-  isEventTime(): boolean {
-    return this.eventTime;
   }
 }
 
 /** A session gap per element (dynamic gaps). */
 export type SessionWindowTimeGapExtractor<T> = (element: T) => number;
 
-class Sessions<T> extends WindowAssigner<T> {
+class Sessions<T> extends TimeAssigner<T> {
   private readonly gap: SessionWindowTimeGapExtractor<T>;
-  private readonly eventTime: boolean;
   constructor(gap: SessionWindowTimeGapExtractor<T>, eventTime: boolean) {
-    super();
+    super(eventTime);
     this.gap = gap;
-    this.eventTime = eventTime;
   }
   assignWindows(element: T, timestamp: number, ctx: WindowAssignerContext): TimeWindow[] {
-    const ts = this.eventTime ? timestamp : ctx.getCurrentProcessingTime();
+    const ts = this.timeOf(timestamp, ctx);
     const gap = this.gap(element);
     if (typeof gap !== 'number' || !Number.isFinite(gap) || gap <= 0) {
       throw new WeirError(`the session gap extractor returned ${typeof gap === 'number' ? gap : `${typeof gap} ${String(gap)}`}; a gap is a number of ms > 0`);
     }
     return [new TimeWindow(ts, ts + gap)];
-  }
-  getDefaultTrigger(): Trigger<T, TimeWindow> {
-    return (this.eventTime ? EventTimeTrigger.create() : ProcessingTimeTrigger.create()) as Trigger<T, TimeWindow>;
-  }
-  isEventTime(): boolean {
-    return this.eventTime;
   }
   override isMerging(): boolean {
     return true;
