@@ -8,6 +8,8 @@
 // the whole job (start-up included) on the heap backend, with 1M and 2M events: the steady
 // state is the second million's records over the time they added (start-up taken out).
 // Expect: weir at p2 >= 0.5x the loop for tumbling and session; sliding reported beside them.
+// First row, the ceiling beneath them all: the same events, timestamps and keyBy into a keyed
+// function that adds each event to a ValueState (no windows), beside a loop summing per key.
 // Run: npm run bench -- window
 import os from 'node:os';
 import { submit } from '../core/index.ts';
@@ -19,11 +21,17 @@ const KEYS = 10_000;
 const SPAN = 20_000;
 const RUNS = 5;
 
-type Kind = 'tumbling' | 'sliding' | 'session';
+type Kind = 'keyed' | 'tumbling' | 'sliding' | 'session';
 
 /** The same aggregation by hand: per key its open windows (start -> sum), fired once event time passes their end. */
 function loop(kind: Kind): number {
   let fired = 0;
+  if (kind === 'keyed') {
+    // The ceiling's loop: a sum per key, nothing emitted.
+    const sum = new Float64Array(KEYS);
+    for (let i = 0; i < N; i++) { const e = windowEvent(i, N, KEYS, SPAN); sum[e.k]! += e.v; }
+    return sum[0]! < 0 ? 1 : 0;
+  }
   if (kind === 'session') {
     const last = new Float64Array(KEYS).fill(-Infinity);
     const sum = new Float64Array(KEYS);
@@ -67,7 +75,8 @@ async function job(kind: Kind, n = N): Promise<{ ms: number; windows: number }> 
 }
 
 console.log(`windowed aggregation, ${N} events, ${KEYS} keys, ${os.availableParallelism()} cores, ${RUNS} rounds (median)`);
-for (const kind of ['tumbling', 'sliding', 'session'] as const) {
+let ceiling = NaN;
+for (const kind of ['keyed', 'tumbling', 'sliding', 'session'] as const) {
   const loopMs: number[] = [];
   const jobMs: number[] = [];
   const job2Ms: number[] = [];
@@ -91,6 +100,16 @@ for (const kind of ['tumbling', 'sliding', 'session'] as const) {
   console.log(`${kind}: ${expected} windows; loop ${formatValue(loopRate)} rec/s (${median(loopMs).toFixed(0)} ms), `
     + `weir p2 whole job ${formatValue(jobRate)} rec/s (${median(jobMs).toFixed(0)} ms): ${(jobRate / loopRate).toFixed(2)}x; `
     + `steady ${formatValue(steadyRate)} rec/s: ${(steadyRate / loopRate).toFixed(2)}x`);
+  if (kind === 'keyed') {
+    // The ceiling beneath every window: the same events, timestamps, keyBy and a ValueState per key.
+    ceiling = steadyRate;
+    record({ name: 'keyed ValueState sum (no windows), p2 steady state', unit: 'records/s', value: steadyRate,
+      baseline: { name: 'hand-written single-thread loop', value: loopRate } });
+    record({ name: 'keyed ValueState sum (no windows), p2 whole job', unit: 'records/s', value: jobRate, samples: jobMs,
+      baseline: { name: 'hand-written single-thread loop', value: loopRate } });
+    continue;
+  }
+  console.log(`  ${kind} steady: ${(steadyRate / ceiling).toFixed(2)}x of the keyed ceiling; the ceiling is ${(ceiling / loopRate).toFixed(2)}x of this loop`);
   record({
     name: `window ${kind}, p2 steady state`, unit: 'records/s', value: steadyRate,
     baseline: { name: 'hand-written single-thread loop', value: loopRate },

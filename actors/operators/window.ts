@@ -33,13 +33,6 @@ export interface WindowSpec {
 /** A live window of a key: start, end, whether it has contents (1) or was purged (0), and the contents. */
 type LiveWindow = [number, number, 0 | 1, unknown];
 
-const idOf = (w: Window): string => (w instanceof GlobalWindow ? 'global' : `${w.start}:${w.end}`);
-const windowOf = (id: string): Window => {
-  if (id === 'global') return GlobalWindow.INSTANCE;
-  const at = id.indexOf(':');
-  return new TimeWindow(Number(id.slice(0, at)), Number(id.slice(at + 1)));
-};
-
 /**
  * As Flink's WindowOperator. Per key: `window-contents` maps each live window to its
  * accumulator (reduce, aggregate) or its elements (process); `window-set` lists the live
@@ -61,6 +54,25 @@ export function windowOperator(spec: WindowSpec, keySelector: (v: unknown) => un
     throw new WeirError(`trigger ${trigger.constructor.name} cannot be used with session (merging) windows`, { uid: ctx.uid, subtask: ctx.subtask });
   }
   const windowFn = contents.windowFn;
+  // A window's id ('start:end') is its timers' namespace and its per-window state's key. Many
+  // keys share each window (every key's tumbling window of one second): the last id made and
+  // the last one parsed are kept, not made again per record and per timer.
+  let idStart = NaN;
+  let idEnd = NaN;
+  let idMade = '';
+  const idOf = (w: Window): string => {
+    if (w instanceof GlobalWindow) return 'global';
+    if (w.start !== idStart || w.end !== idEnd) { idStart = w.start; idEnd = w.end; idMade = `${w.start}:${w.end}`; }
+    return idMade;
+  };
+  let idParsed = '';
+  let parsed: Window = GlobalWindow.INSTANCE;
+  const windowOf = (id: string): Window => {
+    if (id === idParsed) return parsed;
+    const at = id.indexOf(':');
+    idParsed = id;
+    return (parsed = id === 'global' ? GlobalWindow.INSTANCE : new TimeWindow(Number(id.slice(0, at)), Number(id.slice(at + 1))));
+  };
   let out: Output<unknown> | null = null;
   let seen = 0;
   const lateDropped = ctx.counter?.('numLateRecordsDropped');
@@ -162,29 +174,25 @@ export function windowOperator(spec: WindowSpec, keySelector: (v: unknown) => un
     const message = err instanceof WeirError ? err.message : `user code failed in ${what}: ${(err as Error)?.message ?? String(err)}`;
     return new WeirError(message, { ...where(position), cause: err });
   };
-  const user = <R>(what: string, position: () => string, f: () => R): R => {
-    try {
-      return f();
-    } catch (err) {
-      throw named(err, what, position());
-    }
-  };
-
   const cleanupTime = (w: Window): number => (eventTime ? w.maxTimestamp() + allowedLateness : w.maxTimestamp());
   const isWindowLate = (w: Window) => eventTime && cleanupTime(w) <= core.watermark;
 
+  /** A window's contents with v added (`fresh`: it had none): the accumulator, or the elements. */
+  const accumulate: (fresh: boolean, acc: unknown, v: unknown) => unknown = contents.kind === 'reduce'
+    ? ((reduce) => (fresh: boolean, acc: unknown, v: unknown) => (fresh ? v : reduce(acc, v)))(contents.reduce)
+    : contents.kind === 'aggregate'
+      ? ((agg) => (fresh: boolean, acc: unknown, v: unknown) => agg.add(v, fresh ? agg.createAccumulator() : acc))(contents.aggregate)
+      : (fresh: boolean, acc: unknown, v: unknown) => { if (fresh) return [v]; (acc as unknown[]).push(v); return acc; };
+
   /** Adds v to window w's contents; true when w had none (a new window: its timers are not registered yet). */
   const add = (w: Window, v: unknown): boolean => {
-    let i = find(w);
-    if (i < 0) live.push([w.start, w.end, 0, undefined]), i = live.length - 1;
-    const entry = live[i]!;
+    let entry: LiveWindow | undefined;
+    const start = w.start;
+    const end = w.end;
+    for (let i = 0; i < live.length; i++) if (live[i]![0] === start && live[i]![1] === end) { entry = live[i]!; break; }
+    if (entry === undefined) live.push((entry = [start, end, 0, undefined]));
     const fresh = entry[2] === 0;
-    const acc = entry[3];
-    switch (contents.kind) {
-      case 'reduce': entry[3] = fresh ? v : contents.reduce(acc, v); break;
-      case 'aggregate': entry[3] = contents.aggregate.add(v, fresh ? contents.aggregate.createAccumulator() : acc); break;
-      default: if (fresh) entry[3] = [v]; else (acc as unknown[]).push(v);
-    }
+    entry[3] = accumulate(fresh, entry[3], v);
     entry[2] = 1;
     return fresh;
   };
@@ -206,15 +214,21 @@ export function windowOperator(spec: WindowSpec, keySelector: (v: unknown) => un
     // A window's results carry its largest timestamp, as in Flink.
     time.value = w.maxTimestamp();
     current = w;
+    // Which user call is running, for the error (none while the result goes downstream).
+    let what = 'process';
     try {
       const key = core.currentKey;
-      const position = () => `window [${w.start}, ${w.end}) of key ${inspect(key)}`;
-      if (contents.kind === 'process') user('process', position, () => contents.windowFn.process(key, pwctx, acc as unknown[], out!));
+      if (contents.kind === 'process') contents.windowFn.process(key, pwctx, acc as unknown[], out!);
       else {
-        const result = contents.kind === 'aggregate' ? user('getResult', position, () => contents.aggregate.getResult(acc)) : acc;
+        what = 'getResult';
+        const result = contents.kind === 'aggregate' ? contents.aggregate.getResult(acc) : acc;
+        what = windowFn === undefined ? '' : 'process';
         if (windowFn === undefined) out!.collect(result);
-        else user('process', position, () => windowFn.process(key, pwctx, [result], out!));
+        else windowFn.process(key, pwctx, [result], out!);
       }
+    } catch (err) {
+      if (what === '') throw err;
+      throw named(err, what, `window [${w.start}, ${w.end}) of key ${inspect(core.currentKey)}`);
     } finally {
       time.value = carried;
     }
@@ -263,27 +277,46 @@ export function windowOperator(spec: WindowSpec, keySelector: (v: unknown) => un
    * element belongs to.
    */
   const mergeIn = (w: TimeWindow): TimeWindow => {
-    const touching: TimeWindow[] = [];
-    for (const [start, end] of live) {
-      const t = new TimeWindow(start, end);
-      if (t.intersects(w)) touching.push(t);
+    // The live windows w touches, and the window covering them all, found without allocating.
+    let start = w.start;
+    let end = w.end;
+    let first = -1;
+    let count = 0;
+    for (let i = 0; i < live.length; i++) {
+      const e = live[i]!;
+      if (e[0] <= w.end && e[1] >= w.start) {
+        if (first < 0) first = i;
+        count++;
+        if (e[0] < start) start = e[0];
+        if (e[1] > end) end = e[1];
+      }
     }
-    if (touching.length === 0) {
+    if (count === 0) {
       live.push([w.start, w.end, 0, undefined]);
       return w;
     }
-    let merged = w;
-    for (const t of touching) merged = merged.cover(t);
-    if (touching.length === 1 && touching[0]!.start === merged.start && touching[0]!.end === merged.end) return touching[0]!;
-    let acc: unknown;
-    let has = false;
-    for (const t of touching) {
-      const i = find(t);
-      const entry = live[i]!;
-      if (entry[2] === 1) { acc = has ? combine(acc, entry[3]) : entry[3]; has = true; }
-      live.splice(i, 1);
+    const merged = new TimeWindow(start, end);
+    const only = live[first]!;
+    if (count === 1 && only[0] === start && only[1] === end) return merged;
+    const touching: TimeWindow[] = [];
+    if (count === 1) {
+      // The common case (a session grows by one event): the window is widened in place.
+      touching.push(new TimeWindow(only[0], only[1]));
+      only[0] = start;
+      only[1] = end;
+    } else {
+      let acc: unknown;
+      let has = false;
+      for (let i = 0; i < live.length;) {
+        const e = live[i]!;
+        if (e[0] <= w.end && e[1] >= w.start) {
+          touching.push(new TimeWindow(e[0], e[1]));
+          if (e[2] === 1) { acc = has ? combine(acc, e[3]) : e[3]; has = true; }
+          live.splice(i, 1);
+        } else i++;
+      }
+      live.push([start, end, has ? 1 : 0, acc]);
     }
-    live.push([merged.start, merged.end, has ? 1 : 0, acc]);
     current = merged;
     mergedAway = touching;
     trigger.onMerge(merged, tctx);
@@ -304,10 +337,14 @@ export function windowOperator(spec: WindowSpec, keySelector: (v: unknown) => un
     // A timer of a window merged away since: its trigger should have deleted it.
     if (merging && find(w) < 0) return;
     current = w;
-    const position = () => `${domain}-time timer ${t.timestamp} of window [${w.start}, ${w.end}) of key ${inspect(t.key)}`;
     // As Flink: the trigger hears of every timer, contents or not (a purged window's trigger moves on).
-    const r = user(`trigger ${domain === 'event' ? 'onEventTime' : 'onProcessingTime'}`, position, () => (domain === 'event'
-      ? trigger.onEventTime(t.timestamp, w, tctx) : trigger.onProcessingTime(t.timestamp, w, tctx)));
+    let r: TriggerResult;
+    try {
+      r = domain === 'event' ? trigger.onEventTime(t.timestamp, w, tctx) : trigger.onProcessingTime(t.timestamp, w, tctx);
+    } catch (err) {
+      throw named(err, `trigger ${domain === 'event' ? 'onEventTime' : 'onProcessingTime'}`,
+        `${domain}-time timer ${t.timestamp} of window [${w.start}, ${w.end}) of key ${inspect(t.key)}`);
+    }
     onResult(w, r);
     if ((domain === 'event') === eventTime && t.timestamp === cleanupTime(w)) clearAll(w, domain === 'event' ? t.timestamp : NaN);
     store();

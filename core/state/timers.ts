@@ -1,6 +1,7 @@
-// Timers per key: one per (key, timestamp) and time domain, fired in timestamp order; timers are keyed state.
+// Timers per key: one per (key, timestamp, namespace) and time domain, fired in timestamp order; timers are keyed state.
 import type { Key } from '../keys/encoding.ts';
 import { keyId } from '../keys/key-id.ts';
+import type { KeyId } from '../keys/key-id.ts';
 
 export interface Timer {
   readonly timestamp: number;
@@ -8,52 +9,71 @@ export interface Timer {
   readonly keyGroup: number;
   /** What the timer is for within its key ('' for a process function's; a window's id for a window operator's). */
   readonly namespace: string;
-  readonly id: string;
-  readonly seq: number;
 }
 
 /** A timer in a snapshot: timestamp, key, key group and, for a window's, its namespace. */
 export type TimerRow = [number, Key, number] | [number, Key, number, string];
 
-function before(a: Timer, b: Timer): boolean {
+/** A queued timer: its registration order breaks ties of timestamps; `dead` once deleted or fired. */
+interface Entry extends Timer {
+  readonly seq: number;
+  dead: boolean;
+}
+
+function before(a: Entry, b: Entry): boolean {
   return a.timestamp < b.timestamp || (a.timestamp === b.timestamp && a.seq < b.seq);
 }
 
 /**
- * A binary min-heap of timers with a map from (key group, key, timestamp) to the live
- * timer, so a second registration is a no-op and a deletion is lazy (the heap entry is
- * skipped when it surfaces). Timers are held on the heap for both state backends, as
- * Flink's heap timer service does; they belong to their key group for snapshots.
+ * A binary min-heap of timers and, per key, its live timers (a short list: a process
+ * function's one or two, a window's per live window), so a second registration is a no-op
+ * and a deletion marks the heap entry dead, to be skipped when it surfaces. Keys are found by
+ * their id (primitives are their own), not by a string made per call; when dead entries
+ * outnumber live ones the heap is rebuilt, so a session window moving its timer with every
+ * event keeps the heap at the size of its live timers. Timers are held on the heap for both
+ * state backends, as Flink's heap timer service does; they belong to their key group for
+ * snapshots.
  */
 export class TimerQueue {
-  private readonly heap: Timer[] = [];
-  private readonly live = new Map<string, Timer>();
+  private heap: Entry[] = [];
+  private readonly byKey = new Map<KeyId, Entry[]>();
+  private live = 0;
   private seq = 0;
 
-  private static id(timestamp: number, key: Key, keyGroup: number, namespace: string): string {
-    const k = keyId(key);
-    return `${keyGroup}|${typeof k}|${String(k)}|${timestamp}|${namespace}`;
+  private find(list: readonly Entry[] | undefined, timestamp: number, namespace: string): number {
+    if (list !== undefined) for (let i = 0; i < list.length; i++) if (list[i]!.timestamp === timestamp && list[i]!.namespace === namespace) return i;
+    return -1;
   }
 
   register(timestamp: number, key: Key, keyGroup: number, namespace = ''): void {
-    const id = TimerQueue.id(timestamp, key, keyGroup, namespace);
-    if (this.live.has(id)) return;
-    const t: Timer = { timestamp, key, keyGroup, namespace, id, seq: this.seq++ };
-    this.live.set(id, t);
+    const id = keyId(key);
+    let list = this.byKey.get(id);
+    if (this.find(list, timestamp, namespace) >= 0) return;
+    const t: Entry = { timestamp, key, keyGroup, namespace, seq: this.seq++, dead: false };
+    if (list === undefined) this.byKey.set(id, (list = []));
+    list.push(t);
+    this.live++;
     this.push(t);
   }
 
-  delete(timestamp: number, key: Key, keyGroup: number, namespace = ''): void {
-    this.live.delete(TimerQueue.id(timestamp, key, keyGroup, namespace));
+  delete(timestamp: number, key: Key, _keyGroup: number, namespace = ''): void {
+    const id = keyId(key);
+    const list = this.byKey.get(id);
+    const i = this.find(list, timestamp, namespace);
+    if (i < 0) return;
+    this.unlist(id, list!, i);
+    if (this.heap.length > 1024 && this.heap.length > 3 * this.live) this.rebuild();
   }
 
   get size(): number {
-    return this.live.size;
+    return this.live;
   }
 
   /** The live timers in firing order, as plain data: a checkpoint's copy (the namespace only where there is one). */
   snapshot(): TimerRow[] {
-    return [...this.live.values()].sort((a, b) => (before(a, b) ? -1 : 1))
+    const all: Entry[] = [];
+    for (const list of this.byKey.values()) for (const t of list) all.push(t);
+    return all.sort((a, b) => (before(a, b) ? -1 : 1))
       .map((t) => (t.namespace === '' ? [t.timestamp, t.key, t.keyGroup] : [t.timestamp, t.key, t.keyGroup, t.namespace]));
   }
 
@@ -76,26 +96,44 @@ export class TimerQueue {
       const top = this.heap[0];
       if (top === undefined || top.timestamp > time) return n;
       this.pop();
-      this.live.delete(top.id);
+      const id = keyId(top.key);
+      const list = this.byKey.get(id)!;
+      this.unlist(id, list, list.indexOf(top));
       fire(top);
       n++;
     }
   }
 
-  private dropDead(): void {
-    while (this.heap.length > 0 && this.live.get(this.heap[0]!.id) !== this.heap[0]) this.pop();
+  /** Takes timer i of a key's list out of it (the key goes when its last timer does); its heap entry dies. */
+  private unlist(id: KeyId, list: Entry[], i: number): void {
+    list[i]!.dead = true;
+    this.live--;
+    if (list.length === 1) this.byKey.delete(id);
+    else { list[i] = list[list.length - 1]!; list.pop(); }
   }
 
-  private push(t: Timer): void {
+  private dropDead(): void {
+    while (this.heap.length > 0 && this.heap[0]!.dead) this.pop();
+  }
+
+  /** The heap again from its live entries (Floyd's bottom-up build). */
+  private rebuild(): void {
+    const h = this.heap.filter((t) => !t.dead);
+    this.heap = h;
+    for (let i = (h.length >> 1) - 1; i >= 0; i--) this.siftDown(i);
+  }
+
+  private push(t: Entry): void {
     const h = this.heap;
     let i = h.length;
     h.push(t);
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (!before(h[i]!, h[p]!)) break;
-      [h[i], h[p]] = [h[p]!, h[i]!];
+      if (!before(t, h[p]!)) break;
+      h[i] = h[p]!;
       i = p;
     }
+    h[i] = t;
   }
 
   private pop(): void {
@@ -103,16 +141,22 @@ export class TimerQueue {
     const last = h.pop()!;
     if (h.length === 0) return;
     h[0] = last;
-    let i = 0;
+    this.siftDown(0);
+  }
+
+  private siftDown(at: number): void {
+    const h = this.heap;
+    const t = h[at]!;
+    let i = at;
     for (;;) {
       const l = 2 * i + 1;
+      if (l >= h.length) break;
       const r = l + 1;
-      let m = i;
-      if (l < h.length && before(h[l]!, h[m]!)) m = l;
-      if (r < h.length && before(h[r]!, h[m]!)) m = r;
-      if (m === i) return;
-      [h[i], h[m]] = [h[m]!, h[i]!];
+      const m = r < h.length && before(h[r]!, h[l]!) ? r : l;
+      if (!before(h[m]!, t)) break;
+      h[i] = h[m]!;
       i = m;
     }
+    h[i] = t;
   }
 }
