@@ -31,11 +31,12 @@ export {
   TimeWindow, GlobalWindow, WindowAssigner, TumblingEventTimeWindows, TumblingProcessingTimeWindows, SlidingEventTimeWindows,
   SlidingProcessingTimeWindows, EventTimeSessionWindows, ProcessingTimeSessionWindows, GlobalWindows, Trigger, TriggerResult,
   EventTimeTrigger, ProcessingTimeTrigger, CountTrigger, PurgingTrigger, ContinuousEventTimeTrigger, ContinuousProcessingTimeTrigger,
-  NeverTrigger, ProcessWindowFunction, ProcessAllWindowFunction,
+  NeverTrigger, ProcessWindowFunction, ProcessAllWindowFunction, WindowFunction, AllWindowFunction, Evictor, CountEvictor, TimeEvictor,
+  DeltaEvictor, TimestampedValue,
 } from './api/windows.ts';
 export type {
   Window, WindowAssignerContext, TriggerContext, OnMergeContext, ProcessWindowContext, WindowStateStore, PartitionedState,
-  SessionWindowTimeGapExtractor,
+  SessionWindowTimeGapExtractor, EvictorContext,
 } from './api/windows.ts';
 export { WindowedStream, AllWindowedStream } from './api/windowed-stream.ts';
 export {

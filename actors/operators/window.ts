@@ -1,9 +1,9 @@
 // The window operator: assigns records to windows per key, keeps their contents in keyed state, fires by trigger, cleans up after lateness.
 import { inspect } from 'node:util';
 import type { OperatorContext, Output, OutputTag, StreamOperator } from '../../core/api/operator.ts';
-import { EventTimeTrigger, GlobalWindow, TimeWindow, TriggerResult } from '../../core/api/windows.ts';
+import { EventTimeTrigger, GlobalWindow, TimeWindow, TimestampedValue, TriggerResult } from '../../core/api/windows.ts';
 import type {
-  OnMergeContext, PartitionedState, ProcessWindowContext, ProcessWindowFunction, Trigger, Window, WindowAssigner, WindowStateStore,
+  Evictor, EvictorContext, OnMergeContext, PartitionedState, ProcessWindowContext, ProcessWindowFunction, Trigger, Window, WindowAssigner, WindowStateStore,
 } from '../../core/api/windows.ts';
 import { WeirError } from '../../core/errors.ts';
 import type { KeyedStateBackend } from '../../core/state/backend.ts';
@@ -25,6 +25,8 @@ type WindowFn = ProcessWindowFunction<unknown, unknown, unknown, Window>;
 export interface WindowSpec {
   readonly assigner: WindowAssigner<unknown, Window>;
   readonly trigger: Trigger<unknown, Window> | undefined;
+  /** With one, a window keeps its elements (with their timestamps) whatever its contents kind, and reduces or aggregates them when it fires. */
+  readonly evictor?: Evictor<unknown, Window> | undefined;
   readonly allowedLateness: number;
   readonly lateTag: OutputTag<unknown> | undefined;
   readonly contents: WindowContents;
@@ -45,7 +47,7 @@ export function windowOperator(spec: WindowSpec, keySelector: (v: unknown) => un
   backend: KeyedStateBackend): StreamOperator<unknown, unknown> {
   const core = new KeyedCore(ctx, backend);
   const time = ctx.recordTime ?? { value: NaN };
-  const { assigner, allowedLateness, lateTag, contents } = spec;
+  const { assigner, allowedLateness, lateTag, contents, evictor } = spec;
   const trigger = spec.trigger ?? assigner.getDefaultTrigger();
   const defaultEventTrigger = trigger.constructor === EventTimeTrigger;
   const eventTime = assigner.isEventTime();
@@ -178,7 +180,10 @@ export function windowOperator(spec: WindowSpec, keySelector: (v: unknown) => un
   const isWindowLate = (w: Window) => eventTime && cleanupTime(w) <= core.watermark;
 
   /** A window's contents with v added (`fresh`: it had none): the accumulator, or the elements. */
-  const accumulate: (fresh: boolean, acc: unknown, v: unknown) => unknown = contents.kind === 'reduce'
+  const accumulate: (fresh: boolean, acc: unknown, v: unknown) => unknown = evictor !== undefined
+    // With an evictor: the elements and their timestamps, [value, timestamp] each.
+    ? (fresh: boolean, acc: unknown, v: unknown) => { if (fresh) return [[v, time.value]]; (acc as unknown[]).push([v, time.value]); return acc; }
+    : contents.kind === 'reduce'
     ? ((reduce) => (fresh: boolean, acc: unknown, v: unknown) => (fresh ? v : reduce(acc, v)))(contents.reduce)
     : contents.kind === 'aggregate'
       ? ((agg) => (fresh: boolean, acc: unknown, v: unknown) => agg.add(v, fresh ? agg.createAccumulator() : acc))(contents.aggregate)
@@ -197,6 +202,7 @@ export function windowOperator(spec: WindowSpec, keySelector: (v: unknown) => un
     return fresh;
   };
   const combine = (a: unknown, b: unknown): unknown => {
+    if (evictor !== undefined) return [...(a as unknown[]), ...(b as unknown[])];
     switch (contents.kind) {
       case 'reduce': return contents.reduce(a, b);
       case 'aggregate': {
@@ -209,7 +215,19 @@ export function windowOperator(spec: WindowSpec, keySelector: (v: unknown) => un
     }
   };
 
-  const emit = (w: Window, acc: unknown) => {
+  const ectx: EvictorContext = { getCurrentProcessingTime: () => ctx.clock.now(), getCurrentWatermark: () => core.watermark };
+
+  /** The window's result from its elements (an evictor's window): reduced, aggregated, or the elements themselves. */
+  const resultOf = (values: unknown[]): unknown[] => {
+    if (contents.kind === 'process') return values;
+    if (contents.kind === 'reduce') return values.length === 0 ? [] : [values.reduce((a, b) => contents.reduce(a, b))];
+    let acc = contents.aggregate.createAccumulator();
+    for (const v of values) acc = contents.aggregate.add(v, acc);
+    return [contents.aggregate.getResult(acc)];
+  };
+
+  /** Fires window w with its contents; with an evictor, returns the elements the window keeps. */
+  const emit = (w: Window, acc: unknown): unknown[] | undefined => {
     const carried = time.value;
     // A window's results carry its largest timestamp, as in Flink.
     time.value = w.maxTimestamp();
@@ -218,6 +236,20 @@ export function windowOperator(spec: WindowSpec, keySelector: (v: unknown) => un
     let what = 'process';
     try {
       const key = core.currentKey;
+      if (evictor !== undefined) {
+        const elements = (acc as [unknown, number][]).map(([v, ts]) => new TimestampedValue(v, ts));
+        what = 'evictor evictBefore';
+        evictor.evictBefore(elements, elements.length, w, ectx);
+        what = contents.kind === 'process' ? 'process' : 'the window function';
+        const results = resultOf(elements.map((e) => e.value));
+        what = 'process';
+        if (contents.kind === 'process') contents.windowFn.process(key, pwctx, results, out!);
+        else if (windowFn !== undefined) windowFn.process(key, pwctx, results, out!);
+        else { what = ''; for (const r of results) out!.collect(r); }
+        what = 'evictor evictAfter';
+        evictor.evictAfter(elements, elements.length, w, ectx);
+        return elements.map((e) => [e.value, e.timestamp]);
+      }
       if (contents.kind === 'process') contents.windowFn.process(key, pwctx, acc as unknown[], out!);
       else {
         what = 'getResult';
@@ -226,6 +258,7 @@ export function windowOperator(spec: WindowSpec, keySelector: (v: unknown) => un
         if (windowFn === undefined) out!.collect(result);
         else windowFn.process(key, pwctx, [result], out!);
       }
+      return undefined;
     } catch (err) {
       if (what === '') throw err;
       throw named(err, what, `window [${w.start}, ${w.end}) of key ${inspect(core.currentKey)}`);
@@ -238,7 +271,15 @@ export function windowOperator(spec: WindowSpec, keySelector: (v: unknown) => un
     if (r === TriggerResult.CONTINUE) return;
     const i = find(w);
     if (i < 0 || live[i]![2] === 0) return;
-    if (r === TriggerResult.FIRE || r === TriggerResult.FIRE_AND_PURGE) emit(w, live[i]![3]);
+    if (r === TriggerResult.FIRE || r === TriggerResult.FIRE_AND_PURGE) {
+      const kept = emit(w, live[i]![3]);
+      // What an evictor left is the window's contents from now on (none left: as if purged, the window still live).
+      if (kept !== undefined) {
+        const entry = live[find(w)]!;
+        if (kept.length > 0) entry[3] = kept;
+        else { entry[2] = 0; entry[3] = undefined; }
+      }
+    }
     if (r === TriggerResult.PURGE || r === TriggerResult.FIRE_AND_PURGE) purge(w);
   };
 

@@ -12,7 +12,8 @@ import { WatermarkStrategy } from './watermarks.ts';
 import { AllWindowedStream, WindowedStream } from './windowed-stream.ts';
 import { BroadcastConnectedStream, BroadcastStream, ConnectedStreams, IntervalJoin, JoinedStreams } from './connected-streams.ts';
 import type { MapStateDescriptor } from '../state/descriptors.ts';
-import type { Window, WindowAssigner } from './windows.ts';
+import { CountEvictor, CountTrigger, GlobalWindows, PurgingTrigger } from './windows.ts';
+import type { Evictor, GlobalWindow, Trigger, Window, WindowAssigner } from './windows.ts';
 
 /** Where a stream's records come from: one or more (node, output) pairs, after union. */
 interface Upstream {
@@ -82,6 +83,11 @@ export class DataStream<T> {
   /** Every element in windows of the whole stream, in one operator (parallelism 1), as Flink's windowAll. */
   windowAll<W extends Window>(assigner: WindowAssigner<T, W>): AllWindowedStream<T, W> {
     return new AllWindowedStream<T, W>(this, assigner);
+  }
+
+  /** Count windows over the whole stream, as KeyedStream.countWindow. */
+  countWindowAll(size: number, slide?: number): AllWindowedStream<T, GlobalWindow> {
+    return countWindows(this.windowAll(GlobalWindows.create<T>()), size, slide);
   }
 
   map<O>(fn: MapFunction<T, O>): SingleOutputStreamOperator<O> {
@@ -181,6 +187,15 @@ export class KeyedStream<T, K> extends DataStream<T> {
   /** Windows per key: `.window(TumblingEventTimeWindows.of(1000)).aggregate(...)`. */
   window<W extends Window>(assigner: WindowAssigner<T, W>): WindowedStream<T, K, W> {
     return new WindowedStream<T, K, W>(this, assigner);
+  }
+
+  /**
+   * Count windows per key, as Flink's: `countWindow(n)` fires and purges every n elements of a
+   * key; `countWindow(size, slide)` fires every `slide` elements over the last `size` (global
+   * windows with a count trigger, and a count evictor for the sliding kind).
+   */
+  countWindow(size: number, slide?: number): WindowedStream<T, K, GlobalWindow> {
+    return countWindows(this.window(GlobalWindows.create<T>()), size, slide);
   }
 
   /** The running reduction per key: one output per input. */
@@ -298,4 +313,11 @@ export function fileSink(dir: string, options: FileSinkOptions = {}): SinkDescri
 function checkFn<F>(fn: F, what: string): F {
   if (typeof fn !== 'function') throw new WeirError(`${what}() takes a function, got ${typeof fn}`);
   return fn;
+}
+
+/** Flink's count windows: a purging count trigger, or (sliding) a count trigger with a count evictor. */
+function countWindows<S extends { trigger(t: Trigger<T, GlobalWindow>): S; evictor(e: Evictor<T, GlobalWindow>): S }, T>(
+  windowed: S, size: number, slide: number | undefined): S {
+  if (slide === undefined) return windowed.trigger(PurgingTrigger.of(CountTrigger.of<T, GlobalWindow>(size)));
+  return windowed.evictor(CountEvictor.of<T, GlobalWindow>(size)).trigger(CountTrigger.of<T, GlobalWindow>(slide));
 }

@@ -513,3 +513,129 @@ export abstract class ProcessAllWindowFunction<IN, OUT, W extends Window = TimeW
 export declare namespace ProcessAllWindowFunction {
   type Context<W extends Window = TimeWindow> = ProcessWindowContext<W>;
 }
+
+/** Flink's older window function: the window itself rather than a context. */
+export abstract class WindowFunction<IN, OUT, KEY, W extends Window = TimeWindow> {
+  open?(ctx: OperatorContext): void;
+  abstract apply(key: KEY, window: W, input: Iterable<IN>, out: Collector<OUT>): void;
+  close?(): void;
+}
+
+/** windowAll's WindowFunction: as WindowFunction, without a key. */
+export abstract class AllWindowFunction<IN, OUT, W extends Window = TimeWindow> {
+  open?(ctx: OperatorContext): void;
+  abstract apply(window: W, input: Iterable<IN>, out: Collector<OUT>): void;
+  close?(): void;
+}
+
+// ---- Evictors ----
+
+/** An element of a window with its timestamp (NaN where it has none: processing time without assigned timestamps). */
+export class TimestampedValue<T> {
+  readonly value: T;
+  readonly timestamp: number;
+  constructor(value: T, timestamp: number) {
+    this.value = value;
+    this.timestamp = timestamp;
+  }
+  getValue(): T { return this.value; }
+  getTimestamp(): number { return this.timestamp; }
+  hasTimestamp(): boolean { return !Number.isNaN(this.timestamp); }
+}
+
+export interface EvictorContext {
+  getCurrentProcessingTime(): number;
+  getCurrentWatermark(): number;
+}
+
+/**
+ * Removes elements from a window when it fires, before the window function sees them or after
+ * (Flink's Evictor). `elements` are the window's in arrival order: remove entries from the
+ * array (splice) and what is left is what the window keeps. A window with an evictor keeps its
+ * elements even for reduce and aggregate, which are applied when it fires.
+ */
+export abstract class Evictor<T, W extends Window = Window> {
+  abstract evictBefore(elements: TimestampedValue<T>[], size: number, window: W, ctx: EvictorContext): void;
+  abstract evictAfter(elements: TimestampedValue<T>[], size: number, window: W, ctx: EvictorContext): void;
+}
+
+/** Removes, in place, the elements `drop` says to, keeping the order of the others. */
+function removeWhere<T>(elements: TimestampedValue<T>[], drop: (e: TimestampedValue<T>, i: number) => boolean): void {
+  let kept = 0;
+  for (let i = 0; i < elements.length; i++) if (!drop(elements[i]!, i)) elements[kept++] = elements[i]!;
+  elements.length = kept;
+}
+
+/** Either before or after the window function, as `doEvictAfter` says, as Flink's evictors. */
+abstract class OneSidedEvictor<T, W extends Window> extends Evictor<T, W> {
+  private readonly doEvictAfter: boolean;
+  constructor(doEvictAfter: boolean) {
+    super();
+    this.doEvictAfter = doEvictAfter;
+  }
+  protected abstract evict(elements: TimestampedValue<T>[], size: number): void;
+  evictBefore(elements: TimestampedValue<T>[], size: number): void { if (!this.doEvictAfter) this.evict(elements, size); }
+  evictAfter(elements: TimestampedValue<T>[], size: number): void { if (this.doEvictAfter) this.evict(elements, size); }
+}
+
+function positiveInteger(v: unknown, what: string): number {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new WeirError(`${what} takes a whole number > 0, got ${String(v)}`);
+  return v;
+}
+
+/** Keeps the last `maxCount` elements of the window (the earliest arrivals go). */
+export class CountEvictor<T = unknown, W extends Window = Window> extends OneSidedEvictor<T, W> {
+  private readonly maxCount: number;
+  private constructor(maxCount: number, doEvictAfter: boolean) {
+    super(doEvictAfter);
+    this.maxCount = maxCount;
+  }
+  static of<T = unknown, W extends Window = Window>(maxCount: number, doEvictAfter = false): CountEvictor<T, W> {
+    return new CountEvictor<T, W>(positiveInteger(maxCount, 'CountEvictor.of'), doEvictAfter);
+  }
+  protected evict(elements: TimestampedValue<T>[], size: number): void {
+    if (size > this.maxCount) elements.splice(0, size - this.maxCount);
+  }
+}
+
+/** Keeps the elements within `windowSize` ms of the latest element's timestamp (Flink: those at or before max - size go). */
+export class TimeEvictor<T = unknown, W extends Window = Window> extends OneSidedEvictor<T, W> {
+  private readonly windowSize: number;
+  private constructor(windowSize: number, doEvictAfter: boolean) {
+    super(doEvictAfter);
+    this.windowSize = windowSize;
+  }
+  static of<T = unknown, W extends Window = Window>(windowSizeMs: number, doEvictAfter = false): TimeEvictor<T, W> {
+    if (typeof windowSizeMs !== 'number' || !(windowSizeMs >= 0)) throw new WeirError(`TimeEvictor.of takes ms >= 0, got ${String(windowSizeMs)}`);
+    return new TimeEvictor<T, W>(windowSizeMs, doEvictAfter);
+  }
+  protected evict(elements: TimestampedValue<T>[]): void {
+    // As Flink: elements without timestamps are not evicted by time (it looks at the first).
+    if (elements.length === 0 || !elements[0]!.hasTimestamp()) return;
+    let max = -Infinity;
+    for (const e of elements) if (e.timestamp > max) max = e.timestamp;
+    const cutoff = max - this.windowSize;
+    removeWhere(elements, (e) => e.timestamp <= cutoff);
+  }
+}
+
+/** Removes the elements whose delta to the last element is >= threshold. */
+export class DeltaEvictor<T = unknown, W extends Window = Window> extends OneSidedEvictor<T, W> {
+  private readonly threshold: number;
+  private readonly delta: (a: T, b: T) => number;
+  private constructor(threshold: number, delta: (a: T, b: T) => number, doEvictAfter: boolean) {
+    super(doEvictAfter);
+    this.threshold = threshold;
+    this.delta = delta;
+  }
+  static of<T = unknown, W extends Window = Window>(threshold: number, delta: (a: T, b: T) => number, doEvictAfter = false): DeltaEvictor<T, W> {
+    if (typeof threshold !== 'number' || Number.isNaN(threshold)) throw new WeirError(`DeltaEvictor.of takes a numeric threshold, got ${String(threshold)}`);
+    if (typeof delta !== 'function') throw new WeirError('DeltaEvictor.of takes a delta function (a, b) => number');
+    return new DeltaEvictor<T, W>(threshold, delta, doEvictAfter);
+  }
+  protected evict(elements: TimestampedValue<T>[]): void {
+    if (elements.length === 0) return;
+    const last = elements[elements.length - 1]!.value;
+    removeWhere(elements, (e) => this.delta(e.value, last) >= this.threshold);
+  }
+}
