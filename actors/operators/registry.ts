@@ -46,7 +46,7 @@ export function createSource(node: StreamNode, ctx: OperatorContext): SourceOper
     case 'source:collection': return collectionSource(p['items'] as unknown[]);
     case 'source:file': return fileSource(p['path'] as string, p['format'] as 'lines' | 'jsonl', ctx);
     case 'source:custom': return (p['factory'] as SourceFactory<unknown>)(ctx);
-    case 'source:splits': return splitSource(p['source'] as SplitSource<unknown, unknown>, ctx);
+    case 'source:splits': return splitSource(p['source'] as SplitSource<unknown, unknown>, ctx, p['perSplit'] === true);
     default: throw new WeirError(`unknown source kind ${node.kind}`, { uid: node.uid });
   }
 }
@@ -82,7 +82,7 @@ export function createOperator(node: StreamNode, ctx: OperatorContext, collect: 
       return intervalJoinOperator(p['fn'] as ProcessJoinFunction<unknown, unknown, unknown>, p['lower'] as number, p['upper'] as number,
         keyOf(node, 1, ctx), keyOf(node, 2, ctx), ctx, ctx.keyedBackend!());
     case 'async': return asyncWaitOperator(p as never, ctx);
-    case 'timestamps': return timestampsOperator(p['strategy'] as WatermarkStrategy<unknown>, ctx);
+    case 'timestamps': return timestampsOperator(p['strategy'] as WatermarkStrategy<unknown>, ctx, p['perSplit'] === true);
     case 'operator': return (p['factory'] as OperatorFactory<unknown, unknown>)(ctx);
     case 'sink:print': return printSink(p['prefix'] as string | undefined, ctx);
     case 'sink:discard': return discardSink();

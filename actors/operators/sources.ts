@@ -1,7 +1,7 @@
 // Bounded sources: a number sequence split over subtasks, a collection, and a line / JSON-lines file read by byte offset.
 import { closeSync, openSync, readSync } from 'node:fs';
 import type { SourceOperator, SplitReader, SplitSource } from '../../core/api/environment.ts';
-import type { OperatorContext } from '../../core/api/operator.ts';
+import type { OperatorContext, SourceSplit } from '../../core/api/operator.ts';
 import { WeirError } from '../../core/errors.ts';
 
 /**
@@ -131,19 +131,32 @@ export function fileSource(path: string, format: 'lines' | 'jsonl', ctx: Operato
 
 /**
  * Reads the splits a SplitSource assigns this subtask (i mod parallelism), one after the
- * other. Its state is the list of splits not yet finished, the current one at its position.
+ * other; or, with `perSplit` (a watermark strategy at the source), side by side: every
+ * assigned split open at once, a batch from each in turn, the split's id in
+ * `ctx.sourceSplit` while its records flow, so the chained assigner keeps a watermark per
+ * split. Its state is the list of splits not yet finished, those being read at their
+ * positions.
  */
-export function splitSource<T, S>(source: SplitSource<T, S>, ctx: OperatorContext): SourceOperator<T> {
-  let pending: S[] = source.splits(ctx.parallelism).filter((_, i) => i % ctx.parallelism === ctx.subtask);
+export function splitSource<T, S>(source: SplitSource<T, S>, ctx: OperatorContext, perSplit = false): SourceOperator<T> {
+  const assigned = source.splits(ctx.parallelism).filter((_, i) => i % ctx.parallelism === ctx.subtask);
+  const register = perSplit ? ctx.sourceSplit : undefined;
+  return register === undefined ? sequentialSplits(source, ctx, assigned) : sideBySide(source, ctx, assigned, register);
+}
+
+/** A split source's restore: its splits, or (rescaled) every old subtask's unfinished ones dealt out again, split j to subtask j mod parallelism. */
+function restoresSplits<S>(ctx: OperatorContext, set: (splits: S[]) => void): Pick<SourceOperator<unknown>, 'initializeState' | 'initializeRescaledState'> {
+  return {
+    initializeState: (s) => set([...(s as { splits: S[] }).splits]),
+    initializeRescaledState: (parts) => set(parts.flatMap((p) => (p.state as { splits: S[] }).splits).filter((_, j) => j % ctx.parallelism === ctx.subtask)),
+  };
+}
+
+/** One split after another: the current one read to its end, then the next. */
+function sequentialSplits<T, S>(source: SplitSource<T, S>, ctx: OperatorContext, assigned: S[]): SourceOperator<T> {
+  let pending = assigned;
   let reader: SplitReader<T, S> | null = null;
   return {
-    initializeState(s) {
-      pending = [...(s as { splits: S[] }).splits];
-    },
-    // Every old subtask's unfinished splits, dealt out again: split j to subtask j mod parallelism.
-    initializeRescaledState(parts) {
-      pending = parts.flatMap((p) => (p.state as { splits: S[] }).splits).filter((_, j) => j % ctx.parallelism === ctx.subtask);
-    },
+    ...restoresSplits<S>(ctx, (splits) => { pending = splits; }),
     emitBatch(emit, max) {
       for (;;) {
         if (reader === null) {
@@ -161,6 +174,45 @@ export function splitSource<T, S>(source: SplitSource<T, S>, ctx: OperatorContex
     snapshotState: () => ({ splits: reader === null ? [...pending] : [reader.position(), ...pending.slice(1)] }),
     close() {
       reader?.close?.();
+    },
+  };
+}
+
+/** Every split open at once, a batch from each in turn; `register` names the split being read and those ended. */
+function sideBySide<T, S>(source: SplitSource<T, S>, ctx: OperatorContext, assigned: S[], register: SourceSplit): SourceOperator<T> {
+  let pending = assigned;
+  // The open readers, each with an id for its watermark; opened at the first batch, after any restore.
+  let open: { id: number; reader: SplitReader<T, S> }[] | null = null;
+  let ids = 0;
+  let turn = 0;
+  return {
+    ...restoresSplits<S>(ctx, (splits) => { pending = splits; }),
+    emitBatch(emit, max) {
+      if (open === null) {
+        open = pending.map((split) => ({ id: ids++, reader: source.reader(split, ctx) }));
+        for (const r of open) register.opened.push(r.id);
+      }
+      if (open.length === 0) return false;
+      if (turn >= open.length) turn = 0;
+      const r = open[turn]!;
+      register.current = r.id;
+      let more: boolean;
+      try {
+        more = r.reader.emitBatch(emit, max);
+      } finally {
+        register.current = -1;
+      }
+      if (more) turn++;
+      else {
+        r.reader.close?.();
+        open.splice(turn, 1);
+        register.ended.push(r.id);
+      }
+      return open.length > 0;
+    },
+    snapshotState: () => ({ splits: open === null ? [...pending] : open.map((r) => r.reader.position()) }),
+    close() {
+      for (const r of open ?? []) r.reader.close?.();
     },
   };
 }

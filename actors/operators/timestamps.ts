@@ -1,6 +1,6 @@
 // assignTimestampsAndWatermarks: stamps each record with its event time and runs the strategy's watermark generator.
 import type { OperatorContext, Output, StreamOperator } from '../../core/api/operator.ts';
-import type { WatermarkOutput, WatermarkStrategy } from '../../core/api/watermarks.ts';
+import type { WatermarkGenerator, WatermarkOutput, WatermarkStrategy } from '../../core/api/watermarks.ts';
 import { WeirError } from '../../core/errors.ts';
 
 interface Snapshot { readonly watermark: number }
@@ -11,7 +11,20 @@ interface Snapshot { readonly watermark: number }
  * watermark it emitted is part of its snapshot: after a restore it never emits a lower one,
  * so what downstream decides (late or not) is what a run without the failure decided.
  */
-export function timestampsOperator(strategy: WatermarkStrategy<unknown>, ctx: OperatorContext): StreamOperator<unknown, unknown> {
+/** A split's own generator and what it said: its largest watermark, and whether it is idle. */
+interface SplitOutput {
+  readonly generator: WatermarkGenerator<unknown>;
+  readonly out: WatermarkOutput;
+  watermark: number;
+  idle: boolean;
+}
+
+/**
+ * `perSplit` (chained to a split source reading its splits side by side): a generator per
+ * split, as Flink's split outputs, and the watermark out is the least over the splits not
+ * finished and not idle (idle when all are), emitted only when it rises.
+ */
+export function timestampsOperator(strategy: WatermarkStrategy<unknown>, ctx: OperatorContext, perSplit = false): StreamOperator<unknown, unknown> {
   const assigner = strategy.timestampAssigner;
   const time = ctx.recordTime ?? { value: NaN };
   const interval = Number(ctx.options['autoWatermarkInterval'] ?? 200);
@@ -20,7 +33,9 @@ export function timestampsOperator(strategy: WatermarkStrategy<unknown>, ctx: Op
   let out: Output<unknown> | null = null;
   let nextPeriodic = Infinity;
   let seen = 0;
-  const generator = strategy.createWatermarkGenerator(ctx);
+  const register = perSplit ? ctx.sourceSplit : undefined;
+  const generator = register === undefined ? strategy.createWatermarkGenerator(ctx) : undefined;
+  const splits = new Map<number, SplitOutput>();
   const active = () => {
     if (!idle) return;
     idle = false;
@@ -44,6 +59,53 @@ export function timestampsOperator(strategy: WatermarkStrategy<unknown>, ctx: Op
     },
     markActive: active,
   };
+  /** The splits' least watermark to the output, once the ended splits are dropped. */
+  /** Splits the source opened since (each holds the watermark back from the start, records or not), less those it finished. */
+  const sync = () => {
+    const r = register!;
+    if (r.opened.length > 0) for (const id of r.opened.splice(0)) splitOf(id);
+    if (r.ended.length > 0) for (const id of r.ended.splice(0)) splits.delete(id);
+  };
+  const combine = () => {
+    sync();
+    let least = Infinity;
+    let active = 0;
+    for (const s of splits.values()) {
+      if (s.idle) continue;
+      active++;
+      if (s.watermark < least) least = s.watermark;
+    }
+    if (splits.size === 0) return;
+    if (active === 0) wmOut.markIdle();
+    else {
+      wmOut.markActive();
+      wmOut.emitWatermark(least);
+    }
+  };
+  const splitOf = (id: number): SplitOutput => {
+    let s = splits.get(id);
+    if (s !== undefined) return s;
+    const split: SplitOutput = {
+      generator: strategy.createWatermarkGenerator(ctx),
+      watermark: -Infinity,
+      idle: false,
+      out: {
+        emitWatermark(w) {
+          const ts = typeof w === 'number' ? w : typeof w === 'object' && w !== null ? w.timestamp : NaN;
+          if (typeof ts !== 'number' || Number.isNaN(ts)) {
+            throw new WeirError(`the watermark generator emitted ${String(ts)}, not a timestamp`, { uid: ctx.uid, subtask: ctx.subtask });
+          }
+          split.idle = false;
+          if (ts > split.watermark) split.watermark = ts;
+          combine();
+        },
+        markIdle() { split.idle = true; combine(); },
+        markActive() { split.idle = false; combine(); },
+      },
+    };
+    splits.set(id, split);
+    return split;
+  };
   return {
     open(_, o) {
       out = o;
@@ -63,7 +125,12 @@ export function timestampsOperator(strategy: WatermarkStrategy<unknown>, ctx: Op
       time.value = ts;
       o.collect(v);
       time.value = carried;
-      generator.onEvent(v, ts, wmOut);
+      if (generator !== undefined) generator.onEvent(v, ts, wmOut);
+      else {
+        sync();
+        const split = splitOf(register!.current);
+        split.generator.onEvent(v, ts, split.out);
+      }
     },
     processWatermark(ts, o) {
       out = o;
@@ -75,7 +142,11 @@ export function timestampsOperator(strategy: WatermarkStrategy<unknown>, ctx: Op
     onProcessingTime(now, o) {
       out = o;
       nextPeriodic = now + interval;
-      generator.onPeriodicEmit(wmOut);
+      if (generator !== undefined) generator.onPeriodicEmit(wmOut);
+      else {
+        for (const split of splits.values()) split.generator.onPeriodicEmit(split.out);
+        combine();
+      }
     },
     snapshotState: () => ({ watermark: emitted } satisfies Snapshot),
     initializeState(s) {

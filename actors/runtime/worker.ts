@@ -14,7 +14,7 @@ import { compareSignatures, parallelismOf, plan } from '../../core/graph/plan.ts
 import type { Edge, JobPlan, Task } from '../../core/graph/plan.ts';
 import { carriesEventTime } from '../../core/graph/stream-graph.ts';
 import type { StreamNode } from '../../core/graph/stream-graph.ts';
-import type { RecordTime } from '../../core/api/operator.ts';
+import type { RecordTime, SourceSplit } from '../../core/api/operator.ts';
 import { buildGraph, loadJob } from '../../core/job.ts';
 import { keyGroupRangeForOperator } from '../../core/keys/key-groups.ts';
 import type { BackendContext, KeyedStateBackend } from '../../core/state/backend.ts';
@@ -134,6 +134,7 @@ function wire(deploy: DeployMessage, p: JobPlan, control: Int32Array,
   for (const task of p.tasks) {
     if (task.parallelism <= slot) continue;
     const time: RecordTime = { value: NaN };
+    const split: SourceSplit = { current: -1, opened: [], ended: [] };
     const writers = new Map<string, RecordWriter[]>();
     const writersOf = (node: StreamNode, tag: string | null): RecordWriter[] => {
       const k = `${node.uid}#${tag ?? ''}`;
@@ -192,7 +193,7 @@ function wire(deploy: DeployMessage, p: JobPlan, control: Int32Array,
         let backend: KeyedStateBackend | undefined;
         return {
           uid: node.uid, name: node.name, subtask: slot, parallelism, maxParallelism: task.maxParallelism,
-          attempt: deploy.attempt, runId: deploy.runId, options: { ...options }, clock: systemClock, recordTime: time, wake,
+          attempt: deploy.attempt, runId: deploy.runId, options: { ...options }, clock: systemClock, recordTime: time, sourceSplit: split, wake,
           keyedBackend: () => (backend ??= makeBackend(backendContext)),
           ...(hooks === null ? {} : {
             snapshotTarget: (id: number) => hooks.target(node.uid, id),

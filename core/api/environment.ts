@@ -125,20 +125,28 @@ export class StreamExecutionEnvironment {
   /**
    * Your own source: a factory of a SourceOperator per subtask, or a SplitSource. As in
    * Flink, `fromSource(source, watermarkStrategy, name)` gives its records timestamps and
-   * watermarks at once (an assigner chained to the source, per source subtask).
+   * watermarks at once (an assigner chained to the source, per source subtask). A SplitSource
+   * with a strategy gets per-split watermarks: each subtask reads its splits side by side, a
+   * batch from each in turn, each split with its own generator, and its watermark is the
+   * least over the splits not yet finished (Flink's split outputs, as a Kafka source's).
    */
   fromSource<T, S = unknown>(source: SourceFactory<T> | SplitSource<T, S>, strategyOrName?: WatermarkStrategy<T> | string, name?: string): SingleOutputStreamOperator<T> {
     const strategy = strategyOrName instanceof WatermarkStrategy ? strategyOrName : undefined;
     const sourceName = typeof strategyOrName === 'string' ? strategyOrName : name ?? 'Source';
     let stream: SingleOutputStreamOperator<T>;
-    if (typeof source === 'object' && source !== null && typeof source.splits === 'function' && typeof source.reader === 'function') {
-      stream = this.source('source:splits', sourceName, { source });
+    const splits = typeof source === 'object' && source !== null && typeof source.splits === 'function' && typeof source.reader === 'function';
+    if (splits) {
+      // With a strategy, a subtask reads its splits side by side, each with its own watermark generator.
+      stream = this.source('source:splits', sourceName, { source, perSplit: strategy !== undefined });
     } else if (typeof source !== 'function') {
       throw new WeirError('fromSource takes a factory function (ctx) => SourceOperator, or a SplitSource { splits, reader }');
     } else {
       stream = this.source('source:custom', sourceName, { factory: source });
     }
-    return strategy === undefined ? stream : stream.assignTimestampsAndWatermarks(strategy).asPartOfSource(stream.node);
+    if (strategy === undefined) return stream;
+    const assigned = stream.assignTimestampsAndWatermarks(strategy).asPartOfSource(stream.node);
+    if (splits) assigned.node.params['perSplit'] = true;
+    return assigned;
   }
 
   private source<T>(kind: string, name: string, params: Record<string, unknown>): SingleOutputStreamOperator<T> {

@@ -24,6 +24,19 @@ export interface RecordTime {
   value: number;
 }
 
+/**
+ * Which split of a split source the records now flowing came from, for per-split watermarks
+ * (Flink's split outputs): the source pushes each split's id to `opened` when it opens it
+ * (a split not read yet holds the watermark back), sets `current` before it reads a split's
+ * batch, and pushes the id to `ended` when the split is read to its end; the source's
+ * chained assigner reads all three. -1: no split (any other source).
+ */
+export interface SourceSplit {
+  current: number;
+  readonly opened: number[];
+  readonly ended: number[];
+}
+
 export interface Collector<T> {
   collect(value: T): void;
 }
@@ -56,6 +69,8 @@ export interface OperatorContext {
   readonly wake?: () => void;
   /** The timestamp of the record being processed (see RecordTime); absent outside a running subtask. */
   readonly recordTime?: RecordTime;
+  /** The split a chained split source is reading (see SourceSplit); shared by the operators of one chain. */
+  readonly sourceSplit?: SourceSplit;
   /**
    * Operator (non-keyed) state: a named list of this subtask's, checkpointed with the chain
    * and restored before open, redistributed on a rescale as `redistribution` says.
