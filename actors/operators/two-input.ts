@@ -177,9 +177,11 @@ export function intervalJoinOperator(fn: ProcessJoinFunction<unknown, unknown, u
       const [lt, rt] = isLeft ? [ts, ot] : [ot, ts];
       if (rt >= lt + lower && rt <= lt + upper) emit(isLeft ? v : other, isLeft ? other : v, lt, rt);
     }
-    // A left element can meet right ones up to ts + upper; a right one left ones down to ts - lower.
+    // A left element can meet right ones up to ts + upper; a right one left ones down to ts - lower. It goes once the
+    // watermark passes that reach: an element at the watermark itself is not late and may still meet it (Flink's
+    // cleanup at ts + reach drops that pair).
     const cleanup = isLeft ? ts + Math.max(upper, 0) : ts + Math.max(-lower, 0);
-    c.timerService().registerEventTimeTimer(cleanup);
+    c.timerService().registerEventTimeTimer(cleanup + 1);
   };
   const op = keyedFunctionOperator({
     fn,
@@ -188,7 +190,7 @@ export function intervalJoinOperator(fn: ProcessJoinFunction<unknown, unknown, u
     onTimer: (ts, c) => {
       for (const [d, reach] of [[left, Math.max(upper, 0)], [right, Math.max(-lower, 0)]] as const) {
         const s = c.state(d);
-        const kept = (s.value() ?? []).filter(([t]) => t + reach > ts);
+        const kept = (s.value() ?? []).filter(([t]) => t + reach >= ts);
         if (kept.length === 0) s.clear();
         else s.update(kept);
       }
