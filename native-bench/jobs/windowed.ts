@@ -1,8 +1,13 @@
 // Windowed aggregation for window.bench.ts: generated events, event-time windows per key, a sum per window.
-// ?n=records &keys=k &span=event-time ms the records cover &window=tumbling|sliding|session
-// Events come in timestamp order; a watermark every 200 ms of event time.
-import { defineJob, EventTimeSessionWindows, SlidingEventTimeWindows, TumblingEventTimeWindows, WatermarkStrategy } from '../../core/index.ts';
-import type { SourceOperator, WatermarkOutput } from '../../core/index.ts';
+// ?n=records &keys=k &span=event-time ms the records cover &window=tumbling|sliding|session|keyed
+// Events come in timestamp order; a watermark every 200 ms of event time. `keyed` is the
+// ceiling beneath every window: the same events, timestamps and keyBy into a keyed function
+// that only adds each event to a ValueState of its key (no windows, no timers, no output).
+import {
+  defineJob, EventTimeSessionWindows, KeyedProcessFunction, SlidingEventTimeWindows, TumblingEventTimeWindows, ValueStateDescriptor,
+  WatermarkStrategy,
+} from '../../core/index.ts';
+import type { Collector, KeyedContext, SourceOperator, WatermarkOutput } from '../../core/index.ts';
 
 const q = new URL(import.meta.url).searchParams;
 const n = Number(q.get('n'));
@@ -27,10 +32,18 @@ const strategy = WatermarkStrategy.forGenerator<WEv>(() => {
   };
 }).withTimestampAssigner((e) => e.ts);
 
+class SumPerKey extends KeyedProcessFunction<number, WEv, never> {
+  sum = new ValueStateDescriptor<number>('sum', 0);
+  processElement(e: WEv, ctx: KeyedContext<number>, _out: Collector<never>) {
+    const s = ctx.state(this.sum);
+    s.update(s.value() + e.v);
+  }
+}
+
 export default defineJob((env) => {
   const assigner = kind === 'sliding' ? SlidingEventTimeWindows.of<WEv>(10_000, 2_000)
     : kind === 'session' ? EventTimeSessionWindows.withGap<WEv>(1_000) : TumblingEventTimeWindows.of<WEv>(1_000);
-  env.fromSource((ctx): SourceOperator<WEv> => {
+  const keyed = env.fromSource((ctx): SourceOperator<WEv> => {
     // Subtask s of p emits events s, s + p, s + 2p, ...: the subtasks move through event time together.
     let next = ctx.subtask;
     const step = ctx.parallelism;
@@ -41,8 +54,12 @@ export default defineJob((env) => {
       },
     };
   }, strategy, 'Events').uid('events')
-    .keyBy((e) => e.k)
-    .window(assigner)
+    .keyBy((e) => e.k);
+  if (kind === 'keyed') {
+    keyed.process(new SumPerKey()).uid('windows').discard().uid('sink');
+    return;
+  }
+  keyed.window(assigner)
     .aggregate({
       createAccumulator: () => 0, add: (e: WEv, a: number) => a + e.v, getResult: (a: number) => a,
       merge: (a: number, b: number) => a + b,
