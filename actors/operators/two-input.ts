@@ -190,9 +190,15 @@ export function intervalJoinOperator(fn: ProcessJoinFunction<unknown, unknown, u
     onTimer: (ts, c) => {
       for (const [d, reach] of [[left, Math.max(upper, 0)], [right, Math.max(-lower, 0)]] as const) {
         const s = c.state(d);
-        const kept = (s.value() ?? []).filter(([t]) => t + reach >= ts);
+        let edge = false;
+        const kept = (s.value() ?? []).filter(([t]) => {
+          edge ||= t + reach === ts;
+          return t + reach >= ts;
+        });
         if (kept.length === 0) s.clear();
         else s.update(kept);
+        // An element whose cleanup timer was at its reach itself (state from before cleanup moved one past it) gets one.
+        if (edge) c.timerService().registerEventTimeTimer(ts + 1);
       }
     },
     extend: (c, core) => { watermark = () => core.watermark; return c; },

@@ -217,12 +217,18 @@ export function windowOperator(spec: WindowSpec, keySelector: (v: unknown) => un
 
   const ectx: EvictorContext = { getCurrentProcessingTime: () => ctx.clock.now(), getCurrentWatermark: () => core.watermark };
 
-  /** The window's result from its elements (an evictor's window): reduced, aggregated, or the elements themselves. */
-  const resultOf = (values: unknown[]): unknown[] => {
+  /**
+   * The window's result from its elements (an evictor's window): reduced, aggregated, or the
+   * elements themselves; `called` names the user call running, for its error, as without an
+   * evictor ('the window function' for add and reduce, 'getResult').
+   */
+  const resultOf = (values: unknown[], called: (what: string) => void): unknown[] => {
     if (contents.kind === 'process') return values;
+    called('the window function');
     if (contents.kind === 'reduce') return values.length === 0 ? [] : [values.reduce((a, b) => contents.reduce(a, b))];
     let acc = contents.aggregate.createAccumulator();
     for (const v of values) acc = contents.aggregate.add(v, acc);
+    called('getResult');
     return [contents.aggregate.getResult(acc)];
   };
 
@@ -240,8 +246,7 @@ export function windowOperator(spec: WindowSpec, keySelector: (v: unknown) => un
         const elements = (acc as [unknown, number][]).map(([v, ts]) => new TimestampedValue(v, ts));
         what = 'evictor evictBefore';
         evictor.evictBefore(elements, elements.length, w, ectx);
-        what = contents.kind === 'process' ? 'process' : 'the window function';
-        const results = resultOf(elements.map((e) => e.value));
+        const results = resultOf(elements.map((e) => e.value), (called) => { what = called; });
         what = 'process';
         if (contents.kind === 'process') contents.windowFn.process(key, pwctx, results, out!);
         else if (windowFn !== undefined) windowFn.process(key, pwctx, results, out!);

@@ -550,9 +550,11 @@ export interface EvictorContext {
 
 /**
  * Removes elements from a window when it fires, before the window function sees them or after
- * (Flink's Evictor). `elements` are the window's in arrival order: remove entries from the
- * array (splice) and what is left is what the window keeps. A window with an evictor keeps its
- * elements even for reduce and aggregate, which are applied when it fires.
+ * (Flink's Evictor). `elements` are the window's in arrival order (for a merged session
+ * window: each merged window's elements in turn, as Flink gives no order there either):
+ * remove entries from the array (splice) and what is left is what the window keeps. A window
+ * with an evictor keeps its elements even for reduce and aggregate, which are applied when it
+ * fires.
  */
 export abstract class Evictor<T, W extends Window = Window> {
   abstract evictBefore(elements: TimestampedValue<T>[], size: number, window: W, ctx: EvictorContext): void;
@@ -583,7 +585,7 @@ function positiveInteger(v: unknown, what: string): number {
   return v;
 }
 
-/** Keeps the last `maxCount` elements of the window (the earliest arrivals go). */
+/** Keeps the last `maxCount` elements of the window (the first in its order go: the earliest arrivals, but for merged sessions). */
 export class CountEvictor<T = unknown, W extends Window = Window> extends OneSidedEvictor<T, W> {
   private readonly maxCount: number;
   private constructor(maxCount: number, doEvictAfter: boolean) {

@@ -24,44 +24,64 @@ function before(a: Entry, b: Entry): boolean {
   return a.timestamp < b.timestamp || (a.timestamp === b.timestamp && a.seq < b.seq);
 }
 
+/** A key's live timers: a short list, or (past SMALL of them) lists by timestamp. */
+type KeyTimers = Entry[] | Map<number, Entry[]>;
+const SMALL = 8;
+
 /**
  * A binary min-heap of timers and, per key, its live timers (a short list: a process
- * function's one or two, a window's per live window), so a second registration is a no-op
- * and a deletion marks the heap entry dead, to be skipped when it surfaces. Keys are found by
- * their id (primitives are their own), not by a string made per call; when dead entries
- * outnumber live ones the heap is rebuilt, so a session window moving its timer with every
- * event keeps the heap at the size of its live timers. Timers are held on the heap for both
- * state backends, as Flink's heap timer service does; they belong to their key group for
- * snapshots.
+ * function's one or two, a window's per live window; by timestamp once a key has more, as an
+ * interval join's key with a timer per buffered element), so a second registration is a
+ * no-op and a deletion marks the heap entry dead, to be skipped when it surfaces. Keys are
+ * found by their id (primitives are their own), not by a string made per call; when dead
+ * entries outnumber live ones the heap is rebuilt, so a session window moving its timer with
+ * every event keeps the heap at the size of its live timers. Timers are held on the heap for
+ * both state backends, as Flink's heap timer service does; they belong to their key group
+ * for snapshots.
  */
 export class TimerQueue {
   private heap: Entry[] = [];
-  private readonly byKey = new Map<KeyId, Entry[]>();
+  private readonly byKey = new Map<KeyId, KeyTimers>();
   private live = 0;
   private seq = 0;
 
-  private find(list: readonly Entry[] | undefined, timestamp: number, namespace: string): number {
-    if (list !== undefined) for (let i = 0; i < list.length; i++) if (list[i]!.timestamp === timestamp && list[i]!.namespace === namespace) return i;
-    return -1;
+  private static find(timers: KeyTimers | undefined, timestamp: number, namespace: string): Entry | undefined {
+    if (timers === undefined) return undefined;
+    const list = Array.isArray(timers) ? timers : timers.get(timestamp);
+    if (list !== undefined) for (const t of list) if (t.timestamp === timestamp && t.namespace === namespace) return t;
+    return undefined;
+  }
+
+  private static file(m: Map<number, Entry[]>, t: Entry): void {
+    const list = m.get(t.timestamp);
+    if (list === undefined) m.set(t.timestamp, [t]);
+    else list.push(t);
   }
 
   register(timestamp: number, key: Key, keyGroup: number, namespace = ''): void {
     const id = keyId(key);
-    let list = this.byKey.get(id);
-    if (this.find(list, timestamp, namespace) >= 0) return;
+    const timers = this.byKey.get(id);
+    if (TimerQueue.find(timers, timestamp, namespace) !== undefined) return;
     const t: Entry = { timestamp, key, keyGroup, namespace, seq: this.seq++, dead: false };
-    if (list === undefined) this.byKey.set(id, (list = []));
-    list.push(t);
+    if (timers === undefined) this.byKey.set(id, [t]);
+    else if (!Array.isArray(timers)) TimerQueue.file(timers, t);
+    else if (timers.length < SMALL) timers.push(t);
+    else {
+      const m = new Map<number, Entry[]>();
+      for (const e of timers) TimerQueue.file(m, e);
+      TimerQueue.file(m, t);
+      this.byKey.set(id, m);
+    }
     this.live++;
     this.push(t);
   }
 
   delete(timestamp: number, key: Key, _keyGroup: number, namespace = ''): void {
     const id = keyId(key);
-    const list = this.byKey.get(id);
-    const i = this.find(list, timestamp, namespace);
-    if (i < 0) return;
-    this.unlist(id, list!, i);
+    const timers = this.byKey.get(id);
+    const t = TimerQueue.find(timers, timestamp, namespace);
+    if (t === undefined) return;
+    this.unlist(id, timers!, t);
     if (this.heap.length > 1024 && this.heap.length > 3 * this.live) this.rebuild();
   }
 
@@ -72,7 +92,10 @@ export class TimerQueue {
   /** The live timers in firing order, as plain data: a checkpoint's copy (the namespace only where there is one). */
   snapshot(): TimerRow[] {
     const all: Entry[] = [];
-    for (const list of this.byKey.values()) for (const t of list) all.push(t);
+    for (const timers of this.byKey.values()) {
+      if (Array.isArray(timers)) all.push(...timers);
+      else for (const list of timers.values()) all.push(...list);
+    }
     return all.sort((a, b) => (before(a, b) ? -1 : 1))
       .map((t) => (t.namespace === '' ? [t.timestamp, t.key, t.keyGroup] : [t.timestamp, t.key, t.keyGroup, t.namespace]));
   }
@@ -97,19 +120,26 @@ export class TimerQueue {
       if (top === undefined || top.timestamp > time) return n;
       this.pop();
       const id = keyId(top.key);
-      const list = this.byKey.get(id)!;
-      this.unlist(id, list, list.indexOf(top));
+      this.unlist(id, this.byKey.get(id)!, top);
       fire(top);
       n++;
     }
   }
 
-  /** Takes timer i of a key's list out of it (the key goes when its last timer does); its heap entry dies. */
-  private unlist(id: KeyId, list: Entry[], i: number): void {
-    list[i]!.dead = true;
+  /** Takes timer t out of its key's timers (the key goes when its last timer does); its heap entry dies. */
+  private unlist(id: KeyId, timers: KeyTimers, t: Entry): void {
+    t.dead = true;
     this.live--;
-    if (list.length === 1) this.byKey.delete(id);
-    else { list[i] = list[list.length - 1]!; list.pop(); }
+    const list = Array.isArray(timers) ? timers : timers.get(t.timestamp)!;
+    const i = list.indexOf(t);
+    list[i] = list[list.length - 1]!;
+    list.pop();
+    if (list.length > 0) return;
+    if (Array.isArray(timers)) this.byKey.delete(id);
+    else {
+      timers.delete(t.timestamp);
+      if (timers.size === 0) this.byKey.delete(id);
+    }
   }
 
   private dropDead(): void {

@@ -123,6 +123,16 @@ test('an evictor that throws names the operator, the call and the window', async
   t.regex(err.message, /user code failed in evictor evictBefore: no way/);
   t.is(err.uid, 'win');
   t.is(err.position, 'window [0, 10) of key 7');
+  // With an evictor, reduce and aggregate run when the window fires: their failures are named as without one.
+  const agg = await WindowHarness.create<Ev, Fired>('heap', {
+    assigner: TumblingEventTimeWindows.of(10) as WindowAssigner<unknown, Window>, evictor: CountEvictor.of(5) as never,
+    contents: { kind: 'aggregate', aggregate: { createAccumulator: () => 0, add: (e: unknown, a: unknown) => (a as number) + (e as Ev).n,
+      getResult: () => { throw new Error('no result'); } } as never },
+  }, (e) => e.k);
+  agg.process({ k: 1, ts: 2, n: 1 }, 2);
+  const err2 = t.throws(() => agg.watermark(20), { instanceOf: WeirError })!;
+  t.regex(err2.message, /user code failed in getResult: no result/);
+  t.is(err2.position, 'window [0, 10) of key 1');
   t.throws(() => CountEvictor.of(0), { message: /CountEvictor.of takes a whole number > 0, got 0/ });
   t.throws(() => TimeEvictor.of(-1), { message: /TimeEvictor.of takes ms >= 0, got -1/ });
 });

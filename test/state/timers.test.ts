@@ -78,3 +78,17 @@ test('a timer moved with every event (a session window) keeps the heap near its 
   t.deepEqual(fired, Array.from({ length: 10 }, (_, j) => 19_990 + j + 1000));
   t.is(q.nextTimestamp(), Infinity);
 });
+
+test('one key with thousands of timers (an interval join buffering per element) registers, deletes and fires them in order', (t) => {
+  const q = new TimerQueue();
+  const N = 5000;
+  // Registered out of order, each twice (the second a no-op); every third deleted.
+  for (let i = 0; i < N; i++) q.register((i * 7919) % N, 'hot', 3);
+  for (let i = 0; i < N; i++) q.register(i, 'hot', 3);
+  for (let i = 0; i < N; i += 3) q.delete(i, 'hot', 3);
+  t.is(q.size, N - Math.ceil(N / 3));
+  const fired: number[] = [];
+  q.fireUpTo(N / 2, (f) => fired.push(f.timestamp));
+  t.deepEqual(fired, Array.from({ length: N / 2 + 1 }, (_, i) => i).filter((i) => i % 3 !== 0));
+  t.deepEqual(q.snapshot().map((r) => r[0]), Array.from({ length: N }, (_, i) => i).filter((i) => i > N / 2 && i % 3 !== 0));
+});
