@@ -65,7 +65,17 @@ class BroadcastStates {
   persist(): void {
     for (const [name, m] of this.maps) this.lists.get(name)!.update([...m.values()]);
   }
+  /** The views handed out, one per descriptor and side (a view per call showed in per-record costs). */
+  private readonly views = new Map<string, BroadcastState<unknown, unknown>>();
+
   state(d: MapStateDescriptor<unknown, unknown>, writable: boolean): BroadcastState<unknown, unknown> {
+    const id = `${writable ? 'w' : 'r'}${d.name}`;
+    let view = this.views.get(id);
+    if (view === undefined) this.views.set(id, (view = this.view(d, writable)));
+    return view;
+  }
+
+  private view(d: MapStateDescriptor<unknown, unknown>, writable: boolean): BroadcastState<unknown, unknown> {
     const m = this.maps.get(d.name);
     if (m === undefined) {
       throw new WeirError(`broadcast state '${d.name}' was not declared: pass its descriptor to broadcast(...)`, { uid: this.ctx.uid, subtask: this.ctx.subtask });

@@ -125,6 +125,14 @@ export function windowOperator(spec: WindowSpec, keySelector: (v: unknown) => un
     throw new WeirError(`window and trigger state supports value, reducing and list states, not ${kind} ('${d.name}')`, { uid: ctx.uid, subtask: ctx.subtask });
   };
 
+  // Handles of the current window's state, one per descriptor (they read the window when called).
+  const handles = new Map<string, unknown>();
+  const windowHandle = <D extends StateDescriptor<unknown>>(d: D): PartitionedState<D> => {
+    let h = handles.get(d.name);
+    if (h === undefined) handles.set(d.name, (h = partitioned(d, currentId)));
+    return h as PartitionedState<D>;
+  };
+
   // The window the trigger and window function calls are about.
   let current: Window = GlobalWindow.INSTANCE;
   let mergedAway: Window[] = [];
@@ -134,7 +142,7 @@ export function windowOperator(spec: WindowSpec, keySelector: (v: unknown) => un
       if (merging) {
         throw new WeirError('per-window state is not allowed with session (merging) windows, as in Flink: use globalState', { uid: ctx.uid, subtask: ctx.subtask });
       }
-      return partitioned(d, currentId);
+      return windowHandle(d);
     },
   };
   const tctx: OnMergeContext = {
@@ -144,7 +152,7 @@ export function windowOperator(spec: WindowSpec, keySelector: (v: unknown) => un
     registerEventTimeTimer: (t) => core.registerEventTimer(t, currentId()),
     deleteProcessingTimeTimer: (t) => core.deleteProcessingTimer(t, currentId()),
     deleteEventTimeTimer: (t) => core.deleteEventTimer(t, currentId()),
-    getPartitionedState: (d) => partitioned(d, currentId),
+    getPartitionedState: (d) => windowHandle(d),
     mergePartitionedState(d) {
       const m = mapOf(d);
       const target = currentId();
