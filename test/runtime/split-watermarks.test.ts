@@ -1,18 +1,18 @@
 // Per-split watermarks through a real worker: splits read side by side, each with its own generator, none of their events late.
 import test from 'ava';
 import { submit } from '../../core/index.ts';
-import { eventOf, SPLITS } from '../fixtures/jobs/split-watermarks.ts';
+import { eventOf, SPLITS, STALL_SPLITS, stallEventOf } from '../fixtures/jobs/split-watermarks.ts';
 import type { Fired } from '../fixtures/jobs/split-watermarks.ts';
 
 const run = async (query: string, options: Record<string, unknown> = {}) =>
   (await submit(new URL(`../fixtures/jobs/split-watermarks.ts?${query}`, import.meta.url), { parallelism: 1, ...options })).done;
 
 /** Every event of every split in its key's 100 ms window: count and sum per window. */
-function oracle(): string[] {
+function oracle(splits = SPLITS, event = eventOf): string[] {
   const w = new Map<string, [number, number]>();
-  for (const [s, n] of SPLITS) {
+  for (const [s, n] of splits) {
     for (let i = 0; i < n; i++) {
-      const e = eventOf(s, i);
+      const e = event(s, i);
       const id = `${e.k}@${e.ts - (e.ts % 100)}`;
       const [c, sum] = w.get(id) ?? [0, 0];
       w.set(id, [c + 1, sum + e.v]);
@@ -46,3 +46,18 @@ for (const backend of ['heap', 'lmdb'] as const) {
     t.falsy(r.operators['windows']!.metrics?.['numLateRecordsDropped']);
   });
 }
+
+test('an idle split (withIdleness) stops holding the watermark back: the other split\'s windows fire while it stalls', async (t) => {
+  const r = await run('mode=stall&idleness=200', { autoWatermarkInterval: 20 });
+  const out = r.collected['out'] as Fired[];
+  t.deepEqual(got(out), oracle(STALL_SPLITS, stallEventOf), 'every window exact: the stalled split\'s later events are past the fired windows');
+  // Split 0 reaches about 1500 ms of event time during the 1.5 s stall: some 75 of its 100 windows.
+  t.true(out.filter((f) => f.beforeResume).length >= 50, 'split 0\'s windows fired while split 1 stalled');
+});
+
+test('without idleness a stalled split holds every window back until it goes on', async (t) => {
+  const r = await run('mode=stall', { autoWatermarkInterval: 20 });
+  const out = r.collected['out'] as Fired[];
+  t.deepEqual(got(out), oracle(STALL_SPLITS, stallEventOf));
+  t.is(out.filter((f) => f.beforeResume).length, 0);
+});
