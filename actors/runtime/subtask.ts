@@ -497,7 +497,10 @@ export class Subtask {
           const triggeredAt = new Float64Array(hooks.control.buffer, 0, CONTROL_BYTES / 8)[TRIGGERED_AT]!;
           const savepoint = this.isSavepoint(trigger);
           // A savepoint is aligned: past finished producers its barrier comes after their ends.
-          if (this.source === null && !this.ending) { if (!savepoint) this.wire.gate!.triggered(trigger, triggeredAt); }
+          if (this.source === null && !this.ending && !this.inputEnded()) { if (!savepoint) this.wire.gate!.triggered(trigger, triggeredAt); }
+          // Every input ended, output still owed (async requests in flight): nothing is in flight on the input side, so
+          // the snapshot is taken here, as at a source, and aligned.
+          else if (this.inputEnded()) this.snapshot(trigger, 0, 'aligned', triggeredAt);
           else this.snapshot(trigger, 0, !savepoint && hooks.unaligned && hooks.alignedTimeout === 0 ? 'unaligned' : 'aligned', triggeredAt);
         }
         moved = true;
@@ -508,7 +511,8 @@ export class Subtask {
 
   /**
    * Triggers start a snapshot at a source still reading, at a subtask waiting for a final
-   * checkpoint, and at one whose input has ended but whose output still drains (its barrier
+   * checkpoint, at one whose inputs have all ended while an operator still owes output (async
+   * requests in flight), and at one whose input has ended but whose output still drains (its barrier
    * follows its end of partition, or overtakes it when unaligned): a checkpoint does not wait
    * for that drain. Not where a collect ring is among the outputs: the coordinator commits a
    * collect ring's tail with the subtask's final state, never with a snapshot.
@@ -516,7 +520,12 @@ export class Subtask {
   private takesTriggers(): boolean {
     if (this.restoredFinished) return false;
     if (this.ending) return this.awaitingFinal || (!this.done && this.collectWriters.length === 0 && this.hasOverdraft());
-    return this.source !== null || this.wire.gate?.upstreamFinished() === true;
+    return this.source !== null || this.inputEnded() || this.wire.gate?.upstreamFinished() === true;
+  }
+
+  /** Every input has ended but the subtask has not (an operator still owes output): no barrier will come on its inputs. */
+  private inputEnded(): boolean {
+    return this.source === null && this.wire.gate !== null && this.wire.gate.finished;
   }
 
   /** Every operator's state, in chain order, between two calls into user code. */
