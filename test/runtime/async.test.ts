@@ -50,7 +50,7 @@ for (const mode of ['ordered', 'unordered']) {
   test(`${mode}: exactly once across a failure while the operator waits for its last requests after its input ended`, async (t) => {
     const r = await run(`mode=${mode}&delay=4&tail=1&capacity=50`,
       { checkpointInterval: 20, restartStrategy: 'fixed-delay', restartAttempts: 2, restartDelay: 0 });
-    // The failure needs three checkpoints completed after all but the last 20 results: checkpoints go on while the operator waits.
+    // The failure needs two checkpoints completed after all but the last 20 results: checkpoints go on while the operator waits.
     t.is(r.restarts, 1);
     t.truthy(r.restoredFrom);
     const out = (r.collected['out'] as number[][]).map((x) => [x[0], x[1]]);
