@@ -5,12 +5,6 @@ import { WeirError } from '../../core/errors.ts';
 
 interface Snapshot { readonly watermark: number }
 
-/**
- * As Flink's TimestampsAndWatermarksOperator: watermarks from upstream are dropped (this
- * operator makes its own) except the final one at the end of input. Unlike Flink, the
- * watermark it emitted is part of its snapshot: after a restore it never emits a lower one,
- * so what downstream decides (late or not) is what a run without the failure decided.
- */
 /** A split's own generator and what it said: its largest watermark, and whether it is idle. */
 interface SplitOutput {
   readonly generator: WatermarkGenerator<unknown>;
@@ -20,6 +14,11 @@ interface SplitOutput {
 }
 
 /**
+ * As Flink's TimestampsAndWatermarksOperator: watermarks from upstream are dropped (this
+ * operator makes its own) except the final one at the end of input. Unlike Flink, the
+ * watermark it emitted is part of its snapshot: after a restore it never emits a lower one,
+ * so what downstream decides (late or not) is what a run without the failure decided.
+ *
  * `perSplit` (chained to a split source reading its splits side by side): a generator per
  * split, as Flink's split outputs, and the watermark out is the least over the splits not
  * finished and not idle (idle when all are), emitted only when it rises.
@@ -59,13 +58,13 @@ export function timestampsOperator(strategy: WatermarkStrategy<unknown>, ctx: Op
     },
     markActive: active,
   };
-  /** The splits' least watermark to the output, once the ended splits are dropped. */
   /** Splits the source opened since (each holds the watermark back from the start, records or not), less those it finished. */
   const sync = () => {
     const r = register!;
     if (r.opened.length > 0) for (const id of r.opened.splice(0)) splitOf(id);
     if (r.ended.length > 0) for (const id of r.ended.splice(0)) splits.delete(id);
   };
+  /** The splits' least watermark to the output, once the ended splits are dropped. */
   const combine = () => {
     sync();
     let least = Infinity;

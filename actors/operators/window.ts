@@ -36,10 +36,10 @@ export interface WindowSpec {
 type LiveWindow = [number, number, 0 | 1, unknown];
 
 /**
- * As Flink's WindowOperator. Per key: `window-contents` maps each live window to its
- * accumulator (reduce, aggregate) or its elements (process); `window-set` lists the live
- * windows of a merging (session) assigner; triggers' and window functions' per-window state
- * is a map per descriptor from window to value. Timers carry the window as their namespace.
+ * As Flink's WindowOperator. Per key, one value `__weir.windows` lists its live windows with
+ * their contents (accumulator, elements, or elements with timestamps under an evictor);
+ * triggers' and window functions' per-window state is a map per descriptor from window to
+ * value. Timers carry the window as their namespace.
  * All of it is keyed state and timers of the backend, so windows checkpoint, restore and
  * rescale as any keyed state does.
  */
