@@ -54,7 +54,11 @@ export interface AttemptResult {
 const here = import.meta.url;
 /** How long a slot's result waits for its port's 'end' (a safety net: it comes right after the last message). */
 const END_WAIT_MS = 5000;
-const WORKER_URL = new URL(`../../actors/runtime/worker-entry${here.endsWith('.ts') ? '.ts' : '.js'}`, here).href;
+/** Where the bundled build puts the worker entry, relative to the chunk this code lands in (set by the build; see package.json). */
+declare const __WEIR_WORKER_ENTRY__: string | undefined;
+const WORKER_URL = typeof __WEIR_WORKER_ENTRY__ === 'string'
+  ? new URL(__WEIR_WORKER_ENTRY__, here).href
+  : new URL(`../../actors/runtime/worker-entry${here.endsWith('.ts') ? '.ts' : '.js'}`, here).href;
 
 const CANCEL_GRACE_MS = 2000;
 const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());

@@ -1,0 +1,83 @@
+// Start-up: how long a 1000-record keyed job takes whole, as users run it, beside worker threads that only start.
+//
+// 1. In this process, `submit()` again and again (after a warm-up, so Node's compile cache is
+//    warm, as it is from the second run on a user's machine): the built package (dist/, what
+//    `import 'weir'` loads in a user's project: bundled, ~10 modules per worker thread) and the
+//    sources (--conditions=weir-source, ~80 TypeScript modules per thread), beside two .ts
+//    worker threads that start, say so, and stop.
+// 2. `weir run` as a process: the built CLI running the job, beside a process that starts
+//    two such threads and exits.
+// Rounds alternate the variants, so a change of load hits them alike; medians of ROUNDS.
+// Expect: the built package within 1.3x of the bare threads (the hot-path issue's target);
+// it is not met: a worker still starts piscina and msgpackr's native addon before its task.
+// Run: npm run build && npm run bench -- startup
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { median, record, writeResults } from './lib/report.ts';
+
+const ROUNDS = 15;
+const PARALLELISM = 2;
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const JOB = fileURLToPath(new URL('./jobs/startup-keyed.ts', import.meta.url));
+if (!existsSync(`${ROOT}dist/core/index.js`)) throw new Error('startup.bench.ts measures the built package: run npm run build first');
+
+type Submit = (job: URL, options: object) => Promise<{ done: Promise<unknown> }>;
+const built = (await import(`${ROOT}dist/core/index.js`)) as { submit: Submit };
+
+async function startThreads(count: number): Promise<void> {
+  const workers = Array.from({ length: count }, () => new Worker(new URL('./pipeline/hello-worker.ts', import.meta.url)));
+  await Promise.all(workers.map((w) => new Promise((resolve, reject) => w.once('message', resolve).once('error', reject))));
+  await Promise.all(workers.map((w) => w.terminate()));
+}
+
+/** The sources' submit runs in a child process: one process cannot hold both builds' classes apart from the job's `import 'weir'`. */
+function sourceJobMs(runs: number): number[] {
+  const script = `import { submit } from 'weir'; const out = []; for (let i = 0; i < ${runs + 1}; i++) { const t = performance.now(); `
+    + `await (await submit(${JSON.stringify(JOB)}, { parallelism: ${PARALLELISM} })).done; out.push(performance.now() - t); } `
+    + `console.log(JSON.stringify(out.slice(1)));`;
+  const out = execFileSync(process.execPath, ['--conditions=weir-source', '--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' });
+  return JSON.parse(out.trim().split('\n').pop()!) as number[];
+}
+
+function processMs(args: string[]): number {
+  const t = performance.now();
+  const r = spawnSync(process.execPath, args, { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${args.join(' ')} failed: ${r.stderr}`);
+  return performance.now() - t;
+}
+
+const timed = async (f: () => Promise<unknown>): Promise<number> => {
+  const t = performance.now();
+  await f();
+  return performance.now() - t;
+};
+
+const samples = { built: [] as number[], threads: [] as number[], cli: [] as number[], threadsProcess: [] as number[] };
+const cli = [`${ROOT}dist/core/cli.js`, 'run', JOB, '--parallelism', String(PARALLELISM)];
+const bare = [fileURLToPath(new URL('./startup/threads.ts', import.meta.url)), String(PARALLELISM)];
+// Warm-up: the compile cache and the JIT, for every variant.
+await (await built.submit(new URL(`file://${JOB}`), { parallelism: PARALLELISM })).done;
+await startThreads(PARALLELISM);
+processMs(cli);
+processMs(bare);
+for (let i = 0; i < ROUNDS; i++) {
+  samples.built.push(await timed(async () => (await built.submit(new URL(`file://${JOB}`), { parallelism: PARALLELISM })).done));
+  samples.threads.push(await timed(() => startThreads(PARALLELISM)));
+  samples.cli.push(processMs(cli));
+  samples.threadsProcess.push(processMs(bare));
+}
+const source = sourceJobMs(ROUNDS);
+
+const threadsMs = median(samples.threads);
+const lower = (value: number, base: number) => ({ ratio: 1.3, met: value / base <= 1.3 });
+console.log(`\nstart-up, ${PARALLELISM} threads, 1000-record keyed job, medians of ${ROUNDS} (lower is better):`);
+record({ name: 'built package: submit() of a 1000-record keyed job, whole', value: median(samples.built), unit: 'ms', samples: samples.built,
+  baseline: { name: `${PARALLELISM} .ts worker threads that only start, started and stopped`, value: threadsMs },
+  target: lower(median(samples.built), threadsMs) });
+record({ name: 'sources (--conditions=weir-source): the same job, whole', value: median(source), unit: 'ms', samples: source,
+  baseline: { name: `${PARALLELISM} .ts worker threads that only start`, value: threadsMs } });
+record({ name: '`weir run` of the job as a process (built CLI)', value: median(samples.cli), unit: 'ms', samples: samples.cli,
+  baseline: { name: `a process that starts ${PARALLELISM} .ts worker threads and exits`, value: median(samples.threadsProcess) } });
+writeResults('startup');
