@@ -2,12 +2,15 @@
 // Run: npm exec -- node native-bench/job-cpu.ts <job> <records> [records form|-] [options as JSON|-] [runs]
 //   e.g. npm exec -- node native-bench/job-cpu.ts keyed-count 16000000 pairs - 5
 //        npm exec -- node native-bench/job-cpu.ts chained 40000000 - '{"parallelism":1}' 3
+//        npm exec -- node native-bench/job-cpu.ts 'state-count?keys=zipf&domain=1000000' 5000000 - '{"stateBackend":"lmdb"}' 3
 import { submit } from '../core/index.ts';
 import { median } from './lib/report.ts';
 
 const [job, n, records, extra, runs] = process.argv.slice(2);
 if (job === undefined || !(Number(n) > 0)) throw new Error('usage: job-cpu.ts <job> <records> [records|-] [options JSON|-] [runs]');
-const url = new URL(`./jobs/${job}.ts`, import.meta.url);
+// A job name may carry its own query: state-count?keys=zipf&domain=1000000
+const [name, query] = job.split('?');
+const url = new URL(`./jobs/${name}.ts${query === undefined ? '' : `?${query}`}`, import.meta.url);
 url.searchParams.set('n', n!);
 if (records !== undefined && records !== '-') url.searchParams.set('records', records);
 const options = extra !== undefined && extra !== '-' ? JSON.parse(extra) as object : {};

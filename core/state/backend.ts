@@ -26,6 +26,8 @@ export interface BackendContext {
 export interface ValueSerializer {
   readonly descriptor: string;
   serialize(value: unknown): Uint8Array;
+  /** The same bytes as serialize, as a view valid only until the next call: for a caller that copies them at once. */
+  serializeView?(value: unknown): Uint8Array;
   deserialize(bytes: Uint8Array): unknown;
 }
 

@@ -307,19 +307,51 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
     return (this.closing ?? Promise.resolve()).then(() => {}, () => {});
   }
 
+  /**
+   * Where a flush gathers the values it writes: one buffer, reused, so lmdb-js looks up one
+   * memory address per flush instead of one per value (each serialized value had its own
+   * ArrayBuffer), and deferred values are encoded into it without a copy of their own.
+   */
+  private arena = Buffer.allocUnsafe(64 * 1024);
+
   /** One write transaction for every dirty entry of every table, in key order (LMDB's fast path). */
   private write(sorted: readonly CacheEntry<LmdbTable>[]): void {
     if (this.closed) throw this.error('the LMDB state backend is closed');
     // Deferred values are encoded before the transaction opens: one that cannot be encoded
     // fails the flush (naming its key) with every entry still dirty and readable.
-    const bytes = sorted.map((entry) => entry.bytes === DEFERRED ? entry.owner.serializeForFlush(entry) : entry.bytes);
+    const n = sorted.length;
+    const ends = new Int32Array(n); // where each value ends in the arena; -1: a removal
+    let arena = this.arena;
+    let at = 0;
+    for (let i = 0; i < n; i++) {
+      const entry = sorted[i]!;
+      const bytes = entry.bytes === DEFERRED ? entry.owner.serializeForFlush(entry) : entry.bytes;
+      if (bytes === undefined) {
+        ends[i] = -1;
+        continue;
+      }
+      if (at + bytes.length > arena.length) {
+        // Values already placed are copied along: the puts below read them from this buffer.
+        const grown = Buffer.allocUnsafe(Math.max(2 * arena.length, at + bytes.length));
+        grown.set(arena.subarray(0, at));
+        arena = this.arena = grown;
+      }
+      arena.set(bytes, at);
+      at += bytes.length;
+      ends[i] = at;
+    }
     this.env.transactionSync(() => {
-      for (let i = 0; i < sorted.length; i++) {
+      let from = 0;
+      for (let i = 0; i < n; i++) {
         const entry = sorted[i]!;
         const key = lmdbKey(entry.key);
-        const value = bytes[i];
-        if (value !== undefined) entry.owner.db.putSync(key, value);
-        else entry.owner.db.removeSync(key);
+        const end = ends[i]!;
+        if (end < 0) {
+          entry.owner.db.removeSync(key);
+          continue;
+        }
+        entry.owner.db.putSync(key, arena.subarray(from, end));
+        from = end;
       }
     });
   }

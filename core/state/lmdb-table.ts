@@ -277,10 +277,11 @@ export class LmdbTable implements StateTable {
     }
   }
 
-  /** The bytes of a deferred put, at flush time; an error names the key. */
+  /** The bytes of a deferred put, at flush time, as a view valid until the next call; an error names the key. */
   serializeForFlush(entry: CacheEntry<LmdbTable>): Uint8Array {
     try {
-      return this.serializer.serialize(entry.value);
+      const s = this.serializer;
+      return s.serializeView !== undefined ? s.serializeView(entry.value) : s.serialize(entry.value);
     } catch (cause) {
       throw this.failure('cannot write the value', entry.key, cause);
     }

@@ -11,13 +11,19 @@ function fromCodec(codec: Codec): ValueSerializer {
   const one: unknown[] = [undefined];
   let out: unknown;
   const take = (v: unknown) => { out = v; };
+  // The codec's result is a view of its scratch buffer.
+  const view = (value: unknown) => {
+    one[0] = value;
+    try {
+      return codec.encode(one, 0, 1);
+    } finally {
+      one[0] = undefined;
+    }
+  };
   return {
     descriptor: codec.descriptor,
-    serialize(value) {
-      one[0] = value;
-      // The codec's result is a view of its scratch buffer: the caller keeps a copy.
-      return copyBytes(codec.encode(one, 0, 1));
-    },
+    serialize: (value) => copyBytes(view(value)),
+    serializeView: view,
     deserialize(bytes) {
       codec.decode(bytes, 1, take);
       const v = out;

@@ -11,6 +11,7 @@ import type { BackendContext, ValueSerializer } from '../../core/state/backend.t
 import { openLmdbBackend } from '../../core/state/lmdb-backend.ts';
 import type { LmdbBackend } from '../../core/state/lmdb-backend.ts';
 import { serializerFor } from '../../core/state/serializers.ts';
+import { Types } from '../../core/codec/types.ts';
 import { encodeKey } from '../../core/keys/encoding.ts';
 import type { Key } from '../../core/keys/encoding.ts';
 import { keyGroupOf, keyGroupRangeForOperator } from '../../core/keys/key-groups.ts';
@@ -239,4 +240,35 @@ test('a million distinct keys through an 8 MB cache stay within budget and read 
   t.true(stats.flushes > 1);
   backend.flush();
   t.is(table.db.getCount(), N);
+});
+
+test('a flush larger than its value buffer writes every value whole, removals between them', (t) => {
+  // Values of 1 B to 200 KB, through a cache large enough to take them all in one flush: the
+  // flush's value buffer (64 KB at first) grows several times while values are placed in it.
+  const backend = openLmdbBackend(tempDir(t), ctx, { cacheBytes: 256 << 20 });
+  t.teardown(() => backend.close());
+  const typed = backend.table('typed', serializerFor(Types.STRING));
+  const loose = backend.table('loose', general);
+  const valueOf = (i: number) => String.fromCharCode(97 + (i % 26)).repeat(i % 3 === 0 ? 200_000 - i : i + 1);
+  for (let i = 0; i < 60; i++) {
+    setKey(backend, i);
+    typed.put('', undefined, valueOf(i));
+    loose.put('', undefined, valueOf(i));
+  }
+  backend.flush();
+  for (let i = 0; i < 60; i += 4) {
+    setKey(backend, i);
+    typed.remove('', undefined);
+  }
+  for (let i = 1; i < 60; i += 4) {
+    setKey(backend, i);
+    typed.put('', undefined, `again-${i}`);
+  }
+  backend.flush();
+  t.is(backend.cacheStats().dirtyEntries, 0);
+  const stored = (db: typeof typed.db, s: ValueSerializer) => [...db.getRange({})].map((e) => s.deserialize(e.value) as string);
+  const want = [...Array(60).keys()].filter((i) => i % 4 !== 0)
+    .map((i) => (i % 4 === 1 ? `again-${i}` : valueOf(i)));
+  t.deepEqual(stored(typed.db, serializerFor(Types.STRING)).sort(), want.sort());
+  t.deepEqual(stored(loose.db, general).sort(), [...Array(60).keys()].map(valueOf).sort());
 });

@@ -2,7 +2,7 @@
 
 import test from 'ava';
 import fc from 'fast-check';
-import { ENTRY_OVERHEAD, WriteCache } from '../../core/state/write-cache.ts';
+import { ENTRY_OVERHEAD, RADIX_MIN, sortByKey, WriteCache } from '../../core/state/write-cache.ts';
 import type { CacheEntry } from '../../core/state/write-cache.ts';
 
 type Index = Map<unknown, CacheEntry<null>>;
@@ -22,6 +22,19 @@ test('a flush hands over every dirty entry once, in key string order', (t) => {
     cache.flush();
     t.deepEqual(flushed, [...keys].sort());
   }));
+});
+
+test('a large flush (radix-sorted) is in key string order too, ties past the 11 radix chars included', (t) => {
+  // Tags beyond 8 bits, bytes at both ends of their range, keys shorter than the radix chars,
+  // and long keys that share their first 11 chars and differ later (map state under one key).
+  const byte = fc.constantFrom(0, 1, 0x7f, 0x80, 0xff).map((c) => String.fromCharCode(c));
+  const tag = fc.constantFrom('\u0000', '\u0001', '\u0100', '\u00ff');
+  const key = fc.tuple(tag, fc.array(byte, { maxLength: 18 })).map(([g, cs]) => g + cs.join(''));
+  fc.assert(fc.property(fc.uniqueArray(key, { minLength: RADIX_MIN, maxLength: RADIX_MIN + 500 }), (keys) => {
+    const entries = keys.map((k) => ({ key: k }) as CacheEntry<null>);
+    const sorted = sortByKey(entries).map((e) => e.key);
+    t.deepEqual(sorted, [...keys].sort());
+  }), { numRuns: 15 });
 });
 
 test('bytes stay within budget while dirty entries are flushed and clean ones evicted', (t) => {
