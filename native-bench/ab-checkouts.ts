@@ -5,13 +5,15 @@
 //      npm exec -- node --conditions=weir-source native-bench/ab-checkouts.ts /tmp/old "$PWD" [rounds] [job?query]
 // The job: native-bench/jobs/checkpoint-count.ts of each checkout, 4M records over 1M keys, parallelism 2, no checkpoints;
 // or the one named (a file of native-bench/jobs/ with its query, whose `n` is the record count), e.g.
-//   'windowed.ts?n=1000000&keys=10000&span=20000&window=session'.
+//   'windowed.ts?n=1000000&keys=10000&span=20000&window=session'; then, optionally, job options as JSON, e.g.
+//   'state-count.ts?n=5000000&keys=zipf&domain=1000000' '{"stateBackend":"lmdb","lmdbCacheBytes":67108864}'.
 
 import { rmSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 
-const [a, b, roundsArg = '5', jobArg = 'checkpoint-count.ts?n=4000000&domain=1000000&failAt=-1'] = process.argv.slice(2);
+const [a, b, roundsArg = '5', jobArg = 'checkpoint-count.ts?n=4000000&domain=1000000&failAt=-1', optionsArg = '{}'] = process.argv.slice(2);
+const options = JSON.parse(optionsArg) as object;
 if (a === undefined || b === undefined) {
   console.error('usage: ab-checkouts.ts <checkout A> <checkout B> [rounds]');
   process.exit(2);
@@ -24,7 +26,7 @@ async function run(root: string): Promise<number> {
   const { submit } = await import(`${resolve(root)}/core/index.ts`) as typeof import('../core/index.ts');
   const url = new URL(`file://${resolve(root)}/native-bench/jobs/${jobArg}`);
   const before = process.cpuUsage();
-  await (await submit(url, { parallelism: 2, workDir })).done;
+  await (await submit(url, { parallelism: 2, workDir, ...options })).done;
   const used = process.cpuUsage(before);
   return N / ((used.user + used.system) / 1e6);
 }
