@@ -61,6 +61,55 @@ const WORKER_URL = typeof __WEIR_WORKER_ENTRY__ === 'string'
   : new URL(`../../actors/runtime/worker-entry${here.endsWith('.ts') ? '.ts' : '.js'}`, here).href;
 
 const CANCEL_GRACE_MS = 2000;
+
+/**
+ * Slots kept warm between jobs of this process, as a Flink session cluster keeps its task
+ * managers: the pool of an attempt that ended well (its sources finished: no failure, cancel
+ * or stop) waits this long for the next attempt of the same shape (thread count and heap
+ * limit), which then starts no threads and loads no weir modules in them (BENCHMARKS.md,
+ * start-up). A pool that saw anything else is destroyed, as before: nothing of a failed
+ * attempt survives it. In a warm worker each job imports its module afresh (the URL gets a
+ * fragment of its own), so the job's top-level state starts anew; modules the job imports
+ * stay loaded, as in any long-lived process. Idle pool threads do not keep the process
+ * alive. WEIR_WARM_POOL_MS=0 turns reuse off (read as each job ends).
+ */
+const warmPoolMs = (): number => Number(process.env['WEIR_WARM_POOL_MS'] ?? 2000);
+interface ParkedPool { readonly pool: Piscina; readonly shape: string; readonly timer: NodeJS.Timeout; readonly onError: (err: Error) => void }
+const parked: ParkedPool[] = [];
+let warmJobs = 0;
+
+function poolShape(slots: number, workerHeapMb: number | undefined): string {
+  return `${slots}:${workerHeapMb ?? ''}`;
+}
+
+/** A parked pool of this shape, or null. */
+function takeWarmPool(shape: string): Piscina | null {
+  const i = parked.findIndex((p) => p.shape === shape);
+  if (i < 0) return null;
+  const [p] = parked.splice(i, 1);
+  clearTimeout(p!.timer);
+  p!.pool.off('error', p!.onError);
+  return p!.pool;
+}
+
+function parkPool(pool: Piscina, shape: string): void {
+  const discard = () => {
+    const i = parked.findIndex((p) => p.pool === pool);
+    if (i < 0) return;
+    parked.splice(i, 1);
+    pool.off('error', onError);
+    void pool.destroy();
+  };
+  // A worker that fails while parked (something a job left running) takes its pool with it; no job is there to fail.
+  const onError = (err: Error) => {
+    process.emitWarning(`a warm worker failed between jobs (its threads are discarded): ${err.message}`, 'WeirWarning');
+    discard();
+  };
+  pool.on('error', onError);
+  const timer = setTimeout(discard, warmPoolMs());
+  timer.unref();
+  parked.push({ pool, shape, timer, onError });
+}
 const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 /**
@@ -88,6 +137,7 @@ export class Attempt {
     this.doorbells = Array.from({ length: p.slots + 1 }, () => new SharedArrayBuffer(DOORBELL_BYTES));
     const control = new SharedArrayBuffer(CONTROL_BYTES);
     this.control = new Int32Array(control);
+    const controlWords = this.control;
     const finishedWords = new SharedArrayBuffer(4 * p.tasks.reduce((n, t) => n + t.parallelism, 0));
     const finishedFlags = new Int32Array(finishedWords);
     const rings: Record<string, SharedArrayBuffer> = {};
@@ -119,17 +169,22 @@ export class Attempt {
     });
     this.checkpoints = checkpoints;
     const attemptDir = join(spec.runDir, `attempt-${spec.attempt}`);
-    const pool = new Piscina({
+    const shape = poolShape(p.slots, options.workerHeapMb);
+    const warm = takeWarmPool(shape);
+    const pool = warm ?? new Piscina({
       filename: WORKER_URL, minThreads: p.slots, maxThreads: p.slots, idleTimeout: 60_000,
       concurrentTasksPerWorker: 1, atomics: 'disabled',
       ...(options.workerHeapMb !== undefined ? { resourceLimits: { maxOldGenerationSizeMb: options.workerHeapMb } } : {}),
     });
+    // A warm worker has this job's module cached from its last job (or another job's): a fresh instance.
+    const workerJobUrl = warm === null ? spec.jobUrl : `${spec.jobUrl.replace(/#.*$/, '')}#weir-job-${++warmJobs}`;
     const counts: Record<string, OperatorCounts> = {};
     let peakOverdraftBytes = 0;
     const failedOnce = new Promise<void>((r) => { this.failed = r; });
     // An error after a task returned reaches the pool, not the task: without a listener it
     // would crash the process.
-    pool.on('error', (err: Error) => this.fail(new WeirError(`a worker failed: ${err.message}`, { cause: err })));
+    const onPoolError = (err: Error) => this.fail(new WeirError(`a worker failed: ${err.message}`, { cause: err }));
+    pool.on('error', onPoolError);
 
     const tasks = Array.from({ length: p.slots }, (_, slot) => {
       const { port1, port2 } = new MessageChannel();
@@ -150,7 +205,7 @@ export class Attempt {
         }
       });
       const deploy: DeployMessage = {
-        jobUrl: spec.jobUrl, options, slot, attempt: spec.attempt, runId: spec.runId, signatures: p.signatures,
+        jobUrl: workerJobUrl, options, slot, attempt: spec.attempt, runId: spec.runId, signatures: p.signatures,
         doorbells: this.doorbells, control, rings, port: port2, runDir: attemptDir, progress: this.progress.buffer as SharedArrayBuffer,
         checkpointDir: cp?.dir, finished: finishedWords,
         restore: cp?.restore == null ? undefined
@@ -185,8 +240,14 @@ export class Attempt {
       // A bounded job that ended well: what its sinks hold after their last checkpoint is output too.
       // Not after a stop-with-savepoint: what came after it is the resumed job's to emit.
       if (this.failure === null && this.suspended === null) collect.commitAll();
-      // Workers that did not answer a cancel (a user function that never returns) are killed.
-      await pool.destroy();
+      pool.off('error', onPoolError);
+      if (warmPoolMs() > 0 && this.failure === null && this.suspended === null && this.drainTo === null
+          && Atomics.load(controlWords, STOP) === STOP_RUN) {
+        parkPool(pool, shape);
+      } else {
+        // Workers that did not answer a cancel (a user function that never returns) are killed.
+        await pool.destroy();
+      }
       await rm(attemptDir, { recursive: true, force: true });
       if (this.failure !== null) {
         this.drainTo?.reject(this.failure);
