@@ -73,7 +73,18 @@ const CANCEL_GRACE_MS = 2000;
  * stay loaded, as in any long-lived process. Idle pool threads do not keep the process
  * alive. WEIR_WARM_POOL_MS=0 turns reuse off (read as each job ends).
  */
-const warmPoolMs = (): number => Number(process.env['WEIR_WARM_POOL_MS'] ?? 2000);
+function warmPoolMs(): number {
+  const given = process.env['WEIR_WARM_POOL_MS'];
+  if (given === undefined || given === '') return 2000;
+  const ms = Number(given);
+  if (Number.isFinite(ms) && ms >= 0) return ms;
+  if (!warnedWarmPoolMs) {
+    warnedWarmPoolMs = true;
+    process.emitWarning(`WEIR_WARM_POOL_MS must be a number of milliseconds (0: off), got ${JSON.stringify(given)}; using 2000`, 'WeirWarning');
+  }
+  return 2000;
+}
+let warnedWarmPoolMs = false;
 interface ParkedPool { readonly pool: Piscina; readonly shape: string; readonly timer: NodeJS.Timeout; readonly onError: (err: Error) => void }
 const parked: ParkedPool[] = [];
 let warmJobs = 0;
@@ -115,7 +126,9 @@ const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref()
 /**
  * Everything a zombie of this attempt could still touch (ring headers, doorbells, the
  * control word, LMDB environments) belongs to this attempt alone, and `done` settles only
- * once its pool is destroyed: the next attempt never shares memory or files with it.
+ * once its pool is destroyed: the next attempt never shares memory or files with it. The one
+ * exception has no zombies: when every slot returned because the sources finished, the
+ * threads are idle, and their pool is parked for the next job (warm slots, above).
  */
 export class Attempt {
   readonly done: Promise<AttemptResult>;
