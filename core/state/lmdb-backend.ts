@@ -310,7 +310,8 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
   /**
    * Where a flush gathers the values it writes: one buffer, reused, so lmdb-js looks up one
    * memory address per flush instead of one per value (each serialized value had its own
-   * ArrayBuffer), and deferred values are encoded into it without a copy of their own.
+   * ArrayBuffer), and deferred values are encoded into it without a copy of their own. It
+   * grows to the largest flush's values, which the cache's dirty share bounds.
    */
   private arena = Buffer.allocUnsafe(64 * 1024);
 

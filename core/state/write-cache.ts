@@ -246,8 +246,8 @@ const DIGITS = 6;
  * ~150K entries (0.25 s on the state bench's job, about as long as LMDB took for the puts).
  * Large flushes are sorted by LSD radix over the keys' first 11 chars (the tag, then bytes:
  * six 16-bit digits, a pass skipped where every entry has the same digit), and only runs that
- * tie on all of them (keys sharing a long prefix: map state under one key) are compared as
- * strings. A missing char counts as 0, below every char, which keeps the order the strings'.
+ * tie on all of them are compared as strings: keys sharing a long prefix (map state under one
+ * key), and keys that end early (a missing char counts as a 0 char).
  */
 export function sortByKey<O>(entries: readonly CacheEntry<O>[]): CacheEntry<O>[] {
   const n = entries.length;
