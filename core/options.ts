@@ -45,6 +45,12 @@ export interface JobOptions {
   lmdbCacheBytes: number;
   /** Old-generation heap limit of each worker thread in MB (resourceLimits); unset: Node's default. */
   workerHeapMb: number | undefined;
+  /**
+   * Warm slots: ms the worker threads of a job that ended well wait for the next job of this
+   * process with the same slot count and heap limit, which then runs on them; 0: the job
+   * starts threads of its own and leaves none.
+   */
+  warmSlotsMs: number;
 }
 
 type Spec = ({ kind: 'int'; min: number; max: number } | { kind: 'size'; min: number; max: number } | { kind: 'number'; min: number; max: number }
@@ -81,6 +87,7 @@ const SPECS: { [K in keyof JobOptions]: Spec } = {
   workDir: { kind: 'string', doc: 'working files (LMDB environments); removed when the job ends' },
   lmdbCacheBytes: { kind: 'size', min: 4096, max: 2 ** 40, doc: 'LMDB write-back cache per keyed operator subtask' },
   workerHeapMb: { kind: 'int', min: 16, max: 1 << 20, doc: 'old-generation heap limit of each worker thread, in MB' },
+  warmSlotsMs: { ...MS, doc: 'ms a finished job\'s threads wait for the next job of this process (warm slots); 0: none' },
 };
 
 export const OPTION_NAMES = Object.keys(SPECS) as (keyof JobOptions)[];
@@ -114,6 +121,7 @@ export function defaultOptions(): JobOptions {
     workDir: '.weir-work',
     lmdbCacheBytes: 16 * 1024 * 1024,
     workerHeapMb: undefined,
+    warmSlotsMs: 2000,
   };
 }
 

@@ -3,7 +3,7 @@
 // 1. `submit()` again and again in one process, after a warm-up (Node's compile cache warm, as
 //    it is from the second run on a user's machine), of the built package (dist/, what
 //    `import 'weir'` loads in a user's project: bundled, ~10 modules per worker thread):
-//    cold (WEIR_WARM_POOL_MS=0 as it ends, so no job finds threads left warm) and warm (the
+//    cold (warmSlotsMs 0: the job starts its own threads and leaves none) and warm (the
 //    job takes the slots the job before it left: a session's later jobs); and the sources
 //    cold, in a child process (--conditions=weir-source, ~80 TypeScript modules per thread).
 //    Beside two .ts worker threads that start, say so, and stop.
@@ -38,17 +38,16 @@ async function startThreads(count: number): Promise<void> {
 /** The sources' submit runs in a child process: one process cannot hold both builds' classes apart from the job's `import 'weir'`. */
 function sourceJobMs(runs: number): number[] {
   const script = `import { submit } from 'weir'; const out = []; for (let i = 0; i < ${runs + 1}; i++) { const t = performance.now(); `
-    + `await (await submit(${JSON.stringify(JOB)}, { parallelism: ${PARALLELISM} })).done; out.push(performance.now() - t); } `
+    + `await (await submit(${JSON.stringify(JOB)}, { parallelism: ${PARALLELISM}, warmSlotsMs: 0 })).done; out.push(performance.now() - t); } `
     + `console.log(JSON.stringify(out.slice(1)));`;
   const out = execFileSync(process.execPath, ['--conditions=weir-source', '--input-type=module', '-e', script],
-    { cwd: ROOT, encoding: 'utf8', env: { ...process.env, WEIR_WARM_POOL_MS: '0' } });
+    { cwd: ROOT, encoding: 'utf8' });
   return JSON.parse(out.trim().split('\n').pop()!) as number[];
 }
 
-/** A job of the built package with warm slots off (weir reads the variable as each job ends) or on. */
-async function builtJobMs(warm: boolean): Promise<number> {
-  process.env['WEIR_WARM_POOL_MS'] = warm ? '2000' : '0';
-  return timed(async () => (await built.submit(new URL(`file://${JOB}`), { parallelism: PARALLELISM })).done);
+/** A job of the built package with this warmSlotsMs: 0 starts threads of its own and leaves none; more takes warm ones and leaves them so long. */
+async function builtJobMs(warmSlotsMs: number): Promise<number> {
+  return timed(async () => (await built.submit(new URL(`file://${JOB}`), { parallelism: PARALLELISM, warmSlotsMs })).done);
 }
 
 function processMs(args: string[]): number {
@@ -68,15 +67,14 @@ const samples = { cold: [] as number[], warm: [] as number[], threads: [] as num
 const cli = [`${ROOT}dist/core/cli.js`, 'run', JOB, '--parallelism', String(PARALLELISM)];
 const bare = [fileURLToPath(new URL('./startup/threads.ts', import.meta.url)), String(PARALLELISM)];
 // Warm-up: the compile cache and the JIT, for every variant.
-await builtJobMs(false);
+await builtJobMs(0);
 await startThreads(PARALLELISM);
 processMs(cli);
 processMs(bare);
 for (let i = 0; i < ROUNDS; i++) {
-  // Cold after cold: the first of them finds no pool left warm (the last round's warm job ran with reuse off).
-  samples.cold.push(await builtJobMs(false));
-  await builtJobMs(true); // leaves its slots warm
-  samples.warm.push(await builtJobMs(false)); // takes them, and leaves none
+  samples.cold.push(await builtJobMs(0)); // starts its own threads
+  await builtJobMs(2000); // starts threads too, and leaves them warm
+  samples.warm.push(await builtJobMs(1)); // takes them; its own wait ends at once
   samples.threads.push(await timed(() => startThreads(PARALLELISM)));
   samples.cli.push(processMs(cli));
   samples.threadsProcess.push(processMs(bare));

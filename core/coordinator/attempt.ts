@@ -65,26 +65,14 @@ const CANCEL_GRACE_MS = 2000;
 /**
  * Slots kept warm between jobs of this process, as a Flink session cluster keeps its task
  * managers: the pool of an attempt that ended well (its sources finished: no failure, cancel
- * or stop) waits this long for the next attempt of the same shape (thread count and heap
+ * or stop) waits `warmSlotsMs` for the next attempt of the same shape (thread count and heap
  * limit), which then starts no threads and loads no weir modules in them (BENCHMARKS.md,
  * start-up). A pool that saw anything else is destroyed, as before: nothing of a failed
  * attempt survives it. In a warm worker each job imports its module afresh (the URL gets a
  * fragment of its own), so the job's top-level state starts anew; modules the job imports
  * stay loaded, as in any long-lived process. Idle pool threads do not keep the process
- * alive. WEIR_WARM_POOL_MS=0 turns reuse off (read as each job ends).
+ * alive. A job with warmSlotsMs 0 neither takes warm threads nor leaves any.
  */
-function warmPoolMs(): number {
-  const given = process.env['WEIR_WARM_POOL_MS'];
-  if (given === undefined || given === '') return 2000;
-  const ms = Number(given);
-  if (Number.isFinite(ms) && ms >= 0) return ms;
-  if (!warnedWarmPoolMs) {
-    warnedWarmPoolMs = true;
-    process.emitWarning(`WEIR_WARM_POOL_MS must be a number of milliseconds (0: off), got ${JSON.stringify(given)}; using 2000`, 'WeirWarning');
-  }
-  return 2000;
-}
-let warnedWarmPoolMs = false;
 interface ParkedPool { readonly pool: Piscina; readonly shape: string; readonly timer: NodeJS.Timeout; readonly onError: (err: Error) => void }
 const parked: ParkedPool[] = [];
 let warmJobs = 0;
@@ -103,7 +91,7 @@ function takeWarmPool(shape: string): Piscina | null {
   return p!.pool;
 }
 
-function parkPool(pool: Piscina, shape: string): void {
+function parkPool(pool: Piscina, shape: string, ms: number): void {
   const discard = () => {
     const i = parked.findIndex((p) => p.pool === pool);
     if (i < 0) return;
@@ -117,7 +105,7 @@ function parkPool(pool: Piscina, shape: string): void {
     discard();
   };
   pool.on('error', onError);
-  const timer = setTimeout(discard, warmPoolMs());
+  const timer = setTimeout(discard, ms);
   timer.unref();
   parked.push({ pool, shape, timer, onError });
 }
@@ -183,7 +171,7 @@ export class Attempt {
     this.checkpoints = checkpoints;
     const attemptDir = join(spec.runDir, `attempt-${spec.attempt}`);
     const shape = poolShape(p.slots, options.workerHeapMb);
-    const warm = takeWarmPool(shape);
+    const warm = options.warmSlotsMs > 0 ? takeWarmPool(shape) : null;
     const pool = warm ?? new Piscina({
       filename: WORKER_URL, minThreads: p.slots, maxThreads: p.slots, idleTimeout: 60_000,
       concurrentTasksPerWorker: 1, atomics: 'disabled',
@@ -254,9 +242,9 @@ export class Attempt {
       // Not after a stop-with-savepoint: what came after it is the resumed job's to emit.
       if (this.failure === null && this.suspended === null) collect.commitAll();
       pool.off('error', onPoolError);
-      if (warmPoolMs() > 0 && this.failure === null && this.suspended === null && this.drainTo === null
+      if (options.warmSlotsMs > 0 && this.failure === null && this.suspended === null && this.drainTo === null
           && Atomics.load(controlWords, STOP) === STOP_RUN) {
-        parkPool(pool, shape);
+        parkPool(pool, shape, options.warmSlotsMs);
       } else {
         // Workers that did not answer a cancel (a user function that never returns) are killed.
         await pool.destroy();

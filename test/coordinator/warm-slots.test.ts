@@ -27,6 +27,14 @@ test('a finished job leaves its threads to the next job, which imports its modul
   const limited = await run(job(), { workerHeapMb: 256 });
   t.false([...limited.keys()].some((id) => first.has(id)));
 
+  // warmSlotsMs 0: the job takes no warm threads (the second job's are parked) and leaves none.
+  const own = await run(job(), { warmSlotsMs: 0 });
+  t.false([...own.keys()].some((id) => first.has(id)), 'warmSlotsMs 0 starts threads of its own');
+  const next = await run(job());
+  t.deepEqual([...next.keys()].sort(), [...first.keys()].sort(), 'the parked threads were still there for the next job');
+  const afterOwn = await run(job(), { warmSlotsMs: 0 });
+  t.false([...afterOwn.keys()].some((id) => own.has(id) || first.has(id)));
+
   // A failure discards the threads it ran on: the next job starts new ones.
   await t.throwsAsync(run(job(50)), { message: /injected failure at 50/ });
   const after = await run(job());
