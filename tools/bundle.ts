@@ -5,12 +5,12 @@
 // 'weir'` loads, dist/core/cli.js the bin, dist/actors/runtime/worker-entry.js what every
 // worker thread starts in). Code the entries share lands in dist/chunks/, once: a job module's
 // `import 'weir'` and the worker runtime meet the same classes, so instanceof holds across them.
-// Measured on a user's installed package, a 1000-record job at p2: 200 ms -> 150 ms whole
-// (BENCHMARKS.md, start-up).
+// Measured on a user's installed package, a 1000-record job at p2: 200-225 ms -> 132-156 ms
+// whole (BENCHMARKS.md, start-up).
 // Run: node tools/bundle.ts (the build script runs it after tsc).
 import { build } from 'esbuild';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, sep } from 'node:path';
 
 const ENTRIES = ['core/index.ts', 'core/cli.ts', 'actors/runtime/worker-entry.ts', 'actors/runtime/worker.ts'];
 /**
@@ -38,12 +38,10 @@ await build({
   logLevel: 'warning',
 });
 
-// The relative worker URL holds only if the code that resolves it sits one folder below dist/.
-const users = [join('dist', 'core'), join('dist', 'chunks')].flatMap((dir) => readdirSync(dir)
-  .filter((f) => f.endsWith('.js') && readFileSync(join(dir, f), 'utf8').includes(JSON.stringify(WORKER_ENTRY)))
-  .map((f) => join(dir, f)));
-const elsewhere = readdirSync('dist', { recursive: true, encoding: 'utf8' })
-  .filter((f) => f.endsWith('.js') && !users.includes(join('dist', f)) && readFileSync(join('dist', f), 'utf8').includes(JSON.stringify(WORKER_ENTRY)));
-if (users.length === 0 || elsewhere.length > 0 || !existsSync(join('dist', 'chunks', WORKER_ENTRY))) {
-  throw new Error(`bundle: the worker entry URL ${WORKER_ENTRY} is resolved in ${[...users, ...elsewhere].join(', ') || 'no file'}; it must be one folder below dist/`);
+// The relative worker URL holds only if every file that resolves it sits one folder below dist/.
+const resolving = readdirSync('dist', { recursive: true, encoding: 'utf8' })
+  .filter((f) => f.endsWith('.js') && readFileSync(join('dist', f), 'utf8').includes(JSON.stringify(WORKER_ENTRY)));
+const misplaced = resolving.filter((f) => dirname(f) === '.' || dirname(f).split(sep).length !== 1);
+if (resolving.length === 0 || misplaced.length > 0 || !existsSync(join('dist', 'chunks', WORKER_ENTRY))) {
+  throw new Error(`bundle: the worker entry URL ${WORKER_ENTRY} is resolved in ${resolving.join(', ') || 'no file'}; each must be one folder below dist/`);
 }

@@ -243,7 +243,8 @@ const DIGITS = 6;
  * The entries in key order (string order of `key`, which is the LMDB bytes' order). The
  * order only makes the flush fast (LMDB inserts in key order touch each page once), so it
  * must be cheap: a comparison sort called a comparator a few million times per flush of
- * ~150K entries (0.25 s on the state bench's job, about as long as LMDB took for the puts).
+ * ~150K entries (0.25 s in one subtask of the state bench's Zipf job, about as long as LMDB
+ * took for the puts).
  * Large flushes are sorted by LSD radix over the keys' first 11 chars (the tag, then bytes:
  * six 16-bit digits, a pass skipped where every entry has the same digit), and only runs that
  * tie on all of them are compared as strings: keys sharing a long prefix (map state under one
