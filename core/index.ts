@@ -11,7 +11,14 @@ export {
 export type { Barrier } from './channel/frames.ts';
 export { defineJob } from './job.ts';
 export type { JobDefinition } from './job.ts';
-export { submit } from './coordinator/submit.ts';
+import type { submit as submitJob } from './coordinator/submit.ts';
+/**
+ * Runs a job (core/coordinator/submit.ts). The coordinator (piscina and the checkpoint
+ * coordinator with it) loads on the first call: every worker thread imports this module
+ * through its job's `import 'weir'` and never submits, and loading piscina there cost each
+ * thread ~12 ms of a cold start (native-bench/startup.bench.ts).
+ */
+export const submit: typeof submitJob = async (job, options, hooks) => (await import('./coordinator/submit.ts')).submit(job, options, hooks);
 export { readSavepoint } from './checkpoint/read-savepoint.ts';
 export type { SavepointReader } from './checkpoint/read-savepoint.ts';
 export type { JobHandle, JobResult, SubmitHooks } from './coordinator/submit.ts';

@@ -6,12 +6,15 @@
 //    cold (warmSlotsMs 0: the job starts its own threads and leaves none) and warm (the
 //    job takes the slots the job before it left: a session's later jobs); and the sources
 //    cold, in a child process (--conditions=weir-source, ~80 TypeScript modules per thread).
-//    Beside two .ts worker threads that start, say so, and stop.
+//    Beside two worker threads that start, say so, and stop: .ts ones (the baseline the
+//    hot-path issue set its target on), and plain .mjs ones, the floor under a built
+//    package's workers (a .ts thread strips its types first: ~30 ms more for two).
 // 2. `weir run` as a process: the built CLI running the job, beside a process that starts
 //    two such threads and exits.
 // Rounds alternate the variants of this process, so a change of load hits them alike; medians of ROUNDS.
 // Expect: the built package cold within 1.3x of the bare threads (the hot-path issue's target);
-// it is not met: a worker still starts piscina and msgpackr's native addon before its task.
+// it is not met: a worker still loads ~400 KB of weir and msgpackr's JS, and runs its first
+// records in the interpreter (native-bench/startup/parts.ts takes the parts apart).
 // Warm jobs start no threads, so they come in well under the bare threads.
 // Run: npm run build && npm run bench -- startup
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -29,8 +32,8 @@ if (!existsSync(`${ROOT}dist/core/index.js`)) throw new Error('startup.bench.ts 
 type Submit = (job: URL, options: object) => Promise<{ done: Promise<unknown> }>;
 const built = (await import(`${ROOT}dist/core/index.js`)) as { submit: Submit };
 
-async function startThreads(count: number): Promise<void> {
-  const workers = Array.from({ length: count }, () => new Worker(new URL('./pipeline/hello-worker.ts', import.meta.url)));
+async function startThreads(count: number, file = './pipeline/hello-worker.ts'): Promise<void> {
+  const workers = Array.from({ length: count }, () => new Worker(new URL(file, import.meta.url)));
   await Promise.all(workers.map((w) => new Promise((resolve, reject) => w.once('message', resolve).once('error', reject))));
   await Promise.all(workers.map((w) => w.terminate()));
 }
@@ -63,12 +66,14 @@ const timed = async (f: () => Promise<unknown>): Promise<number> => {
   return performance.now() - t;
 };
 
-const samples = { cold: [] as number[], warm: [] as number[], threads: [] as number[], cli: [] as number[], threadsProcess: [] as number[] };
+const JS_THREAD = './startup/imports-worker.mjs';
+const samples = { cold: [] as number[], warm: [] as number[], threads: [] as number[], jsThreads: [] as number[], cli: [] as number[], threadsProcess: [] as number[] };
 const cli = [`${ROOT}dist/core/cli.js`, 'run', JOB, '--parallelism', String(PARALLELISM)];
 const bare = [fileURLToPath(new URL('./startup/threads.ts', import.meta.url)), String(PARALLELISM)];
 // Warm-up: the compile cache and the JIT, for every variant.
 await builtJobMs(0);
 await startThreads(PARALLELISM);
+await startThreads(PARALLELISM, JS_THREAD);
 processMs(cli);
 processMs(bare);
 for (let i = 0; i < ROUNDS; i++) {
@@ -76,6 +81,7 @@ for (let i = 0; i < ROUNDS; i++) {
   await builtJobMs(2000); // starts threads too, and leaves them warm
   samples.warm.push(await builtJobMs(1)); // takes them; its own wait ends at once
   samples.threads.push(await timed(() => startThreads(PARALLELISM)));
+  samples.jsThreads.push(await timed(() => startThreads(PARALLELISM, JS_THREAD)));
   samples.cli.push(processMs(cli));
   samples.threadsProcess.push(processMs(bare));
 }
@@ -87,6 +93,10 @@ console.log(`\nstart-up, ${PARALLELISM} threads, 1000-record keyed job, medians 
 record({ name: 'built package, cold: submit() of a 1000-record keyed job, whole, every job starting its threads', value: median(samples.cold), unit: 'ms',
   samples: samples.cold, baseline: { name: `${PARALLELISM} .ts worker threads that only start, started and stopped`, value: threadsMs },
   target: lower(median(samples.cold), threadsMs) });
+const jsThreadsMs = median(samples.jsThreads);
+record({ name: 'built package, cold (the same runs)', value: median(samples.cold), unit: 'ms',
+  baseline: { name: `${PARALLELISM} .mjs worker threads that only start, started and stopped`, value: jsThreadsMs },
+  target: lower(median(samples.cold), jsThreadsMs) });
 record({ name: 'built package, warm: the same job on the slots the last job left (a session\'s later jobs)', value: median(samples.warm), unit: 'ms',
   samples: samples.warm, baseline: { name: `${PARALLELISM} .ts worker threads that only start, started and stopped`, value: threadsMs } });
 record({ name: 'sources (--conditions=weir-source), cold: the same job, whole', value: median(source), unit: 'ms', samples: source,

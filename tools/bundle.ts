@@ -9,7 +9,9 @@
 // whole (BENCHMARKS.md, start-up).
 // Run: node tools/bundle.ts (the build script runs it after tsc).
 import { build } from 'esbuild';
+import type { Plugin } from 'esbuild';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, sep } from 'node:path';
 
 const ENTRIES = ['core/index.ts', 'core/cli.ts', 'actors/runtime/worker-entry.ts', 'actors/runtime/worker.ts'];
@@ -18,6 +20,32 @@ const ENTRIES = ['core/index.ts', 'core/cli.ts', 'actors/runtime/worker-entry.ts
  * dist/core/ or a chunk in dist/chunks/, one folder down from dist/ either way (checked below).
  */
 const WORKER_ENTRY = '../actors/runtime/worker-entry.js';
+
+/**
+ * Node's built-in modules taken with process.getBuiltinModule, not `import`. An ES module
+ * importing a built-in gets a facade that reads every export of it, lazy ones included: for
+ * node:fs that loads its streams, fs/promises and readline; for node:crypto, WebCrypto. A
+ * worker thread paid ~20 ms of its cold start for the facades of the built-ins weir imports
+ * (native-bench/startup.bench.ts). Here each import of a built-in is a module exporting its
+ * plain data properties (read once, as `import` would) and the module as default; a lazy
+ * export (an accessor) is left out, so importing one fails the build rather than load it.
+ */
+const builtinsByGetBuiltinModule: Plugin = {
+  name: 'builtins-by-getBuiltinModule',
+  setup(b) {
+    const require = createRequire(import.meta.url);
+    b.onResolve({ filter: /^node:/ }, (args) => ({ path: args.path, namespace: 'node-builtin' }));
+    b.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => {
+      const descriptors = Object.getOwnPropertyDescriptors(require(args.path) as object);
+      const names = Object.entries(descriptors).filter(([name, d]) => 'value' in d && /^[A-Za-z_$][\w$]*$/.test(name) && name !== 'default')
+        .map(([name]) => name);
+      return {
+        contents: `const m = process.getBuiltinModule(${JSON.stringify(args.path)});\nexport default m;\nexport const { ${names.join(', ')} } = m;\n`,
+        loader: 'js',
+      };
+    });
+  },
+};
 
 await build({
   entryPoints: ENTRIES,
@@ -35,6 +63,7 @@ await build({
   // Class and function names are kept: errors and operator names print them.
   keepNames: true,
   define: { __WEIR_WORKER_ENTRY__: JSON.stringify(WORKER_ENTRY) },
+  plugins: [builtinsByGetBuiltinModule],
   logLevel: 'warning',
 });
 

@@ -1,14 +1,12 @@
 // The worker's side of checkpoint storage: a subtask's state written durably beside its peers', then acknowledged.
 import { mkdirSync } from 'node:fs';
-import { mkdir, open, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
-import { serialize } from 'node:v8';
-import { crc32 } from 'node:zlib';
 import type { MessagePort } from 'node:worker_threads';
 import { SAVEPOINT } from '../../core/coordinator/deploy.ts';
 import type { StateFile, WorkerMessage } from '../../core/coordinator/deploy.ts';
 export { subtaskKey } from '../../core/coordinator/deploy.ts';
 import { writeFileDurably } from '../../core/durable.ts';
+import { fsPromises, v8, zlib } from '../../core/lazy-builtins.ts';
 import type { SnapshotTarget } from '../../core/state/backend.ts';
 import { channelStateFile, encodeChannelState, persistedBytesOf } from '../../core/checkpoint/channel-state.ts';
 import type { CheckpointHooks, SubtaskState } from './subtask.ts';
@@ -58,7 +56,7 @@ export function checkpointHooks(o: {
       const extras = deferred;
       deferred = [];
       const started = performance.now();
-      const bytes = serialize(state);
+      const bytes = v8().serialize(state);
       const channelBytes = channels === null ? null : encodeChannelState(channels);
       const serializeMs = performance.now() - started;
       const name = `${o.key}.state`;
@@ -86,9 +84,9 @@ export function checkpointHooks(o: {
       mkdirSync(dir, { recursive: true });
       // The run id too: a resumed process starts again at attempt 0, and these files are linked into checkpoints.
       const name = `${o.key}-${o.runId}-attempt-${o.attempt}.state`;
-      const bytes = serialize(state);
+      const bytes = v8().serialize(state);
       writeFileDurably(join(dir, name), bytes);
-      send({ type: 'finished', subtask: o.key, file: { name: `finished/${name}`, bytes: bytes.byteLength, crc32: crc32(bytes) }, lastCheckpoint, descriptors: state.descriptors, stateful: statefulOf(state) });
+      send({ type: 'finished', subtask: o.key, file: { name: `finished/${name}`, bytes: bytes.byteLength, crc32: zlib().crc32(bytes) }, lastCheckpoint, descriptors: state.descriptors, stateful: statefulOf(state) });
     },
   };
 }
@@ -100,20 +98,20 @@ function statefulOf(state: SubtaskState): string[] {
 
 /** A file an operator wrote into the checkpoint (already fsynced): its name there, size and checksum. */
 async function measure(chk: string, file: string): Promise<StateFile> {
-  const bytes = await readFile(file);
-  return { name: relative(chk, file), bytes: bytes.byteLength, crc32: crc32(bytes) };
+  const bytes = await fsPromises().readFile(file);
+  return { name: relative(chk, file), bytes: bytes.byteLength, crc32: zlib().crc32(bytes) };
 }
 
 async function writeDurably(dir: string, name: string, bytes: Uint8Array): Promise<StateFile> {
-  await mkdir(dir, { recursive: true });
-  const fh = await open(join(dir, name), 'w');
+  await fsPromises().mkdir(dir, { recursive: true });
+  const fh = await fsPromises().open(join(dir, name), 'w');
   try {
     await fh.writeFile(bytes);
     await fh.sync();
   } finally {
     await fh.close();
   }
-  return { name, bytes: bytes.byteLength, crc32: crc32(bytes) };
+  return { name, bytes: bytes.byteLength, crc32: zlib().crc32(bytes) };
 }
 
 

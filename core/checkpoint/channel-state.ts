@@ -1,8 +1,8 @@
 // Channel state of unaligned checkpoints: the in-flight frames a subtask persists, their file, and replay.
 import { readFileSync } from 'node:fs';
-import { deserialize, serialize } from 'node:v8';
 import { WeirError } from '../errors.ts';
 import { FRAME_HEADER_BYTES, FrameKind, countOf, frameKindName, frameSpan, kindOf, packKindWord } from '../channel/frames.ts';
+import { v8 } from '../lazy-builtins.ts';
 
 /** The layout of a `<subtask>.channels` file (below). */
 export const CHANNEL_STATE_FORMAT = 1;
@@ -49,14 +49,14 @@ export function persistedBytesOf(s: ChannelState): number {
 }
 
 export function encodeChannelState(s: ChannelState): Uint8Array {
-  return serialize(s);
+  return v8().serialize(s);
 }
 
 /** Reads a channel state file; anything but a well-formed one of a known format is an error naming the file. */
 export function readChannelState(file: string): ChannelState {
   let s: ChannelState;
   try {
-    s = deserialize(readFileSync(file)) as ChannelState;
+    s = v8().deserialize(readFileSync(file)) as ChannelState;
   } catch (err) {
     throw new WeirError(`cannot read channel state file ${file}: ${(err as Error).message}`, { cause: err });
   }

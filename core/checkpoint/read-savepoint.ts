@@ -1,7 +1,6 @@
 // The State Processor API in small: read a savepoint's or retained checkpoint's state without running the job.
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
-import { deserialize } from 'node:v8';
 import { WeirError } from '../errors.ts';
 import { encodeKey } from '../keys/encoding.ts';
 import type { Key } from '../keys/encoding.ts';
@@ -13,6 +12,7 @@ import { heapToCanonical } from '../state/heap-backend.ts';
 import type { OperatorStateSnapshot } from '../state/operator-state.ts';
 import { readSavepointDir } from './storage.ts';
 import type { CheckpointMetadata } from './storage.ts';
+import { v8 } from '../lazy-builtins.ts';
 
 /** A subtask's state file as a checkpoint holds it (actors/runtime/subtask.ts writes it). */
 export interface StoredSubtaskState {
@@ -30,7 +30,7 @@ export interface StoredSubtaskState {
 export function readSubtaskState(file: string): StoredSubtaskState {
   let state: StoredSubtaskState;
   try {
-    state = deserialize(readFileSync(file)) as StoredSubtaskState;
+    state = v8().deserialize(readFileSync(file)) as StoredSubtaskState;
   } catch (err) {
     throw new WeirError(`cannot read checkpoint state file ${file}: ${(err as Error).message}`, { cause: err });
   }

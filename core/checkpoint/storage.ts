@@ -1,11 +1,11 @@
 // Checkpoint storage on the file system: chk-<n>/ directories, durable metadata, validation by checksum, retention.
 import { cpSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { crc32 } from 'node:zlib';
 import type { EdgeLayout, StateDescriptors, StateFile, TaskLayout } from '../coordinator/deploy.ts';
 import { fsyncPath, writeFileDurably } from '../durable.ts';
 import { processAlive } from '../process-alive.ts';
 import { WeirError } from '../errors.ts';
+import { zlib } from '../lazy-builtins.ts';
 
 export const METADATA_FILE = '_metadata';
 /**
@@ -86,7 +86,7 @@ function verifyFile(path: string, f: StateFile): void {
     throw new WeirError(`checkpoint state file ${path} is missing: ${(err as Error).message}`, { cause: err });
   }
   if (bytes.byteLength !== f.bytes) throw new WeirError(`checkpoint state file ${path} has ${bytes.byteLength} bytes, its metadata says ${f.bytes}`);
-  const crc = crc32(bytes);
+  const crc = zlib().crc32(bytes);
   if (crc !== f.crc32) throw new WeirError(`checkpoint state file ${path} fails its checksum (crc32 ${crc}, metadata ${f.crc32})`);
 }
 

@@ -1,9 +1,9 @@
 // The physical plan: forward edges of equal parallelism chained into tasks, network edges between tasks.
-import { createHash } from 'node:crypto';
 import { WeirError } from '../errors.ts';
 import { defaultMaxParallelism } from '../keys/key-groups.ts';
 import type { JobOptions } from '../options.ts';
 import type { PartitionerKind, StreamGraph, StreamNode } from './stream-graph.ts';
+import { crypto } from '../lazy-builtins.ts';
 
 export interface Task {
   readonly id: number;
@@ -94,8 +94,15 @@ export function plan(graph: StreamGraph, options: JobOptions): JobPlan {
     return `${n.uid} ${n.kind} '${n.name}' p=${parallelismOf(n, options)} maxp=${t.maxParallelism} task=${t.id} `
       + `in=[${ins.join(',')}] out=${n.outType?.descriptor ?? 'general'}`;
   });
-  const fingerprint = createHash('sha256').update(signatures.join('\n')).digest('hex').slice(0, 16);
-  return { tasks, edges, slots: Math.max(...tasks.map((t) => t.parallelism)), taskOf, signatures, fingerprint };
+  // Computed when asked (the coordinator asks; a worker thread, which plans too, does not, and so
+  // never loads node:crypto: ~6 ms of its cold start).
+  let fingerprint: string | undefined;
+  return {
+    tasks, edges, slots: Math.max(...tasks.map((t) => t.parallelism)), taskOf, signatures,
+    get fingerprint() {
+      return fingerprint ??= crypto().createHash('sha256').update(signatures.join('\n')).digest('hex').slice(0, 16);
+    },
+  };
 }
 
 /** Compares a worker's plan with the coordinator's; the error names the first operator that differs. */

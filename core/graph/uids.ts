@@ -1,7 +1,7 @@
 // Stable operator uids: the user's, or a hash of kind, name, input uids and ordinal.
-import { createHash } from 'node:crypto';
 import { WeirError } from '../errors.ts';
 import type { StreamGraph } from './stream-graph.ts';
+import { crypto } from '../lazy-builtins.ts';
 
 /**
  * Generated uids depend only on an operator's own description and its inputs' uids, plus
@@ -21,7 +21,7 @@ export function assignUids(graph: StreamGraph): string[] {
       const basis = [node.kind, node.name, ...node.inputs.map((i) => `${i.node.uid}:${i.tag ?? ''}`)].join('\u0000');
       const ordinal = seen.get(basis) ?? 0;
       seen.set(basis, ordinal + 1);
-      node.uid = `${node.kind.replace(/[^a-z]/gi, '')}-${createHash('sha256').update(`${basis}\u0000${ordinal}`).digest('hex').slice(0, 12)}`;
+      node.uid = `${node.kind.replace(/[^a-z]/gi, '')}-${crypto().createHash('sha256').update(`${basis}\u0000${ordinal}`).digest('hex').slice(0, 12)}`;
       if (node.stateful) {
         warnings.push(`stateful operator '${node.name}' has no uid; set .uid(...) so savepoints can restore its state`);
       }

@@ -5,13 +5,13 @@ import { encodeKey } from '../keys/encoding.ts';
 import type { Key } from '../keys/encoding.ts';
 import { keyId } from '../keys/key-id.ts';
 import type { KeyId } from '../keys/key-id.ts';
-import { deserialize, serialize } from 'node:v8';
 import { WeirError } from '../errors.ts';
 import type { BackendContext, BackendSnapshot, CurrentKey, KeyedStateBackend, StateTable, ValueSerializer } from './backend.ts';
 import { decodeTable, lmdbPairsToCanonical, PairWriter, readEnvironment } from './canonical.ts';
 import type { CanonicalTables } from './canonical.ts';
 import { checkKeyGroup } from './key-check.ts';
 import { serializerFromDescriptor } from './serializers.ts';
+import { v8 } from '../lazy-builtins.ts';
 
 type Id = KeyId;
 /** A MapState entry keeps its key's encoding, so iteration can sort in byte order. */
@@ -211,7 +211,7 @@ export class HeapBackend implements KeyedStateBackend {
     for (const [name, t] of this.tables) {
       const groups: Record<number, Uint8Array> = {};
       // A deep copy at this point: values and the inner Maps of MapState change in place later.
-      for (const [kg, g] of t.groups) if (g.size > 0) groups[kg] = serialize(g);
+      for (const [kg, g] of t.groups) if (g.size > 0) groups[kg] = v8().serialize(g);
       tables[name] = groups;
       if (t.serializer !== undefined) descriptors[name] = t.serializer.descriptor;
       if (t.isMap) maps.push(name);
@@ -268,7 +268,7 @@ export class HeapBackend implements KeyedStateBackend {
         if (snapshot.maps?.includes(name) === true) t.isMap = true;
         for (const [kg, bytes] of Object.entries(groups)) {
           const g = Number(kg);
-          if (g >= start && g <= end) t.groups.set(g, deserialize(bytes) as Group);
+          if (g >= start && g <= end) t.groups.set(g, v8().deserialize(bytes) as Group);
         }
       }
       return;
