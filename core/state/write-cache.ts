@@ -15,10 +15,11 @@
 /**
  * Bytes charged per entry beyond its key and value chars: the entry object, its Map and ring
  * slots, its key string and decoded value; and, while dirty, for the serialized copy's
- * Uint8Array. Measured on Node 24 (heap growth per cached number key, after GC), so the
- * budget is close to real heap use.
+ * Uint8Array. Measured on Node 24 (heap growth per cached number key, after GC:
+ * native-bench/state/entry-bytes.ts, 138.7 bytes beyond the key's chars and the value's), so
+ * the budget is close to real heap use.
  */
-export const ENTRY_OVERHEAD = 176;
+export const ENTRY_OVERHEAD = 144;
 export const SERIALIZED_OVERHEAD = 112;
 /**
  * Marks a put whose value is serialized when it is flushed, not when it is written: a hot key
@@ -39,23 +40,53 @@ const DIRTY_SHARE = 0.75;
 /** Eviction frees down to this share of the budget, so it runs once per many inserts, not per insert. */
 const EVICT_TO = 15 / 16;
 
-export interface CacheEntry<O> {
+const PRESENT = 1;
+const DIRTY = 2;
+const REFERENCED = 4;
+const LINKED = 8;
+/** Above the four flags: which of the cache's index Maps finds the entry. */
+const INDEX_SHIFT = 4;
+
+/**
+ * One cached key. Its four flags and the number of the Map that finds it share one small
+ * integer: as booleans and a Map reference they took five of the object's fields, and an
+ * entry is most of what a cache of small values holds (141 -> 109 bytes of heap per cached
+ * number key, native-bench/state/entry-bytes.ts), so more keys fit the same budget.
+ */
+export class CacheEntry<O> {
   /** Owner tag + LMDB key bytes as latin1: string order is the bytes' order, so flushes sort by it. */
   readonly key: string;
   readonly owner: O;
-  /** The Map the owner finds this entry in, and the entry's key there. */
-  readonly index: Map<unknown, CacheEntry<O>>;
+  /** The entry's key in its index Map. */
   readonly id: unknown;
-  present: boolean;
   /** Decoded value (undefined when absent). */
   value: unknown;
   /** Serialized value, kept only while dirty and present: what the flush writes. */
   bytes: Uint8Array | undefined;
   size: number;
-  dirty: boolean;
-  referenced: boolean;
+  private flags: number;
+
+  constructor(key: string, owner: O, id: unknown, indexNumber: number, present: boolean, value: unknown, size: number) {
+    this.key = key;
+    this.owner = owner;
+    this.id = id;
+    this.value = value;
+    this.bytes = undefined;
+    this.size = size;
+    this.flags = (indexNumber << INDEX_SHIFT) | LINKED | (present ? PRESENT : 0);
+  }
+
+  get present(): boolean { return (this.flags & PRESENT) !== 0; }
+  set present(on: boolean) { this.flags = on ? this.flags | PRESENT : this.flags & ~PRESENT; }
+  get dirty(): boolean { return (this.flags & DIRTY) !== 0; }
+  set dirty(on: boolean) { this.flags = on ? this.flags | DIRTY : this.flags & ~DIRTY; }
+  /** Used since the clock hand last passed (CLOCK's second chance). */
+  get referenced(): boolean { return (this.flags & REFERENCED) !== 0; }
+  set referenced(on: boolean) { this.flags = on ? this.flags | REFERENCED : this.flags & ~REFERENCED; }
   /** False once evicted: an owner that kept a reference must look the key up again. */
-  linked: boolean;
+  get linked(): boolean { return (this.flags & LINKED) !== 0; }
+  unlink(): void { this.flags &= ~LINKED; }
+  get indexNumber(): number { return this.flags >>> INDEX_SHIFT; }
 }
 
 export interface CacheStats {
@@ -81,6 +112,9 @@ export class WriteCache<O> {
   hits = 0;
   misses = 0;
   private readonly ring: CacheEntry<O>[] = [];
+  /** Every index Map an entry has been linked into, numbered in the entries' flags. */
+  private readonly indexes: Map<unknown, CacheEntry<O>>[] = [];
+  private readonly indexNumbers = new Map<Map<unknown, CacheEntry<O>>, number>();
   private hand = 0;
   private dirty: CacheEntry<O>[] = [];
   /** Dirty entries by group (a MapState key+namespace prefix), so scans can merge them without a flush. */
@@ -192,10 +226,13 @@ export class WriteCache<O> {
 
   private link(index: Map<unknown, CacheEntry<O>>, id: unknown, key: string, owner: O, present: boolean, value: unknown, valueBytes: number): CacheEntry<O> {
     const size = key.length + valueBytes + ENTRY_OVERHEAD;
+    let indexNumber = this.indexNumbers.get(index);
+    if (indexNumber === undefined) {
+      indexNumber = this.indexes.push(index) - 1;
+      this.indexNumbers.set(index, indexNumber);
+    }
     // Not referenced yet: a key read once (a scan-like pattern) should not push out hot ones.
-    const entry: CacheEntry<O> = {
-      key, owner, index, id, present, value, bytes: undefined, size, dirty: false, referenced: false, linked: true,
-    };
+    const entry = new CacheEntry(key, owner, id, indexNumber, present, value, size);
     index.set(id, entry);
     this.ring.push(entry);
     this.bytes += size;
@@ -222,8 +259,8 @@ export class WriteCache<O> {
         this.hand++;
         continue;
       }
-      entry.index.delete(entry.id);
-      entry.linked = false;
+      this.indexes[entry.indexNumber]!.delete(entry.id);
+      entry.unlink();
       // The last (newest) entry takes the evicted one's slot, and the hand moves past it so
       // that it, too, gets a whole turn of the clock to be used before it can be evicted.
       const last = ring.pop()!;
