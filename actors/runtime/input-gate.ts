@@ -268,8 +268,19 @@ export class InputGate {
 
   /** Restored channel state for `ch`: read before any ring of this gate (see nextFrame). */
   replayOn(ch: InputChannel, queue: FrameQueue): void {
+    if (queue.empty) return;
     if (ch.replay === null) this.replaying++;
     ch.replay = queue;
+  }
+
+  /**
+   * The channel's replay is consumed: its ring may be read, and every ring once no replay is
+   * left. At the consume of its last frame, not at the next look at the channel: a replay that
+   * ends in an END_OF_PARTITION leaves the channel ended, never looked at again.
+   */
+  private replayed(ch: InputChannel): void {
+    ch.replay = null;
+    this.replaying--;
   }
 
   /**
@@ -284,8 +295,7 @@ export class InputGate {
         this.curFromReplay = true;
         return true;
       }
-      ch.replay = null;
-      this.replaying--;
+      this.replayed(ch);
     }
     this.curFromReplay = false;
     if (this.replaying > 0) return false;
@@ -402,6 +412,7 @@ export class InputGate {
   private consume(ch: InputChannel, index: number): void {
     if (this.curFromReplay) {
       ch.replay!.consume();
+      if (ch.replay!.empty) this.replayed(ch);
       return;
     }
     const rec = this.gathering?.recorders[index];

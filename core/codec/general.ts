@@ -1,6 +1,8 @@
 // The general codec: any JS value msgpackr can carry, one msgpack array per frame so object shapes are written once per frame.
 
-import { Packr, Unpackr, addExtension } from 'msgpackr';
+// msgpackr's pure-JS build: its node entry ('msgpackr') also loads the native string
+// extractor at once, which is loaded later here (accelerate, below).
+import { Packr, Unpackr, addExtension } from 'msgpackr/pack';
 import type { Codec } from './codec.ts';
 import { decodeNumberRows, encodeNumberRows, isNumberRows } from './number-rows.ts';
 import { CodecError } from './errors.ts';
@@ -32,6 +34,30 @@ const OPTIONS = {
     throw new TypeError('a function cannot be encoded');
   },
 };
+
+/**
+ * msgpackr-extract, msgpackr's native addon, decodes string-heavy frames 1.7-3x faster than
+ * its JS (native-bench/codec-explore.ts), but loading it took each worker thread 10-16 ms of
+ * a cold start, before its first record (native-bench/startup.bench.ts). A thread loads it
+ * once its general codecs have decoded this many bytes, by importing msgpackr's node entry,
+ * which installs the extractor into the one unpack module every Unpackr of the thread uses
+ * (between two frames: the import completes after the decode that started it). A job that
+ * decodes less never pays for it; either way the records decode alike.
+ */
+export const ACCELERATE_AFTER_BYTES = 1 << 20;
+let decodedBytes = 0;
+let accelerating: Promise<unknown> | null = null;
+
+function countDecoded(bytes: number): void {
+  decodedBytes += bytes;
+  if (accelerating === null && decodedBytes >= ACCELERATE_AFTER_BYTES) {
+    // Optional, as msgpackr has it: without the addon (no prebuilt one for the platform), decoding stays in JS.
+    accelerating = import('msgpackr').catch(() => undefined);
+  }
+}
+
+/** Resolves once the thread has loaded msgpackr's string extractor (or found it missing); null before it started to. */
+export const stringAccelerator = (): Promise<unknown> | null => accelerating;
 
 export const GENERAL_DESCRIPTOR = 'general:msgpackr/records-array/v1';
 
@@ -104,6 +130,7 @@ export function generalCodec(): Codec<unknown> {
         copy.set(payload);
         source = copy.subarray(0, payload.length);
       }
+      countDecoded(source.length);
       let records: unknown;
       try {
         records = unpackr.unpack(source);

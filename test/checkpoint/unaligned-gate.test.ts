@@ -37,10 +37,12 @@ function harness(channels: number, capacity: number, replay: (PersistedChannel |
     const r = replay[c];
     inputs.push({
       consumer: new RingConsumer(sab), codec, label: `input ${c}`, key, producer: c, watermark: -Infinity, ended: false, blocked: false,
-      replay: r === undefined ? null : new FrameQueue(r.frames, r.skip),
+      replay: null,
     });
   }
   const gate = new InputGate(inputs, 'op', 0, { finished: null, blocking: true, unaligned: true, alignedTimeout: 0 });
+  // As a restored subtask hands its channel state to the gate (subtask.ts).
+  replay.forEach((r, c) => { if (r !== undefined) gate.replayOn(inputs[c]!, new FrameQueue(r.frames, r.skip)); });
   const h: Harness = { gate, writers, emitted: [], snapshots: [], states: [], declined: [], budget: Infinity };
   gate.connect((v) => { h.emitted.push(v as Rec); h.budget--; onEmit?.(v as Rec); }, () => {});
   gate.onBarriers({
@@ -354,4 +356,22 @@ test('a subtask whose producers finished takes the trigger itself and persists t
   const rest = replayed(states[1]![0]);
   t.deepEqual(rest.records.map((r) => r.i), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 'a later one: everything, to the end');
   t.true(rest.ended);
+});
+
+test('a restored replay that ends in its input\'s end lets the gate read the other inputs\' rings (it hung: the replay was let go only at the next look at an ended channel)', (t) => {
+  // Channel state of a checkpoint taken after the first producer finished: its last records and its end.
+  const frames = new FrameBufferOf([[{ c: 0, i: 0 }, { c: 0, i: 1 }]]);
+  const buf = new FrameBuffer();
+  buf.appendRange(frames.bytes());
+  buf.appendFrame(FrameKind.END_OF_PARTITION, 0, EMPTY_PAYLOAD);
+  const h = harness(2, 4096, [{ channel: 'p[0]->op[0]', codec: codec.descriptor, skip: 0, frames: buf.bytes() }, undefined]);
+  // The restored finished producer ends again; the other one sends on.
+  h.writers[0]!.write(FrameKind.END_OF_PARTITION, 0, EMPTY_PAYLOAD);
+  h.writers[1]!.write(FrameKind.DATA, 1, codec.encode([{ c: 1, i: 2 }], 0, 1).slice());
+  h.writers[1]!.write(FrameKind.END_OF_PARTITION, 0, EMPTY_PAYLOAD);
+  for (let i = 0; i < 20 && !h.gate.finished; i++) {
+    t.true(h.gate.step(() => false) || h.gate.hasInput() || h.gate.finished, `step ${i}: no work and none announced, so the actor would sleep for good`);
+  }
+  t.deepEqual(h.emitted.map((r) => r.i), [0, 1, 2]);
+  t.true(h.gate.finished);
 });
