@@ -351,16 +351,15 @@ export class Subtask {
     const node = this.task.nodes[i]!;
     const counts = this.counters[node.uid]!;
     const isSourceHead = i === 0 && this.source !== null;
-    return (v) => {
-      try {
-        checker(v);
-      } catch (err) {
-        if (!(err instanceof CodecError)) throw err;
-        throw new WeirError(`a record does not match the type declared with .returns(): ${err.descriptor}${err.path}: `
-          + err.message.slice(err.message.indexOf(': expected ') + 2),
-          { uid: node.uid, subtask: this.index, position: isSourceHead ? `output record ${this.counts[node.uid]!.recordsOut}` : `input record ${counts.recordsIn - 1}`, cause: err });
-      }
+    // The refusal is built outside the per-record function, which V8 inlines into the chain
+    // only while the chain's bytecode, cold paths included, stays within its budget.
+    const refused = (err: unknown): unknown => {
+      if (!(err instanceof CodecError)) return err;
+      return new WeirError(`a record does not match the type declared with .returns(): ${err.descriptor}${err.path}: `
+        + err.message.slice(err.message.indexOf(': expected ') + 2),
+        { uid: node.uid, subtask: this.index, position: isSourceHead ? `output record ${this.counts[node.uid]!.recordsOut}` : `input record ${counts.recordsIn - 1}`, cause: err });
     };
+    return fresh<Entry>(['checker', 'refused'], 'return function check(v) { try { checker(v); } catch (err) { throw refused(err); } };', checker, refused);
   }
 
   /** Every call into an operator outside processElement: user code that throws is named by uid and subtask. */

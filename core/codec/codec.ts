@@ -11,7 +11,7 @@ export interface Codec<T = unknown> {
   readonly descriptor: string;
   /** Encodes records[start..end) as one frame payload. The result may be a view of a scratch buffer reused by the next call: the caller copies it out before encoding again. */
   encode(records: readonly T[], start: number, end: number): Uint8Array;
-  /** Bytes of every record, where the schema has only fixed-size fields (such a codec has encodeInto). */
+  /** Bytes of every record, where the schema has only fixed-size fields (such a codec has encodeInto and encodeRecord). */
   readonly recordBytes?: number;
   /**
    * Encodes records[start..end) straight into `target` (whose DataView is `view`) from
@@ -19,6 +19,11 @@ export interface Codec<T = unknown> {
    * reserved space, so the frame is not copied. Fixed-size codecs only.
    */
   encodeInto?(records: readonly T[], start: number, end: number, target: Uint8Array, view: DataView, offset: number): void;
+  /**
+   * Encodes one record at `offset` of `target` (recordBytes bytes, what encode() writes for
+   * it): writers that encode records as they are added. Fixed-size codecs only.
+   */
+  encodeRecord?(record: T, target: Uint8Array, view: DataView, offset: number): void;
   /** Decodes a payload that holds `count` records, calling emit for each in order. The payload may be a view of a SharedArrayBuffer; copy out first where the decoder needs it. */
   decode(payload: Uint8Array, count: number, emit: (record: T) => void): void;
 }

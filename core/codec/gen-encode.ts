@@ -16,8 +16,8 @@ const INTEGERS = {
 } as const;
 
 /**
- * Body of `function (h)` returning `{ encode(records, start, end), encodeInto }` (encodeInto
- * undefined unless every record has the same size). The scratch buffer and
+ * Body of `function (h)` returning `{ encode(records, start, end), encodeInto, encodeRecord }`
+ * (encodeInto and encodeRecord undefined unless every record has the same size). The scratch buffer and
  * its DataView live in the closure; `grow` replaces both, which is why generated code reads
  * them from the closure rather than caching them in locals.
  */
@@ -39,6 +39,11 @@ export function encoderSource(type: TypeInfo, checked = true): string {
 ${body}
   }
 }`;
+  // encodeRecord: one record at a caller's offset, for writers that encode records as they come.
+  const one = size === undefined ? 'undefined' : `function encodeRecord(v, b, d, p) {
+  const i = 0;
+${body.replace(/^const v = records\[i\];\n?/, '')}
+}`;
   return `"use strict";
 const fail = h.fail, writeString = h.writeString, badRange = h.badRange;
 let u8 = new Uint8Array(h.initialBytes), dv = new DataView(u8.buffer);
@@ -51,7 +56,8 @@ function grow(p, need) {
   dv = new DataView(next.buffer);
 }
 const encodeInto = ${into};
-return { encodeInto, encode: function encode(records, start, end) {
+const encodeRecord = ${one};
+return { encodeInto, encodeRecord, encode: function encode(records, start, end) {
   if (!(start >= 0 && start <= end && end <= records.length)) badRange(records, start, end);
   let p = 0;
   ${size === undefined ? '' : `if ((end - start) * ${size} > u8.length) grow(0, (end - start) * ${size});

@@ -14,7 +14,8 @@ const INITIAL_BYTES = 64 * 1024;
 
 type Encode = (records: readonly unknown[], start: number, end: number) => Uint8Array;
 type EncodeInto = (records: readonly unknown[], start: number, end: number, target: Uint8Array, view: DataView, offset: number) => void;
-type Encoders = { encode: Encode; encodeInto: EncodeInto | undefined };
+type EncodeRecord = (record: unknown, target: Uint8Array, view: DataView, offset: number) => void;
+type Encoders = { encode: Encode; encodeInto: EncodeInto | undefined; encodeRecord: EncodeRecord | undefined };
 type Decode = (payload: Uint8Array, count: number, emit: (record: unknown) => void) => void;
 
 /** Compiled factories by descriptor: equal descriptors generate equal source, and compiling is the slow part. */
@@ -49,7 +50,7 @@ export function codecFor<const I extends TypeInfo>(type: I, options: { readonly 
   if (!isTypeInfo(type)) throw new TypeError(`codecFor needs a type from Types, got ${String(type)}`);
   const descriptor = type.descriptor;
   const { encoder, trusted, decoder } = factoriesFor(type);
-  const { encode, encodeInto } = (options.trusted === true ? trusted : encoder)({
+  const { encode, encodeInto, encodeRecord } = (options.trusted === true ? trusted : encoder)({
     initialBytes: INITIAL_BYTES,
     writeString,
     fail(recordIndex: number, path: string, expected: string, value: unknown): never {
@@ -66,9 +67,9 @@ export function codecFor<const I extends TypeInfo>(type: I, options: { readonly 
     },
   });
   const size = fixedSize(type);
-  return (size === undefined || encodeInto === undefined
+  return (size === undefined || encodeInto === undefined || encodeRecord === undefined
     ? { descriptor: `schema:${descriptor}`, encode, decode }
-    : { descriptor: `schema:${descriptor}`, encode, decode, recordBytes: size, encodeInto }) as Codec<RecordOf<I>>;
+    : { descriptor: `schema:${descriptor}`, encode, decode, recordBytes: size, encodeInto, encodeRecord }) as Codec<RecordOf<I>>;
 }
 
 const checkers = new Map<string, (h: object) => (v: unknown) => void>();

@@ -87,7 +87,7 @@ test('the emit-time checker accepts and rejects exactly what the encoder does, w
   t.pass();
 });
 
-test('the trusted encoder writes the bytes the checked one does, and encodeInto writes them in place for fixed-size types', (t) => {
+test('the trusted encoder writes the bytes the checked one does, and encodeInto and encodeRecord write them in place for fixed-size types', (t) => {
   let fixed = 0;
   fc.assert(fc.property(batches.chain(([type, records]) => fc.tuple(fc.constant(type), fc.constant(records), fc.nat(64))),
     ([type, records, offset]) => {
@@ -98,6 +98,7 @@ test('the trusted encoder writes the bytes the checked one does, and encodeInto 
       deepStrictEqual(checked.recordBytes, trusted.recordBytes);
       if (checked.recordBytes === undefined) {
         deepStrictEqual(checked.encodeInto, undefined);
+        deepStrictEqual(checked.encodeRecord, undefined);
         return;
       }
       fixed++;
@@ -108,14 +109,22 @@ test('the trusted encoder writes the bytes the checked one does, and encodeInto 
         c.encodeInto!(records, 0, records.length, target, new DataView(target.buffer), offset);
         deepStrictEqual(target.subarray(offset, offset + bytes.length), new Uint8Array(bytes));
         deepStrictEqual([...target.subarray(0, offset), ...target.subarray(offset + bytes.length)].every((b) => b === 0xa5), true);
+        // One record at a time, as a writer that encodes records as they are emitted does.
+        const one = new Uint8Array(offset + bytes.length + 8).fill(0xa5);
+        const view = new DataView(one.buffer);
+        records.forEach((r, i) => c.encodeRecord!(r, one, view, offset + i * c.recordBytes!));
+        deepStrictEqual(one.subarray(offset, offset + bytes.length), new Uint8Array(bytes));
+        deepStrictEqual([...one.subarray(0, offset), ...one.subarray(offset + bytes.length)].every((b) => b === 0xa5), true);
       }
     }), { numRuns: 300 });
   t.true(fixed > 0, 'some generated types were of fixed size');
 });
 
-test('the checked encodeInto refuses a record that does not match, as encode does', (t) => {
+test('the checked encodeInto and encodeRecord refuse a record that does not match, as encode does', (t) => {
   const codec = codecFor(Types.TUPLE(Types.INT32, Types.FLOAT64)) as Codec;
   const target = new Uint8Array(64);
   const error = t.throws(() => codec.encodeInto!([[1, 2.5], ['x', 1]], 0, 2, target, new DataView(target.buffer), 0));
   t.regex(error?.message ?? '', /\[0\].*int32/);
+  const one = t.throws(() => codec.encodeRecord!(['x', 1], target, new DataView(target.buffer), 0));
+  t.regex(one?.message ?? '', /\[0\].*int32/);
 });

@@ -68,18 +68,20 @@ function restoredInFlight(t: Assert, r: JobResult): void {
   t.true(r.checkpoints.some((c) => c.status === 'completed' && c.alignment === 'unaligned'));
 }
 
-const matrix: [topology: string, parallelism: number, backend: 'heap' | 'lmdb', fail: string][] = [
+const matrix: [topology: string, parallelism: number, backend: 'heap' | 'lmdb', fail: string, typed?: 'typed'][] = [
   ['pipeline', 1, 'heap', 'process'], ['pipeline', 2, 'heap', 'process'], ['pipeline', 2, 'heap', 'barrier'], ['pipeline', 2, 'lmdb', 'replay'],
   ['union', 2, 'heap', 'process'], ['union', 1, 'lmdb', 'barrier'],
   ['keyed', 1, 'lmdb', 'process'], ['keyed', 2, 'heap', 'barrier'], ['keyed', 2, 'lmdb', 'replay'], ['keyed', 2, 'lmdb', 'process'],
   ['broadcast', 2, 'heap', 'process'], ['broadcast', 2, 'lmdb', 'replay'],
   ['rescale', 2, 'heap', 'process'], ['rescale', 1, 'heap', 'replay'],
+  // Fixed-size schema records, encoded into their frames as they are emitted (record-writer.ts, staging).
+  ['pipeline', 2, 'heap', 'replay', 'typed'], ['keyed', 2, 'lmdb', 'barrier', 'typed'],
 ];
 
-for (const [topology, parallelism, backend, fail] of matrix) {
+for (const [topology, parallelism, backend, fail, typed] of matrix) {
   const what = fail === 'process' ? 'between checkpoints' : fail === 'barrier' ? 'right after a barrier' : 'again while channel state is replayed';
-  test(`${topology} ${backend} p${parallelism}: a failure ${what} loses and duplicates nothing`, async (t) => {
-    const r = await (await submit(job(`topology=${topology}&fail=${fail}`), options(parallelism, backend))).done;
+  test(`${topology} ${backend} p${parallelism}${typed === undefined ? '' : ', typed records'}: a failure ${what} loses and duplicates nothing`, async (t) => {
+    const r = await (await submit(job(`topology=${topology}&fail=${fail}${typed === undefined ? '' : '&typed=1'}`), options(parallelism, backend))).done;
     t.is(r.restarts, fail === 'replay' ? 2 : 1);
     restoredInFlight(t, r);
     check(t, r, topology, parallelism);
