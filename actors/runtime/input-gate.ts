@@ -82,6 +82,7 @@ const STEP_BUDGET_MS = 1;
 
 /** Thrown through a decoder by the gate's own sink to end a turn between two records of a frame; never escapes the gate. */
 const INTERRUPT = new Error('turn ended inside a frame');
+const IGNORE = (): void => {};
 
 /** An unaligned checkpoint whose input-side channel state is still being gathered. */
 interface Gathering {
@@ -130,6 +131,8 @@ export class InputGate {
   private at = 0;
   /** Records a re-decoded interrupted frame passes over: those done before the interruption. */
   private skipping = 0;
+  /** Ranged decoding (processRanges): the byte where record `at` of the current frame begins; -1 until known. */
+  private byteAt = 0;
   private overdrawn: () => boolean = () => false;
   private sinceCheck = 0;
   private checkEvery = RECORDS_PER_CHECK;
@@ -151,7 +154,7 @@ export class InputGate {
     }
     this.at++;
     this.emit(r);
-    if (++this.sinceCheck >= this.checkEvery && this.at < this.count) this.between();
+    if (++this.sinceCheck >= this.checkEvery && this.at < this.count && this.between()) throw INTERRUPT;
   };
 
   /** The sink of DATA_TS frames: the record's timestamp is set first. */
@@ -163,7 +166,7 @@ export class InputGate {
     this.time.value = this.stamps!.getFloat64(this.at * 8, true);
     this.at++;
     this.emit(r);
-    if (++this.sinceCheck >= this.checkEvery && this.at < this.count) this.between();
+    if (++this.sinceCheck >= this.checkEvery && this.at < this.count && this.between()) throw INTERRUPT;
   };
 
   constructor(channels: InputChannel[], uid: string, subtask: number, options: GateOptions) {
@@ -317,6 +320,7 @@ export class InputGate {
         this.cur = index;
         this.count = c.count;
         this.at = this.curFromReplay ? (c as FrameQueue).skip : 0;
+        this.byteAt = this.at === 0 ? 0 : -1;
         // The first record of every frame is timed on its own: a slow one (or one call that
         // emits a burst) is followed by a check at once.
         this.checkEvery = 1;
@@ -370,9 +374,10 @@ export class InputGate {
     const ch = this.channels[index]!;
     const c = this.source(ch);
     this.overdrawn = overdrawn;
-    this.skipping = this.at;
     // A two-input operator's second input goes to its own entry.
     this.emit = ch.input === 2 && this.emit2 !== null ? this.emit2 : this.emit1;
+    if (c.kind === FrameKind.DATA && ch.codec.decodeRange !== undefined) return this.processRanges(ch, index, c);
+    this.skipping = this.at;
     let payload = c.payload();
     let sink = this.sink;
     if (c.kind === FrameKind.DATA_TS) {
@@ -395,9 +400,45 @@ export class InputGate {
     return true;
   }
 
-  /** Between two records of a frame: the overdraft, the slots, the turn's time. */
-  private between(): void {
-    if (this.overdrawn()) throw INTERRUPT;
+  /**
+   * A DATA frame of a codec that decodes ranges (schema codecs): records go from the decoder
+   * straight to the chain, checkEvery at a time, with the checks between the calls; an
+   * interrupted frame resumes at the byte where it stopped instead of being decoded again.
+   */
+  private processRanges(ch: InputChannel, index: number, c: RingConsumer | FrameQueue): boolean {
+    const codec = ch.codec;
+    const payload = c.payload();
+    const count = this.count;
+    const emit = this.emit;
+    this.time.value = NaN;
+    try {
+      // A restored replay's first frame: its records processed before the checkpoint are passed over.
+      if (this.byteAt < 0) this.byteAt = codec.decodeRange!(payload, count, 0, 0, this.at, IGNORE);
+      while (this.at < count) {
+        const from = this.at;
+        const to = Math.min(count, from + this.checkEvery);
+        this.byteAt = codec.decodeRange!(payload, count, this.byteAt, from, to, emit);
+        this.at = to;
+        this.sinceCheck = to - from;
+        if (to < count && this.between()) return false;
+      }
+    } catch (err) {
+      if (err instanceof WeirError) throw err;
+      throw this.decodeFailed(ch, c, err);
+    }
+    this.cur = -1;
+    this.consume(ch, index);
+    return true;
+  }
+
+  private decodeFailed(ch: InputChannel, c: RingConsumer | FrameQueue, err: unknown): WeirError {
+    return new WeirError(`could not decode a frame from ${ch.label}: ${(err as Error).message}`,
+      { uid: this.uid, subtask: this.subtask, position: c.describeFrame(), cause: err });
+  }
+
+  /** Between two records of a frame: the overdraft, the slots, the turn's time. True: the turn ends here. */
+  private between(): boolean {
+    if (this.overdrawn()) return true;
     const now = performance.now();
     // Slow records are checked one by one; fast ones in batches of about SLOW_RECORD_MS, so the checks cost little.
     const perRecord = (now - this.lastCheck) / this.sinceCheck;
@@ -405,7 +446,7 @@ export class InputGate {
     this.lastCheck = now;
     this.sinceCheck = 0;
     if (this.o.unaligned) this.check();
-    if (now >= this.stepEnds) throw INTERRUPT;
+    return now >= this.stepEnds;
   }
 
   /** Releases the current frame; one that came from the ring while its channel is being gathered is persisted first. */

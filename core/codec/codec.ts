@@ -26,4 +26,12 @@ export interface Codec<T = unknown> {
   encodeRecord?(record: T, target: Uint8Array, view: DataView, offset: number): void;
   /** Decodes a payload that holds `count` records, calling emit for each in order. The payload may be a view of a SharedArrayBuffer; copy out first where the decoder needs it. */
   decode(payload: Uint8Array, count: number, emit: (record: T) => void): void;
+  /**
+   * Decodes records from..to-1 of a payload that holds `count` records, the first of them at
+   * byte `offset`, and returns the offset after the last: a frame decoded a few records at a
+   * time, with other work between the calls (the input gate's checks). Checks what decode
+   * checks: the payload's size at the first call on it, and that the last record ends it.
+   * Schema codecs have it; the general codec decodes a frame whole.
+   */
+  decodeRange?(payload: Uint8Array, count: number, offset: number, from: number, to: number, emit: (record: T) => void): number;
 }

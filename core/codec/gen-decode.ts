@@ -9,7 +9,7 @@ const GETTERS = {
 } as const;
 
 /**
- * Body of `function (h)` returning `decode(payload, count, emit)`. Every read is bounds
+ * Body of `function (h)` returning `{ decode(payload, count, emit), decodeRange }`. Every read is bounds
  * checked before it happens (a Uint8Array read past the end yields undefined, not an
  * error), and the payload must be used up exactly, so a truncated or misframed payload is
  * reported rather than decoded into wrong records.
@@ -20,19 +20,43 @@ export function decoderSource(type: TypeInfo): string {
   e.unguarded = size !== undefined;
   const record = decodeValue(e, type);
   e.flush();
+  const sizeCheck = size === undefined ? ''
+    : `if (count * ${size} !== end) corrupt(0, count + " records of ${size} bytes need " + count * ${size} + " bytes, the payload has " + end);`;
+  // decodeRange: records from..to-1, the first at byte p, in calls of a few records each (the
+  // input gate's checks go between the calls, not into a per-record callback). The payload's
+  // DataView is kept between the calls on one payload (a view's buffer, offset and length
+  // never change); its size is checked at the call that begins it.
   return `"use strict";
 const corrupt = h.corrupt, readString = h.readString;
-return function decode(payload, count, emit) {
+let viewed = null, view = null;
+function decode(payload, count, emit) {
   const u8 = payload, end = payload.length;
   const dv = new DataView(payload.buffer, payload.byteOffset, end);
   let p = 0, i = 0;
-  ${size === undefined ? '' : `if (count * ${size} !== end) corrupt(0, count + " records of ${size} bytes need " + count * ${size} + " bytes, the payload has " + end);`}
+  ${sizeCheck}
   for (; i < count; i++) {
 ${e.source()}
     emit(${record});
   }
   if (p !== end) corrupt(i, (end - p) + " bytes are left after " + count + " records");
-};`;
+}
+function decodeRange(payload, count, p, from, to, emit) {
+  const u8 = payload, end = payload.length;
+  if (viewed !== payload) {
+    viewed = payload;
+    view = new DataView(payload.buffer, payload.byteOffset, end);
+  }
+  ${size === undefined ? '' : `if (from === 0) ${sizeCheck}`}
+  const dv = view;
+  let i = from;
+  for (; i < to; i++) {
+${e.source()}
+    emit(${record});
+  }
+  if (to === count && p !== end) corrupt(i, (end - p) + " bytes are left after " + count + " records");
+  return p;
+}
+return { decode, decodeRange };`;
 }
 
 /** Pushes the statements that read one value and returns the name holding it. */

@@ -17,9 +17,11 @@ type EncodeInto = (records: readonly unknown[], start: number, end: number, targ
 type EncodeRecord = (record: unknown, target: Uint8Array, view: DataView, offset: number) => void;
 type Encoders = { encode: Encode; encodeInto: EncodeInto | undefined; encodeRecord: EncodeRecord | undefined };
 type Decode = (payload: Uint8Array, count: number, emit: (record: unknown) => void) => void;
+type DecodeRange = (payload: Uint8Array, count: number, offset: number, from: number, to: number, emit: (record: unknown) => void) => number;
+type Decoders = { decode: Decode; decodeRange: DecodeRange };
 
 /** Compiled factories by descriptor: equal descriptors generate equal source, and compiling is the slow part. */
-const factories = new Map<string, { encoder: (h: object) => Encoders; trusted: (h: object) => Encoders; decoder: (h: object) => Decode }>();
+const factories = new Map<string, { encoder: (h: object) => Encoders; trusted: (h: object) => Encoders; decoder: (h: object) => Decoders }>();
 
 function factoriesFor(type: TypeInfo) {
   let found = factories.get(type.descriptor);
@@ -27,7 +29,7 @@ function factoriesFor(type: TypeInfo) {
     found = {
       encoder: new Function('h', encoderSource(type)) as (h: object) => Encoders,
       trusted: new Function('h', encoderSource(type, false)) as (h: object) => Encoders,
-      decoder: new Function('h', decoderSource(type)) as (h: object) => Decode,
+      decoder: new Function('h', decoderSource(type)) as (h: object) => Decoders,
     };
     factories.set(type.descriptor, found);
   }
@@ -60,7 +62,7 @@ export function codecFor<const I extends TypeInfo>(type: I, options: { readonly 
       throw new RangeError(`encode(${descriptor}): range [${start}, ${end}) is not within 0..${records.length}`);
     },
   });
-  const decode = decoder({
+  const { decode, decodeRange } = decoder({
     readString,
     corrupt(recordIndex: number, detail: string): never {
       throw CodecError.corrupt(descriptor, recordIndex, detail);
@@ -68,8 +70,8 @@ export function codecFor<const I extends TypeInfo>(type: I, options: { readonly 
   });
   const size = fixedSize(type);
   return (size === undefined || encodeInto === undefined || encodeRecord === undefined
-    ? { descriptor: `schema:${descriptor}`, encode, decode }
-    : { descriptor: `schema:${descriptor}`, encode, decode, recordBytes: size, encodeInto, encodeRecord }) as Codec<RecordOf<I>>;
+    ? { descriptor: `schema:${descriptor}`, encode, decode, decodeRange }
+    : { descriptor: `schema:${descriptor}`, encode, decode, decodeRange, recordBytes: size, encodeInto, encodeRecord }) as Codec<RecordOf<I>>;
 }
 
 const checkers = new Map<string, (h: object) => (v: unknown) => void>();

@@ -2,6 +2,7 @@
 // interleavings of records, watermarks, barriers and ends of partition on several inputs, interrupted between
 // records, snapshotted, then restored and replayed; and the bound on records processed after an announcement.
 import test from 'ava';
+import type { ExecutionContext } from 'ava';
 import fc from 'fast-check';
 import { ChannelWriter } from '../../core/channel/channel-writer.ts';
 import { encodeBarrier, encodeWatermark, EMPTY_PAYLOAD, FrameKind } from '../../core/channel/frames.ts';
@@ -9,12 +10,26 @@ import { allocateRing, RingConsumer, RingProducer } from '../../core/channel/rin
 import { FrameBuffer, FrameQueue } from '../../core/checkpoint/channel-state.ts';
 import type { PersistedChannel } from '../../core/checkpoint/channel-state.ts';
 import { generalCodec } from '../../core/codec/general.ts';
+import { codecFor } from '../../core/codec/schema.ts';
+import { Types } from '../../core/codec/types.ts';
+import type { Codec } from '../../core/codec/codec.ts';
 import { InputGate, RECORDS_PER_CHECK, SLOW_RECORD_MS } from '../../actors/runtime/input-gate.ts';
 import type { Alignment, InputChannel } from '../../actors/runtime/input-gate.ts';
 import { RecordWriter } from '../../actors/runtime/record-writer.ts';
 
 type Rec = { c: number; i: number };
-const codec = generalCodec();
+/**
+ * The codec of every input: the general one (a frame decoded whole, through a per-record
+ * sink), or a schema codec (decodeRange: a few records per call, the checks between calls).
+ * Tests are synchronous, so one that switches it runs with it alone.
+ */
+let codec: Codec = generalCodec();
+const CODECS: Record<string, Codec> = {
+  general: codec,
+  'schema (ranges)': codecFor(Types.ROW({ c: Types.INT32, i: Types.INT32 })),
+  // Not of fixed size: the records a restored replay passes over are decoded to find where the next one begins.
+  'schema (ranges, variable size)': codecFor(Types.ROW({ c: Types.INT32, i: Types.NULLABLE(Types.INT32) })),
+};
 
 interface Harness {
   gate: InputGate;
@@ -89,7 +104,22 @@ const opArb = (channels: number) => fc.oneof(
   { arbitrary: fc.record({ op: fc.constant('drain' as const) }), weight: 3 },
 );
 
-test('an unaligned checkpoint persists exactly the records not processed before the snapshot, and a restore replays them in order', (t) => {
+/** A test run once with each codec of CODECS. */
+function eachCodec(title: string, fn: (t: ExecutionContext) => void): void {
+  for (const [name, c] of Object.entries(CODECS)) {
+    test(`${name} codec: ${title}`, (t) => {
+      const before = codec;
+      codec = c;
+      try {
+        fn(t);
+      } finally {
+        codec = before;
+      }
+    });
+  }
+}
+
+eachCodec('an unaligned checkpoint persists exactly the records not processed before the snapshot, and a restore replays them in order', (t) => {
   fc.assert(fc.property(
     fc.integer({ min: 1, max: 3 }).chain((channels) => fc.tuple(fc.constant(channels), fc.array(opArb(channels), { minLength: 1, maxLength: 60 }))),
     fc.constantFrom(512, 1024, 4096),
@@ -192,7 +222,7 @@ test('an unaligned checkpoint persists exactly the records not processed before 
   }
 });
 
-test(`a slow operator (1 ms per record) processes at most one record between an announcement and its snapshot`, (t) => {
+eachCodec(`a slow operator (1 ms per record) processes at most one record between an announcement and its snapshot`, (t) => {
   let announcedAt = -1;
   const h = harness(2, 64 * 1024, [], (r) => {
     for (const started = performance.now(); performance.now() - started < 1;);
@@ -216,7 +246,7 @@ test(`a slow operator (1 ms per record) processes at most one record between an 
   t.deepEqual(replayed(p).records, recs.slice(h.snapshots[0]!.at));
 });
 
-test(`a fast operator processes at most ${RECORDS_PER_CHECK} records between an announcement and its snapshot`, (t) => {
+eachCodec(`a fast operator processes at most ${RECORDS_PER_CHECK} records between an announcement and its snapshot`, (t) => {
   let announcedAt = -1;
   const h = harness(1, 64 * 1024, [], (r) => {
     if (r.i === 20) {
@@ -232,9 +262,10 @@ test(`a fast operator processes at most ${RECORDS_PER_CHECK} records between an 
   t.deepEqual(replayed(h.states[0]!.inputs[0]).records, recs.slice(h.snapshots[0]!.at));
 });
 
-test('a flatMap that emits 100000 records per input into a full ring reacts to an announcement before draining, overdraft bounded by one call', (t) => {
+eachCodec('a flatMap that emits 100000 records per input into a full ring reacts to an announcement before draining, overdraft bounded by one call', (t) => {
   const outSab = allocateRing(4096);
-  const out = new RecordWriter([new ChannelWriter(new RingProducer(outSab), 'op[0]->sink[0]')], codec, {
+  // The output carries numbers: the general codec, whatever the input's.
+  const out = new RecordWriter([new ChannelWriter(new RingProducer(outSab), 'op[0]->sink[0]')], CODECS['general']!, {
     partitioner: 'forward', keySelector: undefined, maxParallelism: 128, batchSize: 256, start: 0, uid: 'op', subtask: 0,
   });
   const h = harness(1, 64 * 1024);
@@ -258,7 +289,7 @@ test('a flatMap that emits 100000 records per input into a full ring reacts to a
   t.true(perInput < 100_000 * 8 + 4096, `overdraft ${perInput} bytes: one call's output`);
 });
 
-test('a checkpoint taken while channel state is still being replayed persists what is not yet replayed, then what follows in the ring', (t) => {
+eachCodec('a checkpoint taken while channel state is still being replayed persists what is not yet replayed, then what follows in the ring', (t) => {
   const recs = Array.from({ length: 200 }, (_, i) => ({ c: 0, i }));
   // Restored input side: 200 records in two frames, the first of which had 3 records processed before the old checkpoint.
   const frames = new FrameBufferOf([recs.slice(0, 100), recs.slice(100)]);
@@ -291,7 +322,7 @@ class FrameBufferOf {
   }
 }
 
-test('a barrier announced past the write position (a PAD must fill the tail first, and there is no room for it) is gathered up to what is published', (t) => {
+eachCodec('a barrier announced past the write position (a PAD must fill the tail first, and there is no room for it) is gathered up to what is published', (t) => {
   const h = harness(1, 128);
   const w = h.writers[0]!;
   const wm = (i: number) => w.write(FrameKind.WATERMARK, 0, encodeWatermark(i));
@@ -316,7 +347,7 @@ test('a barrier announced past the write position (a PAD must fill the tail firs
   t.is(w.ring.usedBytes(), 0, 'everything was read, the barrier included');
 });
 
-test('a checkpoint announced before a restored replay has begun keeps the replay\'s own records to skip', (t) => {
+eachCodec('a checkpoint announced before a restored replay has begun keeps the replay\'s own records to skip', (t) => {
   const recs = Array.from({ length: 20 }, (_, i) => ({ c: 0, i }));
   const frames = new FrameBufferOf([recs]);
   const h = harness(1, 4096, [{ channel: 'p[0]->op[0]', codec: codec.descriptor, skip: 3, frames: frames.bytes() }]);
@@ -326,7 +357,7 @@ test('a checkpoint announced before a restored replay has begun keeps the replay
   t.deepEqual(replayed(h.states[0]!.inputs[0]).records, recs.slice(3), 'the three records processed before the first checkpoint stay skipped');
 });
 
-test('a subtask whose producers finished takes the trigger itself and persists the rest of each input, but only up to a barrier of that checkpoint already in the ring', (t) => {
+eachCodec('a subtask whose producers finished takes the trigger itself and persists the rest of each input, but only up to a barrier of that checkpoint already in the ring', (t) => {
   const sab = allocateRing(4096);
   const writer = new ChannelWriter(new RingProducer(sab), 'p[0]->op[0]');
   const finished = new Int32Array(1);
@@ -358,7 +389,7 @@ test('a subtask whose producers finished takes the trigger itself and persists t
   t.true(rest.ended);
 });
 
-test('a restored replay that ends in its input\'s end lets the gate read the other inputs\' rings (it hung: the replay was let go only at the next look at an ended channel)', (t) => {
+eachCodec('a restored replay that ends in its input\'s end lets the gate read the other inputs\' rings (it hung: the replay was let go only at the next look at an ended channel)', (t) => {
   // Channel state of a checkpoint taken after the first producer finished: its last records and its end.
   const frames = new FrameBufferOf([[{ c: 0, i: 0 }, { c: 0, i: 1 }]]);
   const buf = new FrameBuffer();
