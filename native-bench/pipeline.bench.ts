@@ -20,7 +20,8 @@
 // a warm-up round, so that a figure and its baseline see the same load.
 //
 // Then the typed job with unaligned checkpoints every second, and a source generating objects
-// in the worker followed by a filter keeping 1%, at parallelism 1 and 2, beside the same in a loop.
+// in the worker followed by a filter keeping 1%, at parallelism 1 and 2, beside the same in a loop,
+// and beside that loop on two worker threads at once (what two threads of plain JS get here).
 //
 // Expect, at steady state: typed pairs with unaligned checkpoints >= 1.0x the hand-written loop
 // (>= 0.5x per CPU-second); whole jobs of plain objects >= 1.5x the postMessage pipeline and
@@ -92,6 +93,20 @@ const chainedJob = (n: number) => async () =>
     { records: n, even: n, scaled: n / 2, sink: n / 2 })).ms;
 
 /** Starts `count` worker threads that only say they have started, and stops them. */
+/** The generator loop on two worker threads at once, each over half the records; they live across runs. */
+const loopWorkers = await Promise.all(Array.from({ length: PARALLELISM }, () => new Promise<Worker>((resolve, reject) => {
+  const w = new Worker(new URL('./pipeline/loop-worker.ts', import.meta.url));
+  w.once('message', () => resolve(w)).once('error', reject);
+})));
+async function parallelLoops(n: number): Promise<number> {
+  const share = n / loopWorkers.length;
+  const kept = await Promise.all(loopWorkers.map((w, i) => new Promise<number>((resolve) => {
+    w.once('message', resolve);
+    w.postMessage({ from: i * share, n: share });
+  })));
+  return kept.reduce((a, b) => a + b, 0);
+}
+
 async function startThreads(count: number): Promise<void> {
   const workers = Array.from({ length: count }, () => new Worker(new URL('./pipeline/hello-worker.ts', import.meta.url)));
   await Promise.all(workers.map((w) => new Promise((resolve, reject) => w.once('message', resolve).once('error', reject))));
@@ -116,6 +131,9 @@ const measures = {
   generatedP22N: generatorJob(2, 2 * N_GENERATED),
   generatedLoop: () => timed(() => generateFilterLoop(N_GENERATED), (r) => {
     if (r.emitted !== N_GENERATED / 100) throw new Error(`generator loop kept ${r.emitted}`);
+  }),
+  generatedLoops: () => timed(() => parallelLoops(N_GENERATED), (kept) => {
+    if (kept !== N_GENERATED / 100) throw new Error(`generator loops on ${PARALLELISM} threads kept ${kept}`);
   }),
   loop: () => timed(() => keyedLoop(N), (r) => checkKeyed('loop', [r], N)),
   pairLoop: () => timed(() => keyedPairLoop(N), (r) => checkKeyed('pair loop', [r], N)),
@@ -146,6 +164,7 @@ const samples = Object.fromEntries(
   (await sampleEach(RUNS, names.map(withCpu))).map((s, i) => [names[i]!, s]),
 ) as Record<Name, number[]>;
 await post.close();
+await Promise.all(loopWorkers.map((w) => w.terminate()));
 for (const k of names) cpu[k].splice(0, cpu[k].length - RUNS);
 console.log(`measured in ${((performance.now() - began) / 1000).toFixed(0)} s; load ${os.loadavg()[0]!.toFixed(2)}\n`);
 
@@ -191,6 +210,7 @@ const rates = {
   generatedSteady: steady('weir p1, generator source > filter keeping 1%, steady state', 'generatedN', 'generated2N', N_GENERATED),
   generatedP2Steady: steady('weir p2, generator source > filter keeping 1%, steady state', 'generatedP2N', 'generatedP22N', N_GENERATED),
   generatedLoop: rate('hand-written loop, generate > filter keeping 1%', 'generatedLoop', N_GENERATED),
+  generatedLoops: rate(`the same loop on ${PARALLELISM} threads at once, half the records each`, 'generatedLoops', N_GENERATED),
   chainedSteady: steady('weir p1, map > filter > map chained, steady state', 'chainedN', 'chained2N', N_CHAINED),
   chainedWhole: rate(`weir p1, map > filter > map chained, whole job of ${formatValue(N_CHAINED)}`, 'chainedN', N_CHAINED),
   chainedLoop: rate('hand-written loop, map > filter > map', 'chainedLoop', N_CHAINED),
@@ -226,6 +246,9 @@ for (const [figure, baseline, ratio] of [
   [rates.chainedWhole, rates.chainedLoop, undefined],
   [rates.generatedSteady, rates.generatedLoop, 0.9],
   [rates.generatedP2Steady, rates.generatedLoop, 1.8],
+  // What two threads of plain JS get here at once: the 1.8x above assumes they get 2x.
+  [rates.generatedLoops, rates.generatedLoop, undefined],
+  [rates.generatedP2Steady, rates.generatedLoops, undefined],
 ] as const) {
   record({ ...fig(figure), baseline: base(baseline), ...(ratio === undefined ? {} : { target: { ratio } }) });
 }

@@ -51,8 +51,8 @@ export function chainedLoop(n: number): { emitted: number; sum: number } {
 }
 
 /** The generator pipeline by hand: build each record, keep 1%, count what is kept. */
-export function generateFilterLoop(n: number): { emitted: number } {
+export function generateFilterLoop(n: number, from = 0): { emitted: number } {
   let emitted = 0;
-  for (let i = 0; i < n; i++) if (keepOnePercent(generated(i))) emitted++;
+  for (let i = from; i < from + n; i++) if (keepOnePercent(generated(i))) emitted++;
   return { emitted };
 }
