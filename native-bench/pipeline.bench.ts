@@ -214,6 +214,9 @@ const rates = {
   generatedSteady: steady('weir p1, generator source > filter keeping 1%, steady state', 'generatedN', 'generated2N', N_GENERATED),
   generatedP2Steady: steady('weir p2, generator source > filter keeping 1%, steady state', 'generatedP2N', 'generatedP22N', N_GENERATED),
   generatedLoop: rate('hand-written loop, generate > filter keeping 1%', 'generatedLoop', N_GENERATED),
+  // Whole jobs of 2N: the steady-state difference of such fast jobs spans signs on this machine at p2.
+  generatedWhole: rate(`weir p1, generator source > filter keeping 1%, whole job of ${formatValue(2 * N_GENERATED)}`, 'generated2N', 2 * N_GENERATED),
+  generatedP2Whole: rate(`weir p2, generator source > filter keeping 1%, whole job of ${formatValue(2 * N_GENERATED)}`, 'generatedP22N', 2 * N_GENERATED),
   generatedLoops: rate(`the same loop on ${PARALLELISM} threads at once, half the records each`, 'generatedLoops', N_GENERATED),
   chainedSteady: steady('weir p1, map > filter > map chained, steady state', 'chainedN', 'chained2N', N_CHAINED),
   chainedWhole: rate(`weir p1, map > filter > map chained, whole job of ${formatValue(N_CHAINED)}`, 'chainedN', N_CHAINED),
@@ -253,6 +256,9 @@ for (const [figure, baseline, ratio] of [
   // What two threads of plain JS get here at once: the 1.8x above assumes they get 2x.
   [rates.generatedLoops, rates.generatedLoop, undefined],
   [rates.generatedP2Steady, rates.generatedLoops, undefined],
+  [rates.generatedWhole, rates.generatedLoop, 0.9],
+  [rates.generatedP2Whole, rates.generatedLoop, 1.8],
+  [rates.generatedP2Whole, rates.generatedLoops, undefined],
 ] as const) {
   record({ ...fig(figure), baseline: base(baseline), ...(ratio === undefined ? {} : { target: { ratio } }) });
 }
