@@ -26,7 +26,7 @@ export function encoderSource(type: TypeInfo, checked = true): string {
   const size = fixedSize(type);
   e.unguarded = size !== undefined;
   e.checked = checked;
-  e.push('const v = records[i];');
+  // The statements for one record `v`; the loops below take it from records[i].
   encodeValue(e, type, 'v', []);
   e.flush();
   // A fixed-size record never grows the buffer inside the loop: the buffer and its view are
@@ -36,13 +36,14 @@ export function encoderSource(type: TypeInfo, checked = true): string {
   const into = size === undefined ? 'undefined' : `function encodeInto(records, start, end, b, d, p) {
   if (!(start >= 0 && start <= end && end <= records.length)) badRange(records, start, end);
   for (let i = start; i < end; i++) {
+const v = records[i];
 ${body}
   }
 }`;
   // encodeRecord: one record at a caller's offset, for writers that encode records as they come.
   const one = size === undefined ? 'undefined' : `function encodeRecord(v, b, d, p) {
   const i = 0;
-${body.replace(/^const v = records\[i\];\n?/, '')}
+${body}
 }`;
   return `"use strict";
 const fail = h.fail, writeString = h.writeString, badRange = h.badRange;
@@ -63,6 +64,7 @@ return { encodeInto, encodeRecord, encode: function encode(records, start, end) 
   ${size === undefined ? '' : `if ((end - start) * ${size} > u8.length) grow(0, (end - start) * ${size});
   const b = u8, d = dv;`}
   for (let i = start; i < end; i++) {
+const v = records[i];
 ${body}
   }
   return u8.subarray(0, p);
