@@ -11,7 +11,7 @@ import { keyId } from '../keys/key-id.ts';
 import type { KeyId } from '../keys/key-id.ts';
 import type { Key } from '../keys/encoding.ts';
 import type { BackendContext, BackendSnapshot, CurrentKey, KeyedStateBackend, SnapshotTarget, ValueSerializer } from './backend.ts';
-import { encodedKeyString, keyGroupString, lmdbKey } from './lmdb-keys.ts';
+import { encodedKeyString, keyGroupString, lmdbKey, numberStateKey } from './lmdb-keys.ts';
 import { LmdbTable } from './lmdb-table.ts';
 import type { TableHost } from './lmdb-table.ts';
 import { DEFERRED, WriteCache } from './write-cache.ts';
@@ -20,6 +20,7 @@ import { lmdbPairsToCanonical, PairWriter } from './canonical.ts';
 import type { EnvironmentReader } from './canonical.ts';
 import { tmpdir } from 'node:os';
 import type { CacheEntry, CacheStats } from './write-cache.ts';
+import type { NumberSlab } from './number-slab.ts';
 
 export interface LmdbBackendOptions {
   /** Bytes the write-back cache may hold: pending writes and decoded values of recently used keys. */
@@ -103,6 +104,10 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
       this.idVersion = this.keyVersion;
     }
     return this.id;
+  }
+
+  currentKeyGroup(): number {
+    return this.currentKey.keyGroup;
   }
 
   currentPrefix(): string {
@@ -240,6 +245,7 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
     for (const [name, blob] of Object.entries(tables)) {
       const db = this.restored.get(name) ?? this.openTable(name);
       this.restored.set(name, db);
+      this.tables.get(name)?.noteRows();
       const bytes = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
       this.env.transactionSync(() => {
         for (let p = 0; p < bytes.length;) {
@@ -274,6 +280,7 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
         const from = copy.openDB<Uint8Array, Buffer>(`${this.ctx.uid}/${name}`, { keyEncoding: 'binary', encoding: 'binary', cache: false });
         const db = this.restored.get(name) ?? this.openTable(name);
         this.restored.set(name, db);
+        this.tables.get(name)?.noteRows();
         this.env.transactionSync(() => {
           for (const { key, value } of from.getRange({})) {
             const kg = (key[0]! << 8) | key[1]!;
@@ -321,26 +328,27 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
     // Deferred values are encoded before the transaction opens: one that cannot be encoded
     // fails the flush (naming its key) with every entry still dirty and readable.
     const n = sorted.length;
-    const ends = new Int32Array(n); // where each value ends in the arena; -1: a removal
-    let arena = this.arena;
-    let at = 0;
+    // The slabs' dirty slots follow the entries, table by table, each table's in key order.
+    const slabs: [LmdbTable, NumberSlab, Int32Array][] = [];
+    let total = n;
+    for (const table of this.tables.values()) {
+      const slab = table.slab;
+      if (slab === undefined || slab.dirtyCount === 0) continue;
+      const order = slab.dirtyInKeyOrder();
+      slabs.push([table, slab, order]);
+      total += order.length;
+    }
+    const ends = new Int32Array(total); // where each value ends in the arena; -1: a removal
+    this.at = 0;
     for (let i = 0; i < n; i++) {
       const entry = sorted[i]!;
-      const bytes = entry.bytes === DEFERRED ? entry.owner.serializeForFlush(entry) : entry.bytes;
-      if (bytes === undefined) {
-        ends[i] = -1;
-        continue;
-      }
-      if (at + bytes.length > arena.length) {
-        // Values already placed are copied along: the puts below read them from this buffer.
-        const grown = Buffer.allocUnsafe(Math.max(2 * arena.length, at + bytes.length));
-        grown.set(arena.subarray(0, at));
-        arena = this.arena = grown;
-      }
-      arena.set(bytes, at);
-      at += bytes.length;
-      ends[i] = at;
+      ends[i] = this.place(entry.bytes === DEFERRED ? entry.owner.serializeForFlush(entry) : entry.bytes);
     }
+    let i = n;
+    for (const [table, slab, order] of slabs) {
+      for (const slot of order) ends[i++] = this.place(slab.present(slot) ? table.serializeNumber(slab.read(slot)!) : undefined);
+    }
+    const arena = this.arena;
     this.env.transactionSync(() => {
       let from = 0;
       for (let i = 0; i < n; i++) {
@@ -352,9 +360,41 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
           continue;
         }
         entry.owner.db.putSync(key, arena.subarray(from, end));
+        entry.owner.mayHoldRows = true;
         from = end;
       }
+      let at = n;
+      for (const [table, slab, order] of slabs) {
+        const db = table.db;
+        for (const slot of order) {
+          const key = numberStateKey(slab.keyGroup(slot), slab.key(slot));
+          const end = ends[at++]!;
+          if (end < 0) {
+            db.removeSync(key);
+            continue;
+          }
+          db.putSync(key, arena.subarray(from, end));
+          from = end;
+        }
+        table.mayHoldRows = true;
+      }
     });
+  }
+
+  private at = 0;
+
+  /** Appends a value to the arena (growing it, values already placed copied along); returns where it ends, or -1 for a removal. */
+  private place(bytes: Uint8Array | undefined): number {
+    if (bytes === undefined) return -1;
+    let arena = this.arena;
+    if (this.at + bytes.length > arena.length) {
+      const grown = Buffer.allocUnsafe(Math.max(2 * arena.length, this.at + bytes.length));
+      grown.set(arena.subarray(0, this.at));
+      arena = this.arena = grown;
+    }
+    arena.set(bytes, this.at);
+    this.at += bytes.length;
+    return this.at;
   }
 
   private error(message: string, cause?: unknown): WeirError {

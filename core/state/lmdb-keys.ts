@@ -7,7 +7,7 @@
 // is byte order, so the cache sorts keys exactly as LMDB does without holding byte arrays.
 
 import { decodeKeyAt } from '../keys/decoding.ts';
-import { encodeKeyTransient } from '../keys/encoding.ts';
+import { encodeKeyTransient, numberWords, TAG_NUMBER } from '../keys/encoding.ts';
 import type { Key } from '../keys/encoding.ts';
 
 /** lmdb-js's limit on key size (DEFAULT_MAX_KEY_SIZE in its open.js). */
@@ -97,4 +97,25 @@ function formatKey(key: Key): string {
     default:
       return `[${key.map(formatKey).join(', ')}]`;
   }
+}
+
+const NO_PATH: readonly number[] = [];
+const words = new Uint32Array(2);
+const DEFAULT_NAMESPACE_BYTES = encodeKeyTransient('').slice();
+const numberKey = Buffer.alloc(2 + 9 + DEFAULT_NAMESPACE_BYTES.length);
+numberKey.set(DEFAULT_NAMESPACE_BYTES, 11);
+
+/**
+ * The LMDB key of Value state in the default namespace under a number key (what a slab holds),
+ * as a view of a shared buffer valid until the next call: key group, then the number's encoding,
+ * then the empty namespace's.
+ */
+export function numberStateKey(keyGroup: number, key: number): Buffer {
+  numberWords(key, words, NO_PATH);
+  numberKey[0] = keyGroup >>> 8;
+  numberKey[1] = keyGroup & 0xff;
+  numberKey[2] = TAG_NUMBER;
+  numberKey.writeUInt32BE(words[0]!, 3);
+  numberKey.writeUInt32BE(words[1]!, 7);
+  return numberKey;
 }

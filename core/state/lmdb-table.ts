@@ -12,6 +12,7 @@ import { scanRange } from './lmdb-scan.ts';
 import type { ScanItem } from './lmdb-scan.ts';
 import type { CacheEntry, WriteCache } from './write-cache.ts';
 import { DEFERRED } from './write-cache.ts';
+import type { NumberSlab } from './number-slab.ts';
 import { GENERAL_DESCRIPTOR } from '../codec/general.ts';
 
 /** What a table needs from its backend. */
@@ -22,6 +23,8 @@ export interface TableHost {
   readonly keyVersion: number;
   /** keyId of the current key. */
   currentId(): KeyId;
+  /** Key group of the current key. */
+  currentKeyGroup(): number;
   /** Key group (2 chars) and canonical encoding of the current key, as latin1. */
   currentPrefix(): string;
   markDirty(keyGroup: number): void;
@@ -30,6 +33,8 @@ export interface TableHost {
 /** MapState entries read from LMDB per batch: an iteration holds no LMDB cursor while user code runs. */
 const SCAN_BATCH = 256;
 const DEFAULT_NAMESPACE = encodedKeyString('');
+/** What a number value is charged in the general cache when it moves there from a slab (msgpack's largest number). */
+const NUMBER_BYTES = 9;
 
 type Index = Map<unknown, CacheEntry<LmdbTable>>;
 
@@ -47,6 +52,26 @@ export class LmdbTable implements StateTable {
    */
   private readonly byId: Index = new Map();
   private readonly byKey: Index = new Map();
+  /**
+   * Number values of number keys in the default namespace, the commonest state (a count per
+   * key), when values are general (a declared type is checked at the put, as a slab cannot).
+   * A key is either here or in byId, never both.
+   */
+  readonly slab: NumberSlab | undefined;
+  /** The slot the last slab lookup found, for the key version and slab epoch it was found at. */
+  private recentSlot = -1;
+  private recentSlotVersion = -1;
+  private recentSlotEpoch = -1;
+  /**
+   * False while LMDB holds no row of this table (a fresh table that no flush or restore has
+   * written to): a miss is then an absence without asking LMDB.
+   */
+  mayHoldRows: boolean;
+
+  /** Rows were written under the table (a restore): misses must ask LMDB. */
+  noteRows(): void {
+    this.mayHoldRows = true;
+  }
   /** The entry the last fast-path get returned, and the key version it was for. */
   private recent: CacheEntry<LmdbTable> | undefined = undefined;
   private recentVersion = -1;
@@ -66,6 +91,9 @@ export class LmdbTable implements StateTable {
     this.deferred = serializer.descriptor === GENERAL_DESCRIPTOR;
     this.db = db;
     this.tag = tag;
+    this.slab = this.deferred ? host.cache.newSlab() : undefined;
+    this.mayHoldRows = false;
+    for (const _ of db.getKeys({ limit: 1 })) this.mayHoldRows = true;
   }
 
   /** Values of the general codec are serialized at the flush; declared types at the put. */
@@ -73,6 +101,10 @@ export class LmdbTable implements StateTable {
 
   get(namespace: string, userKey: Key | undefined): unknown {
     const fast = namespace === '' && userKey === undefined;
+    if (fast && this.slab !== undefined) {
+      const id = this.host.currentId();
+      if (typeof id === 'number') return this.getNumberKey(id);
+    }
     let entry = this.find(fast, namespace, userKey);
     if (entry !== undefined) {
       this.host.cache.hits++;
@@ -91,6 +123,10 @@ export class LmdbTable implements StateTable {
 
   put(namespace: string, userKey: Key | undefined, value: unknown): void {
     const fast = namespace === '' && userKey === undefined;
+    if (fast && this.slab !== undefined) {
+      const id = this.host.currentId();
+      if (typeof id === 'number') return this.putNumberKey(id, value);
+    }
     const found = this.find(fast, namespace, userKey);
     let bytes: Uint8Array;
     try {
@@ -107,10 +143,110 @@ export class LmdbTable implements StateTable {
 
   remove(namespace: string, userKey: Key | undefined): void {
     const fast = namespace === '' && userKey === undefined;
+    if (fast && this.slab !== undefined) {
+      const id = this.host.currentId();
+      if (typeof id === 'number') return this.removeNumberKey(id);
+    }
     const found = this.find(fast, namespace, userKey);
     if (found !== undefined && !found.present) return; // absent in LMDB, or its removal is pending
     const entry = found ?? this.create(fast, namespace, userKey);
     this.removeEntry(entry, userKey === undefined ? undefined : this.baseKey(namespace));
+  }
+
+  /** The slab's slot of the current key (a number), or -1; the last one found is kept for the get-then-put of an update. */
+  private slotOf(id: number): number {
+    const slab = this.slab!;
+    if (this.recentSlotVersion === this.host.keyVersion && this.recentSlotEpoch === slab.epoch) return this.recentSlot;
+    const slot = slab.find(id);
+    if (slot >= 0) this.keepSlot(slot);
+    return slot;
+  }
+
+  private keepSlot(slot: number): void {
+    this.recentSlot = slot;
+    this.recentSlotVersion = this.host.keyVersion;
+    this.recentSlotEpoch = this.slab!.epoch;
+  }
+
+  /** The general cache's entry of the current key (a number whose value is not). */
+  private generalEntry(id: number): CacheEntry<LmdbTable> | undefined {
+    const recent = this.recent;
+    if (recent !== undefined && this.recentVersion === this.host.keyVersion && recent.linked) return recent;
+    return this.byId.get(id);
+  }
+
+  private getNumberKey(id: number): unknown {
+    const slot = this.slotOf(id);
+    if (slot >= 0) {
+      this.host.cache.hits++;
+      return this.slab!.read(slot);
+    }
+    const entry = this.generalEntry(id);
+    if (entry !== undefined) {
+      this.host.cache.hits++;
+      entry.referenced = true;
+      this.recent = entry;
+      this.recentVersion = this.host.keyVersion;
+      return entry.value;
+    }
+    this.host.cache.misses++;
+    return this.loadNumberKey(id);
+  }
+
+  /** A miss on a number key: absences and number values go to the slab, anything else to the general cache. */
+  private loadNumberKey(id: number): unknown {
+    const key = this.baseKey('');
+    const found = this.mayHoldRows ? this.db.getBinaryFast(lmdbKey(key)) : undefined;
+    if (found === undefined) {
+      this.keepSlot(this.slab!.insert(id, this.host.currentKeyGroup(), undefined, false));
+      return undefined;
+    }
+    const bytes = found.subarray(0, found.length);
+    const value = this.decode(bytes, key);
+    if (typeof value === 'number') {
+      this.keepSlot(this.slab!.insert(id, this.host.currentKeyGroup(), value, false));
+      return value;
+    }
+    const entry = this.host.cache.remember(this.byId, id, key, this, true, value, bytes.length);
+    this.recent = entry;
+    this.recentVersion = this.host.keyVersion;
+    return value;
+  }
+
+  private putNumberKey(id: number, value: unknown): void {
+    const slab = this.slab!;
+    const slot = this.slotOf(id);
+    const keyGroup = this.host.currentKeyGroup();
+    this.host.markDirty(keyGroup);
+    if (typeof value === 'number') {
+      if (slot >= 0) return slab.write(slot, value);
+      const entry = this.generalEntry(id);
+      if (entry !== undefined) return this.host.cache.write(entry, value, DEFERRED, undefined);
+      this.keepSlot(slab.insert(id, keyGroup, value, true));
+      return;
+    }
+    // Any other value lives in the general cache; the slot, if any, is superseded by this write.
+    if (slot >= 0) slab.remove(slot);
+    const entry = this.generalEntry(id) ?? this.host.cache.create(this.byId, id, this.baseKey(''), this);
+    this.host.cache.write(entry, value, DEFERRED, undefined);
+  }
+
+  private removeNumberKey(id: number): void {
+    const slab = this.slab!;
+    const slot = this.slotOf(id);
+    if (slot >= 0) {
+      if (!slab.present(slot)) return; // absent in LMDB, or its removal is pending
+      this.host.markDirty(this.host.currentKeyGroup());
+      return slab.write(slot, undefined);
+    }
+    const entry = this.generalEntry(id);
+    if (entry !== undefined) {
+      if (entry.present) this.removeEntry(entry, undefined);
+      return;
+    }
+    const keyGroup = this.host.currentKeyGroup();
+    this.host.markDirty(keyGroup);
+    this.keepSlot(slab.insert(id, keyGroup, undefined, true));
   }
 
   /** The cached entry of (current key, namespace, user key), if any. */
@@ -232,7 +368,7 @@ export class LmdbTable implements StateTable {
 
   /** A miss: asks LMDB and remembers the answer, absence included. */
   private load(index: Index, id: unknown, key: string): CacheEntry<LmdbTable> {
-    const found = this.db.getBinaryFast(lmdbKey(key));
+    const found = this.mayHoldRows ? this.db.getBinaryFast(lmdbKey(key)) : undefined;
     if (found === undefined) return this.host.cache.remember(index, id, key, this, false, undefined, 0);
     // getBinaryFast answers with a view of a shared 16 MB buffer whose own `length` property is
     // the value's: the subarray gives deserializers a byteLength they can trust.
@@ -259,14 +395,39 @@ export class LmdbTable implements StateTable {
   /** The cached entry of a tagged LMDB key, wherever this table keeps it. */
   cached(key: string): CacheEntry<LmdbTable> | undefined {
     const [index, id] = this.locate(key);
-    return index.get(id);
+    return this.cachedAt(index, id, key);
   }
 
   private cachedOrCreated(item: ScanItem<LmdbTable>): CacheEntry<LmdbTable> {
     // A write since the scan (an earlier removal of the same batch) may have evicted it.
     if (item.entry !== undefined && item.entry.linked) return item.entry;
     const [index, id] = this.locate(item.key);
-    return index.get(id) ?? this.host.cache.create(index, id, item.key, this);
+    return this.cachedAt(index, id, item.key) ?? this.host.cache.create(index, id, item.key, this);
+  }
+
+  /** A scan meets keys one at a time and wants entries: a slab's key moves to the general cache (scans of slab keys are rare: TTL cleanup). */
+  private cachedAt(index: Index, id: unknown, key: string): CacheEntry<LmdbTable> | undefined {
+    const slab = this.slab;
+    if (index === this.byId && typeof id === 'number' && slab !== undefined) {
+      const slot = slab.find(id);
+      if (slot >= 0) {
+        const dirty = slab.dirty(slot);
+        const value = slab.read(slot);
+        slab.remove(slot);
+        const cache = this.host.cache;
+        if (!dirty) return cache.remember(this.byId, id, key, this, value !== undefined, value, value === undefined ? 0 : NUMBER_BYTES);
+        const entry = cache.create(this.byId, id, key, this);
+        cache.write(entry, value, value === undefined ? undefined : DEFERRED, undefined);
+        return entry;
+      }
+    }
+    return index.get(id);
+  }
+
+  /** The bytes of a slab's value at flush time, as a view valid until the next call. */
+  serializeNumber(value: number): Uint8Array {
+    const s = this.serializer;
+    return s.serializeView !== undefined ? s.serializeView(value) : s.serialize(value);
   }
 
   private decode(bytes: Uint8Array, key: string): unknown {

@@ -33,17 +33,20 @@ function setKey(backend: LmdbBackend, key: Key): void {
 }
 
 type Command =
-  | { op: 'put'; map: boolean; key: Key; ns: string; userKey: number; value: string }
+  | { op: 'put'; map: boolean; key: Key; ns: string; userKey: number; value: string | number }
   | { op: 'remove' | 'get'; map: boolean; key: Key; ns: string; userKey: number }
   | { op: 'entries'; key: Key; ns: string }
   | { op: 'removeAll'; key: Key; ns: string }
   | { op: 'flush' };
 
-const currentKey = fc.oneof(fc.integer({ min: 0, max: 30 }), fc.constantFrom('a', 'b', '', 'a\u0000b'));
+// Number keys with number values live in the cache's slab, other pairs in its entries; a key
+// moves between them when its value changes kind.
+const currentKey = fc.oneof(fc.integer({ min: 0, max: 30 }), fc.constantFrom('a', 'b', '', 'a\u0000b', 0.5, -3.25, 2 ** 40));
+const stateValue = fc.oneof(fc.string({ maxLength: 300 }), fc.integer(), fc.double().map((v) => v + 0));
 const where = { map: fc.boolean(), key: currentKey, ns: fc.constantFrom('', 'w1'), userKey: fc.integer({ min: -5, max: 20 }) };
 const command: fc.Arbitrary<Command> = fc.oneof(
   // Values up to 300 chars against a 4 KB cache: a flush or an eviction every few commands.
-  { arbitrary: fc.record({ op: fc.constant('put' as const), ...where, value: fc.string({ maxLength: 300 }) }), weight: 4 },
+  { arbitrary: fc.record({ op: fc.constant('put' as const), ...where, value: stateValue }), weight: 4 },
   { arbitrary: fc.record({ op: fc.constant('remove' as const), ...where }), weight: 2 },
   { arbitrary: fc.record({ op: fc.constant('get' as const), ...where }), weight: 4 },
   { arbitrary: fc.record({ op: fc.constantFrom('entries' as const, 'removeAll' as const), key: currentKey, ns: where.ns }), weight: 1 },
@@ -53,8 +56,8 @@ const command: fc.Arbitrary<Command> = fc.oneof(
 /** Model keys: which table, current key, namespace, user key (the map table only). */
 const modelKey = (map: boolean, key: Key, ns: string, userKey: number) => JSON.stringify([map, key, ns, map ? userKey : null]);
 
-function modelEntries(model: Map<string, string>, key: Key, ns: string): [Key, string][] {
-  const found: [Key, string][] = [];
+function modelEntries(model: Map<string, string | number>, key: Key, ns: string): [Key, string | number][] {
+  const found: [Key, string | number][] = [];
   for (const [k, v] of model) {
     const [map, mk, mns, uk] = JSON.parse(k) as [boolean, Key, string, number];
     if (map && mk === key && mns === ns) found.push([uk, v]);
@@ -68,7 +71,7 @@ test('reads see every write through a 4 KB cache across many flushes and evictio
   fc.assert(fc.property(fc.array(command, { minLength: 50, maxLength: 300 }), (commands) => {
     const dir = mkdtempSync(join(tmpdir(), 'weir-lmdb-model-'));
     try {
-      const model = new Map<string, string>();
+      const model = new Map<string, string | number>();
       let backend = openLmdbBackend(dir, ctx, { cacheBytes: 4096 });
       const tables = (b: LmdbBackend) => ({ value: b.table('v', general), map: b.table('m', general) });
       let { value, map } = tables(backend);

@@ -139,6 +139,39 @@ test('cleanupStep visits at most its budget, removes only expired values and res
   }
 });
 
+test('cleanupStep over number values (the slab\'s keys): pending writes win, removals reach LMDB, clean and dirty keys alike', (t) => {
+  const backend = openTemp(t, 8 * 1024); // room for about 200 slab keys: the rest are evicted
+  const table = backend.table('counts', general);
+  for (let i = 0; i < 300; i++) {
+    setKey(backend, i);
+    table.put('', undefined, i);
+  }
+  backend.flush();
+  // Pending: even keys below 100 become odd values (kept), and key 1 becomes 2 (expired).
+  for (let i = 0; i < 100; i += 2) {
+    setKey(backend, i);
+    table.put('', undefined, i + 1);
+  }
+  setKey(backend, 1);
+  table.put('', undefined, 2);
+  t.true(backend.cacheStats().evictions > 0);
+  const expired = (v: unknown) => (v as number) % 2 === 0;
+  let removed = 0;
+  for (let step = 0; step < 30; step++) removed += table.cleanupStep(10, expired);
+  const keep = (i: number) => i !== 1 && (i < 100 || i % 2 === 1);
+  t.is(removed, 300 - [...Array(300).keys()].filter(keep).length);
+  const check = () => {
+    for (let i = 0; i < 300; i++) {
+      setKey(backend, i);
+      t.is(table.get('', undefined), keep(i) ? (i < 100 && i % 2 === 0 ? i + 1 : i) : undefined, `key ${i}`);
+    }
+  };
+  check();
+  backend.flush();
+  t.is(table.db.getCount(), [...Array(300).keys()].filter(keep).length);
+  check();
+});
+
 test('cleanupStep on a small table wraps around within one call without visiting an entry twice', (t) => {
   const backend = openTemp(t);
   const table = backend.table('ttl', general);
