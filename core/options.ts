@@ -35,8 +35,10 @@ export interface JobOptions {
   allowNonRestoredState: boolean;
   /** Bytes of each channel's ring. */
   ringCapacity: number;
-  /** Records per DATA frame before a batch is sent. */
+  /** Records per DATA frame at most. */
   batchSize: number;
+  /** Bytes a DATA frame is filled to before it is sent: records per frame are chosen by size, at most batchSize. */
+  frameBytes: number;
   /** ms of processing time between periodic watermarks (onPeriodicEmit); 0: none. */
   autoWatermarkInterval: number;
   /** Where workers keep working files (LMDB environments, in-progress output). */
@@ -82,7 +84,8 @@ const SPECS: { [K in keyof JobOptions]: Spec } = {
   fromSavepoint: { kind: 'string', doc: 'savepoint or retained checkpoint directory to start from' },
   allowNonRestoredState: { kind: 'bool', doc: 'with fromSavepoint: skip state of operators (uids) the job no longer has' },
   ringCapacity: { kind: 'size', min: 64, max: 1 << 30, doc: 'bytes of each channel\'s ring' },
-  batchSize: { kind: 'int', min: 1, max: 0xff_ffff, doc: 'records per DATA frame' },
+  batchSize: { kind: 'int', min: 1, max: 0xff_ffff, doc: 'records per DATA frame at most' },
+  frameBytes: { kind: 'size', min: 64, max: 1 << 30, doc: 'bytes of a DATA frame: records per frame are chosen by their size (within the ring\'s room), at most batchSize' },
   autoWatermarkInterval: { ...MS, doc: 'ms between periodic watermarks (Flink\'s pipeline.auto-watermark-interval); 0: none' },
   workDir: { kind: 'string', doc: 'working files (LMDB environments); removed when the job ends' },
   lmdbCacheBytes: { kind: 'size', min: 4096, max: 2 ** 40, doc: 'LMDB write-back cache per keyed operator subtask' },
@@ -116,7 +119,8 @@ export function defaultOptions(): JobOptions {
     fromSavepoint: undefined,
     allowNonRestoredState: false,
     ringCapacity: 256 * 1024,
-    batchSize: 256,
+    batchSize: 4096,
+    frameBytes: 16 * 1024,
     autoWatermarkInterval: 200,
     workDir: '.weir-work',
     lmdbCacheBytes: 16 * 1024 * 1024,

@@ -16,7 +16,10 @@ export interface RecordWriterOptions {
   readonly keySelector: ((v: unknown) => unknown) | undefined;
   /** Key groups of the consuming operator; keyBy routes by key group. */
   readonly maxParallelism: number;
+  /** Records per frame at most. */
   readonly batchSize: number;
+  /** Bytes a frame is filled to (within each ring's room): records per frame follow from the records' size. */
+  readonly frameBytes: number;
   /** First channel for round-robin, so that producers do not all start on consumer 0. */
   readonly start: number;
   readonly uid: string;
@@ -25,6 +28,11 @@ export interface RecordWriterOptions {
   readonly time?: RecordTime;
 }
 
+
+/** Records per frame before the first frame of variable-size records has given their size. */
+const INITIAL_PER_FRAME = 256;
+/** Frames of at least this many records set the records per frame of variable-size records. */
+const MEAN_OVER = 16;
 
 export class RecordWriter {
   /** One per target channel; for keyBy, indexed by the consumer's subtask. */
@@ -50,8 +58,17 @@ export class RecordWriter {
   private readonly staging: { readonly bytes: Uint8Array; readonly view: DataView }[] | null = null;
   private readonly staged: Int32Array;
   private readonly recordBytes: number;
+  /** The bytes a frame is filled to: frameBytes within every ring's room. */
+  private readonly frameRoom: number;
   private readonly encodeRecord: (record: unknown, target: Uint8Array, view: DataView, offset: number) => void;
   recordsOut = 0;
+  /**
+   * Records a frame takes before it is sent: frameBytes over the record size (a fixed-size
+   * codec's, or for the others the last frame's mean, so it follows the records), at most
+   * batchSize, at least one. Frames sized by bytes: 16 KiB of 12-byte records is 1365, where
+   * a count of 256 made 3 KiB frames and paid the per-frame costs five times as often.
+   */
+  perFrame: number;
 
   constructor(channels: readonly ChannelWriter[], codec: Codec, options: RecordWriterOptions) {
     this.channels = channels;
@@ -66,9 +83,14 @@ export class RecordWriter {
     this.channelOfGroup = new Int32Array(options.partitioner === 'keyBy' ? options.maxParallelism : 0);
     this.recordBytes = codec.recordBytes ?? 0;
     this.encodeRecord = codec.encodeRecord ?? (() => {});
-    const frameBytes = options.batchSize * this.recordBytes;
+    const most = Math.min(options.batchSize, MAX_RECORDS_PER_FRAME);
+    // A frame fills at most half a ring, so that the producer writes one while the consumer reads another.
+    const room = Math.min(options.frameBytes, ...channels.map((ch) => Math.floor(ch.ring.maxPayload / 2)));
+    this.frameRoom = room;
+    this.perFrame = Math.max(1, Math.min(most, this.recordBytes > 0 ? Math.floor(room / this.recordBytes) : INITIAL_PER_FRAME));
+    const frameBytes = this.perFrame * this.recordBytes;
     if (codec.encodeRecord !== undefined && this.stamps === null && options.partitioner !== 'broadcast'
-      && channels.every((ch) => frameBytes <= ch.ring.maxPayload) && options.batchSize <= MAX_RECORDS_PER_FRAME) {
+      && channels.every((ch) => frameBytes <= ch.ring.maxPayload)) {
       this.staging = channels.map(() => {
         const bytes = new Uint8Array(frameBytes);
         return { bytes, view: new DataView(bytes.buffer) };
@@ -180,7 +202,7 @@ export class RecordWriter {
     const batch = this.batches[i]!;
     batch.push(record);
     if (this.stamps !== null) this.stamps[i]!.push(this.time.value);
-    if (batch.length >= this.o.batchSize) this.flushChannel(i);
+    if (batch.length >= this.perFrame) this.flushChannel(i);
   }
 
   /** Staged: the record is written into channel i's next frame at once. */
@@ -192,7 +214,7 @@ export class RecordWriter {
     } catch (err) {
       throw this.encodeFailed(err);
     }
-    if ((this.staged[i] = n + 1) >= this.o.batchSize) this.flushStaged(i);
+    if ((this.staged[i] = n + 1) >= this.perFrame) this.flushStaged(i);
   }
 
   private encodeFailed(err: unknown): WeirError {
@@ -216,16 +238,22 @@ export class RecordWriter {
     const batch = this.batches[i]!;
     if (batch.length === 0) return;
     const stamps = this.stamps?.[i];
-    this.writeRange(this.channels[i]!, batch, 0, batch.length, stamps);
+    const bytes = this.writeRange(this.channels[i]!, batch, 0, batch.length, stamps);
+    // The records' mean size so far sets the next frames' count (a few records say little).
+    if (batch.length >= MEAN_OVER && this.recordBytes === 0) {
+      this.perFrame = Math.max(1, Math.min(this.o.batchSize, MAX_RECORDS_PER_FRAME, Math.floor(this.frameRoom * batch.length / bytes)));
+    }
     batch.length = 0;
     if (stamps !== undefined) stamps.length = 0;
   }
 
-  /** A batch whose encoding does not fit in the ring is split until it does. */
-  private writeRange(ch: ChannelWriter, batch: unknown[], start: number, end: number, stamps?: number[]): void {
+  /** A batch whose encoding does not fit in the ring is split until it does; returns the payload bytes written. */
+  private writeRange(ch: ChannelWriter, batch: unknown[], start: number, end: number, stamps?: number[]): number {
     let payload: Uint8Array;
     try {
-      if (stamps === undefined && this.codec.recordBytes !== undefined && ch.tryWriteRecords(this.codec, batch, start, end)) return;
+      if (stamps === undefined && this.codec.recordBytes !== undefined && ch.tryWriteRecords(this.codec, batch, start, end)) {
+        return (end - start) * this.codec.recordBytes;
+      }
       payload = this.codec.encode(batch, start, end);
       if (stamps !== undefined) payload = stampedPayload(stamps, start, end, payload);
     } catch (err) {
@@ -238,11 +266,10 @@ export class RecordWriter {
           + `${ch.ring.capacity} bytes; raise the ringCapacity option`, { uid: this.o.uid, subtask: this.o.subtask });
       }
       const mid = (start + end) >>> 1;
-      this.writeRange(ch, batch, start, mid, stamps);
-      this.writeRange(ch, batch, mid, end, stamps);
-      return;
+      return this.writeRange(ch, batch, start, mid, stamps) + this.writeRange(ch, batch, mid, end, stamps);
     }
     ch.write(stamps === undefined ? FrameKind.DATA : FrameKind.DATA_TS, end - start, payload);
+    return payload.byteLength;
   }
 
   flush(): void {

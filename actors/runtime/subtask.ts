@@ -95,6 +95,8 @@ interface Unacknowledged {
 const SOURCE_IDLE_POLL_MS = 5;
 /** A source chained to an operator that can refuse input emits this many records between looks at it. */
 const SOURCE_BATCH_WHEN_BLOCKING = 16;
+/** Records a source emits per call at least (a chain without writers: a source and its sink). */
+const MIN_SOURCE_BATCH = 1024;
 
 
 /**
@@ -148,10 +150,15 @@ export class Subtask {
   private sourceExhausted = false;
   /**
    * Records a source emits per call: small where an operator of the chain can refuse input
-   * (async I/O at capacity), which is looked at between calls only.
+   * (async I/O at capacity), which is looked at between calls only; otherwise enough to fill
+   * a few frames of every channel (the writers flush what is left at the end of the call),
+   * and no more than batchSize * 4.
    */
   private get sourceBatch(): number {
-    return this.blocking.length > 0 ? SOURCE_BATCH_WHEN_BLOCKING : this.wire.batchSize * 4;
+    if (this.blocking.length > 0) return SOURCE_BATCH_WHEN_BLOCKING;
+    let frames = MIN_SOURCE_BATCH;
+    for (const w of this.writers) frames = Math.max(frames, 4 * w.perFrame * w.channels.length);
+    return Math.min(frames, this.wire.batchSize * 4);
   }
   /** Operators that can refuse input (at capacity) or hold output past the end of input. */
   private readonly blocking: StreamOperator<unknown, unknown>[] = [];

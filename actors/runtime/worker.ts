@@ -148,7 +148,7 @@ function wire(deploy: DeployMessage, p: JobPlan, control: Int32Array,
           });
           return new RecordWriter(channels, encoderOf(e), {
             partitioner: e.partitioner, keySelector: e.toNode.inputs.find((i) => i.node === node)?.partitioning?.keySelector,
-            maxParallelism: e.to.maxParallelism, batchSize: options.batchSize, start: slot, uid: node.uid, subtask: slot,
+            maxParallelism: e.to.maxParallelism, batchSize: options.batchSize, frameBytes: options.frameBytes, start: slot, uid: node.uid, subtask: slot,
             ...(carriesEventTime(node) ? { time } : {}),
           });
         });
@@ -161,7 +161,7 @@ function wire(deploy: DeployMessage, p: JobPlan, control: Int32Array,
       producer.wake = coordinatorBell;
       return new RecordWriter([new ChannelWriter(producer)], generalCodec(), {
         partitioner: 'forward', keySelector: undefined, maxParallelism: task.maxParallelism,
-        batchSize: options.batchSize, start: 0, uid: node.uid, subtask: slot,
+        batchSize: options.batchSize, frameBytes: options.frameBytes, start: 0, uid: node.uid, subtask: slot,
       });
     };
     const hooks = deploy.checkpointDir === undefined ? null : checkpointHooks({

@@ -266,7 +266,7 @@ eachCodec('a flatMap that emits 100000 records per input into a full ring reacts
   const outSab = allocateRing(4096);
   // The output carries numbers: the general codec, whatever the input's.
   const out = new RecordWriter([new ChannelWriter(new RingProducer(outSab), 'op[0]->sink[0]')], CODECS['general']!, {
-    partitioner: 'forward', keySelector: undefined, maxParallelism: 128, batchSize: 256, start: 0, uid: 'op', subtask: 0,
+    partitioner: 'forward', keySelector: undefined, maxParallelism: 128, batchSize: 256, frameBytes: 16384, start: 0, uid: 'op', subtask: 0,
   });
   const h = harness(1, 64 * 1024);
   let perInput = 0;
