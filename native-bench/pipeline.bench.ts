@@ -37,6 +37,7 @@ import type { LoopResult } from './pipeline/loop.ts';
 import { PostPipeline } from './pipeline/post.ts';
 import { rxGroupBy, rxScan } from './pipeline/rx.ts';
 import { runJob } from './pipeline/weir.ts';
+import { defaultOptions } from '../core/options.ts';
 import { formatValue, median, record, sampleEach, writeResults } from './lib/report.ts';
 
 const RUNS = 5;
@@ -58,7 +59,8 @@ const N_TINY = 1000;
 const POST_BATCH = 1000;
 const PARALLELISM = 2;
 /** weir's defaults, passed explicitly so the figures say what they ran with. */
-const WEIR_OPTIONS = { parallelism: PARALLELISM, batchSize: 256, ringCapacity: 256 * 1024 };
+// The defaults users get: frames of frameBytes (records per frame by size, at most batchSize), 256 KiB rings.
+const WEIR_OPTIONS = { parallelism: PARALLELISM, ringCapacity: 256 * 1024 };
 
 const perSecond = (records: number, ms: number) => records / (ms / 1000);
 
@@ -90,10 +92,10 @@ const checkpointedJob = (n: number) => async () => {
   return run.ms;
 };
 const generatorJob = (parallelism: number, n: number) => async () =>
-  (await runJob('generate-filter', { n }, { parallelism, batchSize: WEIR_OPTIONS.batchSize, ringCapacity: WEIR_OPTIONS.ringCapacity },
+  (await runJob('generate-filter', { n }, { parallelism, ringCapacity: WEIR_OPTIONS.ringCapacity },
     { generator: 0, kept: n, sink: n / 100 })).ms;
 const chainedJob = (n: number) => async () =>
-  (await runJob('chained', { n }, { parallelism: 1, batchSize: WEIR_OPTIONS.batchSize, ringCapacity: WEIR_OPTIONS.ringCapacity },
+  (await runJob('chained', { n }, { parallelism: 1, ringCapacity: WEIR_OPTIONS.ringCapacity },
     { records: n, even: n, scaled: n / 2, sink: n / 2 })).ms;
 
 /** Starts `count` worker threads that only say they have started, and stops them. */
@@ -162,7 +164,7 @@ const withCpu = (name: Name) => async () => {
 
 console.log(`${os.cpus()[0]?.model}, ${os.availableParallelism()} cores, load ${os.loadavg()[0]!.toFixed(2)}, Node ${process.version}; `
   + `${formatValue(N)} records over ${KEYS / 1000}K keys (RxJS ${formatValue(N_RX)}, chained ${formatValue(N_CHAINED)}); `
-  + `weir batchSize ${WEIR_OPTIONS.batchSize}, ringCapacity ${WEIR_OPTIONS.ringCapacity / 1024} KiB; medians of ${RUNS} runs`);
+  + `weir frameBytes ${defaultOptions().frameBytes / 1024} KiB (batchSize ${defaultOptions().batchSize} at most), ringCapacity ${WEIR_OPTIONS.ringCapacity / 1024} KiB; medians of ${RUNS} runs`);
 const began = performance.now();
 const samples = Object.fromEntries(
   (await sampleEach(RUNS, names.map(withCpu))).map((s, i) => [names[i]!, s]),

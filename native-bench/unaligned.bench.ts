@@ -38,15 +38,20 @@ const defaults = defaultOptions();
 
 // What the parameters predict for an aligned checkpoint: every record ahead of a barrier must
 // pass the slow sinks first. Ahead of it: each full ring (source -> map and map -> sink, p x p
-// of each) and each source's overdraft (one call's output: 4 batches).
-const sample = Array.from({ length: defaults.batchSize }, (_, i) => ({ seq: 1_000_000 + i, src: 1, body: BODY }));
-const bytesPerRecord = generalCodec().encode(sample, 0, sample.length).byteLength / sample.length + 8 / defaults.batchSize;
+// of each) and each source's overdraft (one call's output: 4 frames of each channel).
+const sample = Array.from({ length: 256 }, (_, i) => ({ seq: 1_000_000 + i, src: 1, body: BODY }));
+const encodedPerRecord = generalCodec().encode(sample, 0, sample.length).byteLength / sample.length;
+// Records per frame as the writers choose them: frameBytes (within half a ring) over the records' size, at most batchSize.
+const perFrame = Math.max(1, Math.min(defaults.batchSize,
+  Math.floor(Math.min(defaults.frameBytes, Math.floor((defaults.ringCapacity - 8) / 2)) / encodedPerRecord)));
+const bytesPerRecord = encodedPerRecord + 8 / perFrame;
 const perRing = Math.floor(defaults.ringCapacity / bytesPerRecord);
-const ahead = 2 * PARALLELISM * PARALLELISM * perRing + PARALLELISM * 4 * defaults.batchSize;
+const perCall = Math.min(4 * perFrame * PARALLELISM, 4 * defaults.batchSize);
+const ahead = 2 * PARALLELISM * PARALLELISM * perRing + PARALLELISM * perCall;
 const predicted = (sinkUs: number) => (ahead * sinkUs) / 1000 / PARALLELISM;
 
 console.log(`unaligned bench: parallelism ${PARALLELISM}, ${os.availableParallelism()} cores, ring ${defaults.ringCapacity} bytes, `
-  + `batch ${defaults.batchSize} records, ${bytesPerRecord.toFixed(1)} bytes per record encoded (${perRing} records per ring)`);
+  + `frames of ${perFrame} records, ${bytesPerRecord.toFixed(1)} bytes per record encoded (${perRing} records per ring)`);
 console.log(`about ${ahead} records wait ahead of an aligned barrier: it should take ~${predicted(200).toFixed(0)} ms at 200 us per record, `
   + `~${predicted(1000).toFixed(0)} ms at 1 ms`);
 
