@@ -60,7 +60,11 @@ const POST_BATCH = 1000;
 const PARALLELISM = 2;
 /** weir's defaults, passed explicitly so the figures say what they ran with. */
 // The defaults users get: frames of frameBytes (records per frame by size, at most batchSize), 256 KiB rings.
-const WEIR_OPTIONS = { parallelism: PARALLELISM, ringCapacity: 256 * 1024 };
+// Slots stay warm through the whole bench (the postMessage workers, too, live across runs): with the
+// default 2 s, the p1 pool expired while a round ran the other measures, so a round's N run
+// started threads and its 2N run did not, and the chained job's 2N - N came out negative.
+const WARM = { warmSlotsMs: 600_000 };
+const WEIR_OPTIONS = { parallelism: PARALLELISM, ringCapacity: 256 * 1024, ...WARM };
 
 const perSecond = (records: number, ms: number) => records / (ms / 1000);
 
@@ -92,10 +96,10 @@ const checkpointedJob = (n: number) => async () => {
   return run.ms;
 };
 const generatorJob = (parallelism: number, n: number) => async () =>
-  (await runJob('generate-filter', { n }, { parallelism, ringCapacity: WEIR_OPTIONS.ringCapacity },
+  (await runJob('generate-filter', { n }, { parallelism, ringCapacity: WEIR_OPTIONS.ringCapacity, ...WARM },
     { generator: 0, kept: n, sink: n / 100 })).ms;
 const chainedJob = (n: number) => async () =>
-  (await runJob('chained', { n }, { parallelism: 1, ringCapacity: WEIR_OPTIONS.ringCapacity },
+  (await runJob('chained', { n }, { parallelism: 1, ringCapacity: WEIR_OPTIONS.ringCapacity, ...WARM },
     { records: n, even: n, scaled: n / 2, sink: n / 2 })).ms;
 
 /** Starts `count` worker threads that only say they have started, and stops them. */
