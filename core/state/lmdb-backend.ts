@@ -245,7 +245,8 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
     for (const [name, blob] of Object.entries(tables)) {
       const db = this.restored.get(name) ?? this.openTable(name);
       this.restored.set(name, db);
-      this.tables.get(name)?.noteRows();
+      const open = this.tables.get(name);
+      if (open !== undefined) open.mayHoldRows = true;
       const bytes = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
       this.env.transactionSync(() => {
         for (let p = 0; p < bytes.length;) {
@@ -280,7 +281,8 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
         const from = copy.openDB<Uint8Array, Buffer>(`${this.ctx.uid}/${name}`, { keyEncoding: 'binary', encoding: 'binary', cache: false });
         const db = this.restored.get(name) ?? this.openTable(name);
         this.restored.set(name, db);
-        this.tables.get(name)?.noteRows();
+        const open = this.tables.get(name);
+        if (open !== undefined) open.mayHoldRows = true;
         this.env.transactionSync(() => {
           for (const { key, value } of from.getRange({})) {
             const kg = (key[0]! << 8) | key[1]!;

@@ -64,14 +64,10 @@ export class LmdbTable implements StateTable {
   private recentSlotEpoch = -1;
   /**
    * False while LMDB holds no row of this table (a fresh table that no flush or restore has
-   * written to): a miss is then an absence without asking LMDB.
+   * written to): a miss is then an absence without asking LMDB. The backend sets it when it
+   * writes rows.
    */
   mayHoldRows: boolean;
-
-  /** Rows were written under the table (a restore): misses must ask LMDB. */
-  noteRows(): void {
-    this.mayHoldRows = true;
-  }
   /** The entry the last fast-path get returned, and the key version it was for. */
   private recent: CacheEntry<LmdbTable> | undefined = undefined;
   private recentVersion = -1;
