@@ -243,10 +243,7 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
   private restorePairs(tables: Readonly<Record<string, Uint8Array>>): void {
     const { start, end } = this.ctx.keyGroups;
     for (const [name, blob] of Object.entries(tables)) {
-      const db = this.restored.get(name) ?? this.openTable(name);
-      this.restored.set(name, db);
-      const open = this.tables.get(name);
-      if (open !== undefined) open.mayHoldRows = true;
+      const db = this.restoreInto(name);
       const bytes = Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
       this.env.transactionSync(() => {
         for (let p = 0; p < bytes.length;) {
@@ -261,6 +258,15 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
         }
       });
     }
+  }
+
+  /** The table a restore writes rows of `name` into; an open table's misses must ask LMDB from now on. */
+  private restoreInto(name: string): Database<Uint8Array, Buffer> {
+    const db = this.restored.get(name) ?? this.openTable(name);
+    this.restored.set(name, db);
+    const open = this.tables.get(name);
+    if (open !== undefined) open.mayHoldRows = true;
+    return db;
   }
 
   takeDirtyKeyGroups(): Set<number> {
@@ -279,10 +285,7 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
       const { start, end } = this.ctx.keyGroups;
       for (const name of tables) {
         const from = copy.openDB<Uint8Array, Buffer>(`${this.ctx.uid}/${name}`, { keyEncoding: 'binary', encoding: 'binary', cache: false });
-        const db = this.restored.get(name) ?? this.openTable(name);
-        this.restored.set(name, db);
-        const open = this.tables.get(name);
-        if (open !== undefined) open.mayHoldRows = true;
+        const db = this.restoreInto(name);
         this.env.transactionSync(() => {
           for (const { key, value } of from.getRange({})) {
             const kg = (key[0]! << 8) | key[1]!;

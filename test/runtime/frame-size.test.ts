@@ -2,7 +2,7 @@
 
 import test from 'ava';
 import { ChannelWriter } from '../../core/channel/channel-writer.ts';
-import { FrameKind } from '../../core/channel/frames.ts';
+import { FRAME_HEADER_BYTES, FrameKind } from '../../core/channel/frames.ts';
 import { allocateRing, RingConsumer, RingProducer } from '../../core/channel/ring.ts';
 import { generalCodec } from '../../core/codec/general.ts';
 import { codecFor } from '../../core/codec/schema.ts';
@@ -48,7 +48,7 @@ test('batchSize caps the records of a frame, and half the ring caps its bytes', 
   t.true(frames(PAIRS, pairs, { ringBytes: 256 * 1024, frameBytes: 16 * 1024, batchSize: 100 }).slice(0, -1).every(([n]) => n === 100));
   const small = frames(PAIRS, pairs, { ringBytes: 4096, frameBytes: 16 * 1024, batchSize: 4096 });
   t.true(small.every(([, bytes]) => bytes <= 2048), `largest frame ${Math.max(...small.map(([, b]) => b))} bytes in a 4 KiB ring`);
-  t.is(small[0]![0], Math.floor((4096 - 8) / 2 / 12));
+  t.is(small[0]![0], Math.floor((4096 - FRAME_HEADER_BYTES) / 2 / 12));
   t.is(small.reduce((s, [n]) => s + n, 0), pairs.length);
 });
 

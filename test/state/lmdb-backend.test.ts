@@ -245,6 +245,24 @@ test('a million distinct keys through an 8 MB cache stay within budget and read 
   t.is(table.db.getCount(), N);
 });
 
+test('a count per number key costs the cache about 40 bytes: a 64 MB cache holds 1.6M of 2M counted keys', (t) => {
+  // What README.md and BENCHMARKS.md say of the slab; an entry object per key (150 bytes) held about 400K.
+  const backend = openLmdbBackend(tempDir(t), ctx, { cacheBytes: 64 << 20 });
+  t.teardown(() => backend.close());
+  const table = backend.table('count', general);
+  for (let i = 0; i < 2_000_000; i++) {
+    setKey(backend, i);
+    table.put('', undefined, ((table.get('', undefined) as number | undefined) ?? 0) + 1);
+  }
+  const stats = backend.cacheStats();
+  t.true(stats.entries >= 1_600_000, `${stats.entries} keys held`);
+  t.true(stats.peakBytes <= 64 << 20);
+  for (const i of [0, 777_777, 1_999_999]) {
+    setKey(backend, i);
+    t.is(table.get('', undefined), 1, `key ${i}`);
+  }
+});
+
 test('a flush larger than its value buffer writes every value whole, removals between them', (t) => {
   // Values of 1 B to 200 KB, through a cache large enough to take them all in one flush: the
   // flush's value buffer (64 KB at first) grows several times while values are placed in it.
