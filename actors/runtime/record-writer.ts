@@ -33,6 +33,8 @@ export interface RecordWriterOptions {
 const INITIAL_PER_FRAME = 256;
 /** Frames of at least this many records set the records per frame of variable-size records. */
 const MEAN_OVER = 16;
+/** Small integer keys whose channels are computed together, on the first miss of any of them (SMALL_KEYS is a multiple). */
+const SMALL_KEY_BLOCK = 256;
 
 export class RecordWriter {
   /** One per target channel; for keyBy, indexed by the consumer's subtask. */
@@ -179,17 +181,31 @@ export class RecordWriter {
     return this.channelOfNewKey(record, key);
   }
 
-  /** A key that is not a small integer already seen here: hashed. */
+  /**
+   * A key that is not a small integer already seen here: hashed. A small one fills the
+   * channels of its whole block of SMALL_KEY_BLOCK keys, so that this call stays rare: V8
+   * inlines calls by how often they ran while it compiled, and when one miss per new key
+   * made it hot, the hashing was inlined into the source's chain and used up the budget the
+   * source's loop needed to inline that chain (7% of the typed keyed job's CPU, BENCHMARKS.md).
+   */
   private channelOfNewKey(record: unknown, key: Key): number {
+    if (typeof key === 'number' && (key >>> 0) === key && key < SMALL_KEYS) return this.fillSmallKeys(key);
     let hash: number;
     try {
       hash = typeof key === 'number' ? numberKeyHash(key) : keyHash(key);
     } catch (err) {
       throw this.keyFailed(record, err);
     }
-    const c = this.channelOfGroup[flinkMurmurHash(hash) % this.maxParallelism]!;
-    if (typeof key === 'number' && (key >>> 0) === key && key < SMALL_KEYS) this.channelOfSmallKey[key] = c;
-    return c;
+    return this.channelOfGroup[flinkMurmurHash(hash) % this.maxParallelism]!;
+  }
+
+  /** Fills the channels of small key `key`'s block and returns its own. */
+  private fillSmallKeys(key: number): number {
+    const from = key - (key % SMALL_KEY_BLOCK);
+    for (let k = from; k < from + SMALL_KEY_BLOCK; k++) {
+      this.channelOfSmallKey[k] = this.channelOfGroup[flinkMurmurHash(numberKeyHash(k)) % this.maxParallelism]!;
+    }
+    return this.channelOfSmallKey[key]!;
   }
 
   private keyFailed(record: unknown, err: unknown): WeirError {

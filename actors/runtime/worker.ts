@@ -19,6 +19,7 @@ import { buildGraph, loadJob } from '../../core/job.ts';
 import { keyGroupRangeForOperator } from '../../core/keys/key-groups.ts';
 import type { BackendContext, KeyedStateBackend } from '../../core/state/backend.ts';
 import { systemClock } from '../../core/time/clock.ts';
+import { v8 } from '../../core/lazy-builtins.ts';
 import { InputGate } from './input-gate.ts';
 import { backendFactory } from './state-backends.ts';
 import type { GateOptions, InputChannel } from './input-gate.ts';
@@ -51,6 +52,7 @@ export default async function runSlot(deploy: DeployMessage): Promise<SlotResult
     if (diff !== null) throw new WeirError(diff);
     setup = false;
     const control = new Int32Array(deploy.control);
+    if (deploy.checkpointDir !== undefined) warmSerializer();
     const createBackend = await backendFactory(deploy.options, deploy.runDir, deploy.slot);
     const makeBackend = (ctx: BackendContext) => {
       const b = createBackend(ctx);
@@ -87,6 +89,17 @@ export default async function runSlot(deploy: DeployMessage): Promise<SlotResult
     port.postMessage({ type: 'end' } satisfies WorkerMessage);
     port.close();
   }
+}
+
+/**
+ * A thread's first v8.serialize (every snapshot is one) invalidates the prototype chains that
+ * V8's optimized code depends on: at the first checkpoint every compiled function of the
+ * running chains deoptimized (--trace-deopt: "dependent prototype chain changed") and was
+ * compiled again with less inlined. Serializing once before any record flows moves that to
+ * where nothing has been compiled yet.
+ */
+function warmSerializer(): void {
+  v8().serialize({ operators: {}, descriptors: {}, ranges: [[0, 1]] });
 }
 
 function wire(deploy: DeployMessage, p: JobPlan, control: Int32Array,
