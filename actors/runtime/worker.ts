@@ -95,8 +95,8 @@ export default async function runSlot(deploy: DeployMessage): Promise<SlotResult
  * A thread's first v8.serialize (every snapshot is one) invalidates the prototype chains that
  * V8's optimized code depends on: at the first checkpoint every compiled function of the
  * running chains deoptimized (--trace-deopt: "dependent prototype chain changed") and was
- * compiled again with less inlined. Serializing once before any record flows moves that to
- * where nothing has been compiled yet.
+ * compiled a second time. Serializing once before any record flows moves that to where
+ * nothing has been compiled yet (BENCHMARKS.md, re-run at 66e74a9).
  */
 function warmSerializer(): void {
   v8().serialize({ operators: {}, descriptors: {}, ranges: [[0, 1]] });
