@@ -176,20 +176,13 @@ export class RecordWriter {
     }
     if (typeof key === 'number' && (key >>> 0) === key && key < SMALL_KEYS) {
       const c = this.channelOfSmallKey[key]!;
-      if (c >= 0) return c;
+      return c >= 0 ? c : this.fillSmallKeys(key);
     }
-    return this.channelOfNewKey(record, key);
+    return this.channelOfHashedKey(record, key);
   }
 
-  /**
-   * A key that is not a small integer already seen here: hashed. A small one fills the
-   * channels of its whole block of SMALL_KEY_BLOCK keys, so that this call stays rare: V8
-   * inlines calls by how often they ran while it compiled, and with one miss per new key the
-   * hashing was inlined into the source's chain and channelOfKey itself was left as a call per
-   * record (-7% CPU on the typed keyed job without it, BENCHMARKS.md).
-   */
-  private channelOfNewKey(record: unknown, key: Key): number {
-    if (typeof key === 'number' && (key >>> 0) === key && key < SMALL_KEYS) return this.fillSmallKeys(key);
+  /** A key that is not a small integer: hashed, every time. */
+  private channelOfHashedKey(record: unknown, key: Key): number {
     let hash: number;
     try {
       hash = typeof key === 'number' ? numberKeyHash(key) : keyHash(key);
@@ -199,7 +192,12 @@ export class RecordWriter {
     return this.channelOfGroup[flinkMurmurHash(hash) % this.maxParallelism]!;
   }
 
-  /** Fills the channels of small key `key`'s block and returns its own. */
+  /**
+   * Fills the channels of small key `key`'s whole block of SMALL_KEY_BLOCK keys and returns its
+   * own, so that a miss stays rare: V8 inlines calls by how often they ran while it compiled,
+   * and with one miss per new key the hashing was inlined into the source's chain and
+   * channelOfKey itself was left as a call per record (BENCHMARKS.md, re-run at 66e74a9).
+   */
   private fillSmallKeys(key: number): number {
     const from = key - (key % SMALL_KEY_BLOCK);
     for (let k = from; k < from + SMALL_KEY_BLOCK; k++) {
