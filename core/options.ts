@@ -53,6 +53,13 @@ export interface JobOptions {
    * starts threads of its own and leaves none.
    */
   warmSlotsMs: number;
+  /**
+   * Flink's object reuse: a subtask whose operators keep no input record (map, filter, flatMap,
+   * process functions, discard and print sinks, writers that encode as records come) gets every
+   * record of a typed input channel in the same array or object, its fields overwritten. User
+   * functions must then keep no reference to an input record (copy what they store).
+   */
+  objectReuse: boolean;
 }
 
 type Spec = ({ kind: 'int'; min: number; max: number } | { kind: 'size'; min: number; max: number } | { kind: 'number'; min: number; max: number }
@@ -91,6 +98,7 @@ const SPECS: { [K in keyof JobOptions]: Spec } = {
   lmdbCacheBytes: { kind: 'size', min: 4096, max: 2 ** 40, doc: 'LMDB write-back cache per keyed operator subtask' },
   workerHeapMb: { kind: 'int', min: 16, max: 1 << 20, doc: 'old-generation heap limit of each worker thread, in MB' },
   warmSlotsMs: { ...MS, doc: 'ms a finished job\'s threads wait for the next job of this process (warm slots); 0: none' },
+  objectReuse: { kind: 'bool', doc: 'typed input records decoded into one reused array or object where no operator keeps its input' },
 };
 
 export const OPTION_NAMES = Object.keys(SPECS) as (keyof JobOptions)[];
@@ -126,6 +134,7 @@ export function defaultOptions(): JobOptions {
     lmdbCacheBytes: 16 * 1024 * 1024,
     workerHeapMb: undefined,
     warmSlotsMs: 2000,
+    objectReuse: false,
   };
 }
 

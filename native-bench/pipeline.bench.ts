@@ -90,8 +90,9 @@ const keyedJob = (records: 'objects' | 'pairs', n: number) => async () =>
   (await runJob('keyed-count', { records, n }, WEIR_OPTIONS, { records: n, sum: n, sink: n })).ms;
 /** Checkpoints each checkpointed run completed, to show they were taken. */
 const checkpointsTaken: number[] = [];
-const checkpointedJob = (n: number) => async () => {
-  const run = await runJob('keyed-count', { records: 'pairs', n }, { ...WEIR_OPTIONS, ...CHECKPOINTED }, { records: n, sum: n, sink: n });
+// `reuse`: with the objectReuse option, which the job's process function allows (it keeps no input record).
+const checkpointedJob = (n: number, reuse = false) => async () => {
+  const run = await runJob('keyed-count', { records: 'pairs', n }, { ...WEIR_OPTIONS, ...CHECKPOINTED, objectReuse: reuse }, { records: n, sum: n, sink: n });
   checkpointsTaken.push(run.checkpoints);
   return run.ms;
 };
@@ -133,6 +134,8 @@ const measures = {
   threads: () => timed(() => startThreads(PARALLELISM), () => {}),
   pairsCheckpointedN: checkpointedJob(N_CHECKPOINTED),
   pairsCheckpointed2N: checkpointedJob(2 * N_CHECKPOINTED),
+  pairsReusedN: checkpointedJob(N_CHECKPOINTED, true),
+  pairsReused2N: checkpointedJob(2 * N_CHECKPOINTED, true),
   chainedN: chainedJob(N_CHAINED),
   chained2N: chainedJob(2 * N_CHAINED),
   generatedN: generatorJob(1, N_GENERATED),
@@ -217,6 +220,7 @@ const rates = {
   rxGroupBy: rate('RxJS range > map > groupBy > mergeMap(scan)', 'rxGroupBy', N_RX),
   rxScan: rate('RxJS range > map > scan over one Map', 'rxScan', N_RX),
   pairsCheckpointedSteady: steady('weir p2, typed pairs, unaligned checkpoints every 1 s, steady state', 'pairsCheckpointedN', 'pairsCheckpointed2N', N_CHECKPOINTED),
+  pairsReusedSteady: steady('weir p2, typed pairs, unaligned checkpoints every 1 s, objectReuse, steady state', 'pairsReusedN', 'pairsReused2N', N_CHECKPOINTED),
   generatedSteady: steady('weir p1, generator source > filter keeping 1%, steady state', 'generatedN', 'generated2N', N_GENERATED),
   generatedP2Steady: steady('weir p2, generator source > filter keeping 1%, steady state', 'generatedP2N', 'generatedP22N', N_GENERATED),
   generatedLoop: rate('hand-written loop, generate > filter keeping 1%', 'generatedLoop', N_GENERATED),
@@ -243,9 +247,10 @@ console.log(`  start-up on warm slots: a ${N_TINY}-record keyed job takes ${tiny
 
 const fig = (r: Rate) => ({ name: r.label, value: r.median, unit: 'records/s', samples: r.samples });
 const base = (r: Rate) => ({ name: r.label, value: r.median });
-console.log(`  checkpoints completed per checkpointed run: ${checkpointsTaken.slice(-2 * RUNS).join(' ')} (N, 2N alternating)\n`);
+console.log(`  checkpoints completed per checkpointed run: ${checkpointsTaken.slice(-4 * RUNS).join(' ')} (N, 2N, N and 2N with objectReuse, in turn)\n`);
 for (const [figure, baseline, ratio] of [
   [rates.pairsCheckpointedSteady, rates.pairLoop, 1],
+  [rates.pairsReusedSteady, rates.pairLoop, 1],
   [rates.pairsSteady, rates.pairLoop, 1],
   [rates.pairsWhole, rates.pairLoop, 1],
   [rates.pairsSteady, rates.loop, 1],
@@ -274,6 +279,7 @@ const cpuFig = (r: Rate) => ({ name: `${r.label}, per CPU-second`, value: r.perC
 const cpuBase = (r: Rate) => ({ name: `${r.label}, per CPU-second`, value: r.perCpuSecond });
 for (const [figure, baseline, ratio] of [
   [rates.pairsCheckpointedSteady, rates.pairLoop, 0.5],
+  [rates.pairsReusedSteady, rates.pairLoop, 0.5],
   [rates.pairsSteady, rates.pairLoop, undefined],
   [rates.objectsSteady, rates.post, undefined],
   [rates.objectsSteady, rates.rxGroupBy, undefined],

@@ -3,7 +3,8 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import type { SourceOperator, SplitReader, SplitSource } from '../../core/api/environment.ts';
 import type { OperatorContext, SourceSplit } from '../../core/api/operator.ts';
 import { WeirError } from '../../core/errors.ts';
-import { fresh } from '../runtime/fresh.ts';
+import { fresh, fusedLoop } from '../runtime/fresh.ts';
+import type { FusableSource, FusedStep } from '../runtime/fresh.ts';
 
 type EmitRange<T> = (emit: (r: T) => void, from: number, stop: number) => void;
 
@@ -12,7 +13,7 @@ type EmitRange<T> = (emit: (r: T) => void, from: number, stop: number) => void;
  * Its state is what is left of its ranges, `[next, end)` pairs: restored at another
  * parallelism, the old subtasks' ranges are dealt out like splits (range j to subtask j mod p').
  */
-export function sequenceSource(from: number, to: number, ctx: OperatorContext): SourceOperator<number> {
+export function sequenceSource(from: number, to: number, ctx: OperatorContext): SourceOperator<number> & FusableSource {
   const n = to - from + 1;
   let ranges: [number, number][] = [[from + Math.floor((n * ctx.subtask) / ctx.parallelism), from + Math.floor((n * (ctx.subtask + 1)) / ctx.parallelism)]];
   const restore = (s: unknown): [number, number][] => {
@@ -24,8 +25,12 @@ export function sequenceSource(from: number, to: number, ctx: OperatorContext): 
   // only. A loop shared by every sequence source of the worker turned polymorphic at the second
   // job on warm slots and stopped inlining the chain: a chained map > filter > map ran 1.6x
   // slower in every job after a process's first.
-  const emitRange = fresh<EmitRange<number>>([], 'return function emitRange(emit, from, stop) { for (let v = from; v < stop; v++) emit(v); };');
+  let emitRange = fresh<EmitRange<number>>([], 'return function emitRange(emit, from, stop) { for (let v = from; v < stop; v++) emit(v); };');
   return {
+    // The loop with the chain's first operator compiled in, which then ignores emit.
+    fuse(step: FusedStep) {
+      emitRange = fusedLoop<EmitRange<number>>(step, { name: 'emitRange', params: ['emit', 'from', 'stop'], prologue: 'let v = from;', loop: 'for (; v < stop; v++)' });
+    },
     emitBatch(emit, max) {
       while (ranges.length > 0 && ranges[0]![0] >= ranges[0]![1]) ranges.shift();
       const r = ranges[0];
@@ -44,10 +49,15 @@ export function sequenceSource(from: number, to: number, ctx: OperatorContext): 
   };
 }
 
-export function collectionSource(items: readonly unknown[]): SourceOperator<unknown> {
+export function collectionSource(items: readonly unknown[]): SourceOperator<unknown> & FusableSource {
   let i = 0;
-  const emitItems = fresh<EmitRange<unknown>>(['items'], 'return function emitItems(emit, from, stop) { for (let j = from; j < stop; j++) emit(items[j]); };', items);
+  let emitItems = fresh<EmitRange<unknown>>(['items'], 'return function emitItems(emit, from, stop) { for (let j = from; j < stop; j++) emit(items[j]); };', items);
   return {
+    fuse(step: FusedStep) {
+      emitItems = fusedLoop<EmitRange<unknown>>(step, {
+        name: 'emitItems', params: ['emit', 'from', 'stop'], prologue: 'let j = from;', loop: 'for (; j < stop; j++)', perRecord: 'const v = items[j];',
+      }, ['items'], [items]);
+    },
     emitBatch(emit, max) {
       const stop = Math.min(items.length, i + max);
       emitItems(emit, i, stop);

@@ -2,7 +2,7 @@
 import { FrameKind, decodeBarrier, decodeWatermark, decodeWatermarkStatus, frameKindName } from '../../core/channel/frames.ts';
 import type { RecordTime } from '../../core/api/operator.ts';
 import { before, type RingConsumer } from '../../core/channel/ring.ts';
-import type { Codec } from '../../core/codec/codec.ts';
+import type { Codec, FusedDecodeRange, RecordStatements } from '../../core/codec/codec.ts';
 import { CollectingBarriers, WaitingForFirstBarrier } from '../../core/checkpoint/barrier-handler.ts';
 import type { BarrierEvent, BarrierHandlerState } from '../../core/checkpoint/barrier-handler.ts';
 import { barrierOffset, FrameBuffer } from '../../core/checkpoint/channel-state.ts';
@@ -28,6 +28,8 @@ export interface InputChannel {
   blocked: boolean;
   /** Restored input-side channel state: read before anything new in the ring. */
   replay: FrameQueue | null;
+  /** Its codec's decodeRange with the subtask's first operator compiled in (InputGate.fuse); decodeRange and emit where unset. */
+  fused?: FusedDecodeRange;
 }
 
 export type Alignment = 'aligned' | 'unaligned' | 'switched';
@@ -229,6 +231,17 @@ export class InputGate {
     this.onWatermark = onWatermark;
   }
 
+  /**
+   * The first operator as statements on each record (Subtask.step): every first-input channel
+   * whose codec can compile them into its decoder (schema codecs) decodes with a decodeRange of
+   * its own that runs them, where it would call emit. `reuse`: one record object per channel.
+   */
+  fuse(statements: RecordStatements, reuse: boolean): void {
+    for (const ch of this.channels) {
+      if ((ch.input ?? 1) === 1 && ch.codec.fuseRange !== undefined) ch.fused = ch.codec.fuseRange(statements, reuse);
+    }
+  }
+
   get finished(): boolean {
     return this.open === 0 && this.cur < 0;
   }
@@ -407,6 +420,7 @@ export class InputGate {
    */
   private processRanges(ch: InputChannel, index: number, c: RingConsumer | FrameQueue): boolean {
     const codec = ch.codec;
+    const fused = ch.fused;
     const payload = c.payload();
     const count = this.count;
     const emit = this.emit;
@@ -417,7 +431,7 @@ export class InputGate {
       while (this.at < count) {
         const from = this.at;
         const to = Math.min(count, from + this.checkEvery);
-        this.byteAt = codec.decodeRange!(payload, count, this.byteAt, from, to, emit);
+        this.byteAt = fused !== undefined ? fused(payload, count, this.byteAt, from, to) : codec.decodeRange!(payload, count, this.byteAt, from, to, emit);
         this.at = to;
         this.sinceCheck = to - from;
         if (to < count && this.between()) return false;

@@ -117,6 +117,11 @@ export class RecordWriter {
     }
   }
 
+  /** Records are encoded as they are added (fixed-size records, not broadcast): none is held after add returns. */
+  get encodesOnAdd(): boolean {
+    return this.staging !== null;
+  }
+
   get codecDescriptor(): string {
     return this.codec.descriptor;
   }

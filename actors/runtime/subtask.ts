@@ -14,6 +14,7 @@ import { OperatorStateStore, redistributeLists } from '../../core/state/operator
 import type { OperatorStateSnapshot, Redistribution } from '../../core/state/operator-state.ts';
 import { createOperator, createSource, isSource } from '../operators/registry.ts';
 import { fresh } from './fresh.ts';
+import type { FusableSource, FusedStep } from './fresh.ts';
 import { CHANNEL_STATE_FORMAT, FRAME_FORMAT, FrameQueue } from '../../core/checkpoint/channel-state.ts';
 import type { ChannelState, PersistedChannel } from '../../core/checkpoint/channel-state.ts';
 import type { Alignment, InputGate } from './input-gate.ts';
@@ -37,6 +38,8 @@ export interface SubtaskWiring {
   readonly progress?: (records: number) => void;
   /** Checkpointing: the mailbox words and where snapshots go; null when checkpointing is off. */
   readonly checkpoints: CheckpointHooks | null;
+  /** The objectReuse option: typed input records decoded into one object per channel, where no operator keeps its input. */
+  readonly objectReuse?: boolean;
 }
 
 /** A subtask's state in a checkpoint: what each operator of its chain returned, by uid. */
@@ -74,6 +77,18 @@ export interface CheckpointHooks {
 }
 
 type Entry = (v: unknown) => void;
+
+/**
+ * Operators that keep no input record once processElement returns (user functions aside, which
+ * the objectReuse option leaves to the user): what a subtask must hold only for its input to be
+ * decoded into a reused object.
+ */
+const KEEPS_NO_INPUT: ReadonlySet<string> = new Set(['map', 'filter', 'flatMap', 'process', 'keyedProcess', 'sink:discard', 'sink:print']);
+
+/** A source whose loop can compile the chain's first operator in (sources.ts). */
+function isFusable(s: SourceOperator<unknown>): s is SourceOperator<unknown> & FusableSource {
+  return typeof (s as { fuse?: unknown }).fuse === 'function';
+}
 
 /** A snapshot taken and not yet acknowledged (see Subtask.acknowledge). */
 interface Unacknowledged {
@@ -213,6 +228,15 @@ export class Subtask {
         : (idle) => out.emitWatermarkStatus!(idle);
     }
     if (this.source !== null) this.sourceEmit = this.outputs[0]!.collect.bind(this.outputs[0]);
+    // Loops that compile the chain's first operator in (FusedStep): a source's over its records,
+    // the gate's decoders' over a frame (a two-input head's entries stay calls).
+    if (this.source !== null && isFusable(this.source)) {
+      const next = this.soleNext[0];
+      this.source.fuse(next !== undefined ? this.recordStep(next) : {
+        names: ['s_collect'], values: [this.outputs[0]!.collect], body: 's_collect(v);', fail: this.failer(0, ''),
+      });
+    }
+    if (this.source === null && this.ops[0]!.processElement2 === undefined) wire.gate?.fuse(this.recordStep(0), this.reusesInput());
     for (const op of this.ops) {
       if (op.isBlocked !== undefined) this.blocking.push(op);
       if (op.hasPendingOutput !== undefined) this.pending.push(op);
@@ -239,6 +263,8 @@ export class Subtask {
   }
 
   private readonly headWatermark: (ts: number) => void;
+  /** Node i's output goes to one chained node, unchecked, and nowhere else on its main output: that node's index. */
+  private readonly soleNext: (number | undefined)[] = [];
 
   private track(w: RecordWriter): RecordWriter {
     this.writers.push(w);
@@ -269,6 +295,38 @@ export class Subtask {
     return fresh<Entry>(['op', 'out', 'counts', 'fail'],
       'return function entry(v) { counts.recordsIn++; try { op.processElement(v, out); } catch (err) { fail(err); } };',
       op, out, counts, fail);
+  }
+
+  /**
+   * Node i's work on record `v` as statements, for a loop that compiles them into its body: the
+   * same as its entry (counted, then the user function or the operator, then its output), with
+   * the entry's `try` left to the loop's one around all records.
+   */
+  private recordStep(i: number): FusedStep {
+    const node = this.task.nodes[i]!;
+    const counts = this.counters[node.uid]!;
+    const fail = this.failer(i, '');
+    const collect = this.outputs[i]!.collect;
+    const fn = node.params['fn'];
+    switch (node.kind) {
+      case 'map': return { names: ['s_counts', 's_fn', 's_collect'], values: [counts, fn, collect], body: 's_counts.recordsIn++; s_collect(s_fn(v));', fail };
+      case 'filter': return { names: ['s_counts', 's_fn', 's_collect'], values: [counts, fn, collect], body: 's_counts.recordsIn++; if (s_fn(v)) s_collect(v);', fail };
+      case 'sink:discard': return { names: ['s_counts'], values: [counts], body: 's_counts.recordsIn++;', fail };
+      default: return {
+        names: ['s_counts', 's_op', 's_out'], values: [counts, this.ops[i]!, this.outputs[i]!], body: 's_counts.recordsIn++; s_op.processElement(v, s_out);', fail,
+      };
+    }
+  }
+
+  /**
+   * Whether this subtask may get its input records in one reused object (the objectReuse
+   * option): none of its operators keeps an input record by weir's own doing (windows,
+   * reduce, joins, async requests and collect keep theirs), and every writer encodes a record
+   * as it is added rather than holding it until its frame is full.
+   */
+  private reusesInput(): boolean {
+    if (this.wire.objectReuse !== true || this.collectWriters.length > 0) return false;
+    return this.task.nodes.every((n) => KEEPS_NO_INPUT.has(n.kind)) && this.writers.every((w) => w.encodesOnAdd);
   }
 
   /** What an entry of node i calls when user code throws: the error named with uid, subtask and input record. */
@@ -304,12 +362,14 @@ export class Subtask {
       ...this.wire.writersOf(node, tag).map((w) => fresh<Entry>(['w'], 'return function write(v) { w.add(v); };', w)),
     ];
     const main = targetsFor(null);
+    const check = node.outType === undefined ? null : this.typeCheck(i, node.outType as TypeInfo);
     // With one target, whatever counts that target's input counts this node's output: the chained
     // node's recordsIn (its only input is this node), or the writer's records. The count is read
     // from it when counts are read (the counts getter) instead of being kept again on every record.
     if (main.length === 1) {
       const next = chainedFor(null)[0];
       if (next !== undefined) {
+        if (check === null) this.soleNext[i] = next.j;
         const from = this.counters[next.n.uid]!;
         this.derivedCounts.push(() => { counts.recordsOut = from.recordsIn; });
       } else {
@@ -324,7 +384,6 @@ export class Subtask {
     const watermarkTargets = chained.map(({ j }) => watermarkEntries[j]!);
     const statusTargets = chained.map(({ j }) => statusEntries[j]!);
     const fanOut: Entry = main.length === 1 ? main[0]! : (v) => { counts.recordsOut++; for (const t of main) t(v); };
-    const check = node.outType === undefined ? null : this.typeCheck(i, node.outType as TypeInfo);
     return {
       collect: check === null ? fanOut
         : fresh<Entry>(['check', 'fanOut'], 'return function collect(v) { check(v); fanOut(v); };', check, fanOut),

@@ -195,6 +195,7 @@ function wire(deploy: DeployMessage, p: JobPlan, control: Int32Array,
       }),
       stopRequested: () => Atomics.load(control, STOP) >= STOP_GRACEFUL,
       checkpoints: hooks,
+      objectReuse: options.objectReuse,
       context: (node) => {
         const parallelism = parallelismOf(node, options);
         const backendContext: BackendContext = {

@@ -6,6 +6,22 @@
  * decodes on its own, with a fresh codec instance, in any thread, in any order, which is
  * what persisted channel state and re-routing (decode, then re-encode) rely on.
  */
+/**
+ * Statements run on each decoded record `v`, compiled into a decoder's loop in place of its
+ * emit call (the input gate's fused path); `names` are the names they use, `values` what each
+ * stands for. A loop that compiles them in has one `try` around it, which calls `fail` with
+ * whatever the statements threw.
+ */
+export interface RecordStatements {
+  readonly names: readonly string[];
+  readonly values: readonly unknown[];
+  readonly body: string;
+  readonly fail: (err: unknown) => never;
+}
+
+/** decodeRange with the consumer compiled in: no emit argument. */
+export type FusedDecodeRange = (payload: Uint8Array, count: number, offset: number, from: number, to: number) => number;
+
 export interface Codec<T = unknown> {
   /** Stable text naming the codec and its schema; part of the job graph fingerprint. */
   readonly descriptor: string;
@@ -34,4 +50,11 @@ export interface Codec<T = unknown> {
    * Schema codecs have it; the general codec decodes a frame whole.
    */
   decodeRange?(payload: Uint8Array, count: number, offset: number, from: number, to: number, emit: (record: T) => void): number;
+  /**
+   * A decodeRange of its own, compiled from unique source with `statements` in its loop where
+   * decodeRange calls emit: what one input channel of one subtask decodes with. `reuse`: every
+   * record it decodes is the same array or object (tuple and row types; others ignore it), for
+   * consumers that keep no input record. Schema codecs have it.
+   */
+  fuseRange?(statements: RecordStatements, reuse: boolean): FusedDecodeRange;
 }

@@ -59,6 +59,66 @@ ${e.source()}
 return { decode, decodeRange };`;
 }
 
+/**
+ * Body of `function (h, ...names, fail)` returning `decodeRange(payload, count, p, from, to)`:
+ * decodeRange's loop with the caller's statements on each record `v` compiled in where it
+ * calls emit (RecordStatements). One `try` around the loop: what the statements throw goes
+ * to `fail`; a decode error is thrown as it is. With `reuse` (a tuple or row type), every
+ * record of the decoder is the same array or object, its fields overwritten: for consumers
+ * that keep no input record (the objectReuse option).
+ */
+export function fusedDecoderSource(type: TypeInfo, body: string, reuse: boolean): string {
+  const e = new Emitter((bytes) => `if (p + ${bytes} > end) corrupt(i, "the payload ends inside the record");`);
+  const size = fixedSize(type);
+  e.unguarded = size !== undefined;
+  let record: string;
+  if (reuse && type.kind === 'tuple') {
+    const items = type.elements.map((element) => decodeValue(e, element));
+    e.push(`if (reused === null) reused = [${items.join(', ')}];`);
+    e.push(`else { ${items.map((item, k) => `reused[${k}] = ${item};`).join(' ')} }`);
+    record = 'reused';
+  } else if (reuse && type.kind === 'row') {
+    const items = type.fields.map((f) => [JSON.stringify(f.name), decodeValue(e, f.type)] as const);
+    e.push(`if (reused === null) reused = {${items.map(([name, item]) => `${name}: ${item}`).join(', ')}};`);
+    e.push(`else { ${items.map(([name, item]) => `reused[${name}] = ${item};`).join(' ')} }`);
+    record = 'reused';
+  } else {
+    record = decodeValue(e, type);
+  }
+  e.flush();
+  const sizeCheck = size === undefined ? ''
+    : `if (from === 0 && count * ${size} !== end) corrupt(0, count + " records of ${size} bytes need " + count * ${size} + " bytes, the payload has " + end);`;
+  return `"use strict";
+const readString = h.readString;
+let failure = null, reused = null, viewed = null, view = null;
+function corrupt(i, detail) {
+  failure = h.corruption(i, detail);
+  throw failure;
+}
+return function decodeRange(payload, count, p, from, to) {
+  const u8 = payload, end = payload.length;
+  if (viewed !== payload) {
+    viewed = payload;
+    view = new DataView(payload.buffer, payload.byteOffset, end);
+  }
+  ${sizeCheck}
+  const dv = view;
+  let i = from;
+  try {
+    for (; i < to; i++) {
+${e.source()}
+      const v = ${record};
+      ${body}
+    }
+  } catch (err) {
+    if (err === failure) throw err;
+    fail(err);
+  }
+  if (to === count && p !== end) corrupt(i, (end - p) + " bytes are left after " + count + " records");
+  return p;
+};`;
+}
+
 /** Pushes the statements that read one value and returns the name holding it. */
 function decodeValue(e: Emitter, t: TypeInfo): string {
   const out = e.temp('r');

@@ -1,13 +1,16 @@
 // Schema codecs: a Codec for records of a declared type, compiled from the type tree the way Flink generates serializers.
 
-import type { Codec } from './codec.ts';
+import type { Codec, FusedDecodeRange, RecordStatements } from './codec.ts';
 import { CodecError } from './errors.ts';
-import { decoderSource } from './gen-decode.ts';
+import { decoderSource, fusedDecoderSource } from './gen-decode.ts';
 import { fixedSize } from './emitter.ts';
 import { checkerSource, encoderSource } from './gen-encode.ts';
 import { isTypeInfo } from './types.ts';
 import type { RecordOf, TypeInfo } from './types.ts';
 import { readString, writeString } from './utf8.ts';
+
+/** fuseRange's compilations so far: each one's source ends in its number, so none shares another's feedback. */
+let fused = 0;
 
 /** Scratch bytes a new encoder starts with; it doubles as needed and is kept for the codec's life. */
 const INITIAL_BYTES = 64 * 1024;
@@ -69,9 +72,18 @@ export function codecFor<const I extends TypeInfo>(type: I, options: { readonly 
     },
   });
   const size = fixedSize(type);
+  // Compiled anew for each caller (unique source, so its call sites' feedback is its own): a
+  // few per job, one per input channel that fuses.
+  const fuseRange = (statements: RecordStatements, reuse: boolean): FusedDecodeRange => {
+    const source = `${fusedDecoderSource(type, statements.body, reuse)}\n// ${fused++}`;
+    return new Function('h', ...statements.names, 'fail', source)({
+      readString,
+      corruption: (recordIndex: number, detail: string) => CodecError.corrupt(descriptor, recordIndex, detail),
+    }, ...statements.values, statements.fail) as FusedDecodeRange;
+  };
   return (size === undefined || encodeInto === undefined || encodeRecord === undefined
-    ? { descriptor: `schema:${descriptor}`, encode, decode, decodeRange }
-    : { descriptor: `schema:${descriptor}`, encode, decode, decodeRange, recordBytes: size, encodeInto, encodeRecord }) as Codec<RecordOf<I>>;
+    ? { descriptor: `schema:${descriptor}`, encode, decode, decodeRange, fuseRange }
+    : { descriptor: `schema:${descriptor}`, encode, decode, decodeRange, fuseRange, recordBytes: size, encodeInto, encodeRecord }) as Codec<RecordOf<I>>;
 }
 
 const checkers = new Map<string, (h: object) => (v: unknown) => void>();

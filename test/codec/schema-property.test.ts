@@ -7,7 +7,7 @@ import type { Codec } from '../../core/codec/codec.ts';
 import { checkerFor, codecFor } from '../../core/codec/schema.ts';
 import { Types } from '../../core/codec/types.ts';
 import type { TypeInfo } from '../../core/codec/types.ts';
-import { roundTrip } from './helpers.ts';
+import { inSharedMemory, roundTrip } from './helpers.ts';
 
 const primitives = [Types.INT8, Types.INT16, Types.INT32, Types.UINT8, Types.UINT16, Types.UINT32,
   Types.FLOAT32, Types.FLOAT64, Types.BIGINT64, Types.BOOLEAN, Types.STRING];
@@ -72,6 +72,47 @@ test('any sub-range of a batch round-trips, with one codec reused across batches
     deepStrictEqual(roundTrip(codec, records, start, end), records.slice(start, end).map((r) => expected(type, r)));
     deepStrictEqual(roundTrip(codec, records), records.map((r) => expected(type, r)));
   }), { numRuns: 200 }));
+});
+
+test('a fused decodeRange decodes what decode does, in calls of any sizes, and with reuse gives one object for every tuple or row', (t) => {
+  t.notThrows(() => fc.assert(fc.property(batches.chain(([type, records]) => fc.tuple(
+    fc.constant(type), fc.constant(records), fc.array(fc.integer({ min: 1, max: 7 }), { minLength: 1, maxLength: 8 }), fc.boolean(),
+  )), ([type, records, sizes, reuse]) => {
+    const codec = codecFor(type);
+    const payload = inSharedMemory(codec.encode(records, 0, records.length));
+    const copies: unknown[] = [];
+    const seen = new Set<unknown>();
+    const decodeRange = codec.fuseRange!({
+      names: ['s_copies', 's_seen'], values: [copies, seen], body: 's_copies.push(structuredClone(v)); s_seen.add(v);',
+      fail: (err) => { throw err; },
+    }, reuse);
+    // The frame in calls of the given sizes, round and round, as the input gate splits it between its checks.
+    let p = 0;
+    for (let from = 0, k = 0; from < records.length; k++) {
+      const to = Math.min(records.length, from + sizes[k % sizes.length]!);
+      p = decodeRange(payload, records.length, p, from, to);
+      from = to;
+    }
+    deepStrictEqual(copies, records.map((r) => expected(type, r)), type.descriptor);
+    const objects = type.kind === 'tuple' || type.kind === 'row';
+    if (reuse && objects && records.length > 0) deepStrictEqual(seen.size, 1, `${type.descriptor}: one reused record`);
+    if (!reuse && objects) deepStrictEqual(seen.size, records.length, `${type.descriptor}: a record each`);
+  }), { numRuns: 300 }));
+});
+
+test('a fused decodeRange gives what its statements throw to fail, and throws a decode error as it is', (t) => {
+  const codec = codecFor(Types.TUPLE(Types.INT32, Types.FLOAT64));
+  const payload = inSharedMemory(codec.encode([[1, 0.5], [2, 1.5], [3, 2.5]], 0, 3));
+  const failed: unknown[] = [];
+  const decodeRange = codec.fuseRange!({
+    names: [], values: [], body: 'if (v[0] === 2) throw new RangeError("two");',
+    fail: (err) => { failed.push(err); throw new Error('named by fail'); },
+  }, false);
+  t.throws(() => decodeRange(payload, 3, 0, 0, 3), { message: 'named by fail' });
+  t.is((failed[0] as Error).message, 'two');
+  // A truncated frame: the size check fails before any record, and fail is not called.
+  t.throws(() => decodeRange(payload.subarray(0, 30), 3, 0, 0, 3), { name: 'CodecError', message: /corrupt payload: 3 records of 12 bytes need 36 bytes, the payload has 30/ });
+  t.is(failed.length, 1);
 });
 
 /** A value of the type, or any JSON-ish value in its place: about half of them do not match. */

@@ -103,8 +103,10 @@ test('without failures: unaligned checkpoints under backpressure persist in-flig
 test('alignedCheckpointTimeout: checkpoints align while there is no backpressure, and switch once there is', async (t) => {
   // The first 600 records of each source subtask trickle in (1000 per second); the next 200 cost the sink 10 ms
   // each, so a barrier behind them waits about a second, twice the timeout; without backpressure a barrier crosses
-  // the job in milliseconds, well within it even on a loaded machine.
-  const r = await (await submit(job('topology=pipeline&fail=none&throttle=5&half=600&slowFor=200&slowUs=10000&end=n', 1200),
+  // the job in milliseconds, well within it even on a loaded machine. The sources run on until two checkpoints
+  // completed after their first half: sources that had ended at once (all their records in rings and overdrafts)
+  // left the mapper's inputs finished, and it took the next checkpoints itself, unaligned, before any could switch.
+  const r = await (await submit(job('topology=pipeline&fail=none&throttle=5&half=600&slowFor=200&slowUs=10000&end=second-half'),
     options(2, 'heap', { alignedCheckpointTimeout: 500, ringCapacity: 4096 }))).done;
   // A checkpoint that only finished subtasks stand in for took no alignment at all: left out.
   const taken = r.checkpoints.filter((c) => c.status === 'completed' && Object.keys(c.subtasks ?? {}).length > 0);
