@@ -22,6 +22,18 @@ test('a process function fused into a typed input\'s decoder that throws names i
   t.regex(err!.message, /user code failed: no 4321\.5/);
 });
 
+for (const objectReuse of [false, true]) {
+  test(`a map > filter > map chain fused into a typed input's decoder gives what it should${objectReuse ? ', with objectReuse' : ''}`, async (t) => {
+    const n = 10_000;
+    const r = await (await submit(job(`mode=typed-chain&n=${n}`), { parallelism: 2, objectReuse })).done;
+    const values = (r.collected['out'] as number[]).sort((a, b) => a - b);
+    const expected = Array.from({ length: n }, (_, i) => i).filter((i) => i % 7 !== 3).map((i) => (i + 0.5) * 2);
+    t.deepEqual(values, expected);
+    t.is(r.operators['doubled']!.recordsIn, n);
+    t.is(r.operators['no-threes']!.recordsOut, expected.length);
+  });
+}
+
 type Out = [number, number, number];
 
 /** Every (key, value) once, and the most distinct input objects any process subtask saw. */
