@@ -72,9 +72,15 @@ const FRAMES_PER_STEP = 64;
  * once records take longer (and after every frame). So between a barrier's announcement and
  * its snapshot an operator processes at most this many fast records (about SLOW_RECORD_MS of
  * work) or one slow one, and its overdraft holds at most that many calls' output. The reads
- * of the clock are what this costs: 64 instead of 8 took 10% off the CPU of a typed keyed job.
+ * of the clock and the decoder's calls are what this costs: 64 instead of 8 took 10% off the
+ * CPU of a typed keyed job, 256 instead of 64 a few percent more (BENCHMARKS.md, fused loops).
  */
-export const RECORDS_PER_CHECK = 64;
+export const RECORDS_PER_CHECK = 256;
+/**
+ * The same for a subtask with an operator that can refuse input (async I/O at capacity, which
+ * the overdraft check asks): the records it takes past its capacity are at most this many.
+ */
+export const RECORDS_PER_CHECK_REFUSING = 64;
 export const SLOW_RECORD_MS = 0.05;
 /**
  * An actor's turn ends after this long even inside a frame (looked at with the slots), so
@@ -138,6 +144,8 @@ export class InputGate {
   private overdrawn: () => boolean = () => false;
   private sinceCheck = 0;
   private checkEvery = RECORDS_PER_CHECK;
+  /** RECORDS_PER_CHECK, or RECORDS_PER_CHECK_REFUSING (checkEveryAtMost). */
+  private mostPerCheck = RECORDS_PER_CHECK;
   private lastCheck = 0;
   /** When the current turn is up (performance.now()). */
   private stepEnds = 0;
@@ -240,6 +248,12 @@ export class InputGate {
     for (const ch of this.channels) {
       if ((ch.input ?? 1) === 1 && ch.codec.fuseRange !== undefined) ch.fused = ch.codec.fuseRange(statements, reuse);
     }
+  }
+
+  /** Records between two checks at most: fewer for a subtask whose operators can refuse input. */
+  checkEveryAtMost(records: number): void {
+    this.mostPerCheck = records;
+    this.checkEvery = Math.min(this.checkEvery, records);
   }
 
   get finished(): boolean {
@@ -456,7 +470,7 @@ export class InputGate {
     const now = performance.now();
     // Slow records are checked one by one; fast ones in batches of about SLOW_RECORD_MS, so the checks cost little.
     const perRecord = (now - this.lastCheck) / this.sinceCheck;
-    this.checkEvery = perRecord >= SLOW_RECORD_MS ? 1 : Math.max(1, Math.min(RECORDS_PER_CHECK, Math.floor(SLOW_RECORD_MS / perRecord)));
+    this.checkEvery = perRecord >= SLOW_RECORD_MS ? 1 : Math.max(1, Math.min(this.mostPerCheck, Math.floor(SLOW_RECORD_MS / perRecord)));
     this.lastCheck = now;
     this.sinceCheck = 0;
     if (this.o.unaligned) this.check();

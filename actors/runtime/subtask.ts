@@ -14,6 +14,7 @@ import { OperatorStateStore, redistributeLists } from '../../core/state/operator
 import type { OperatorStateSnapshot, Redistribution } from '../../core/state/operator-state.ts';
 import { createOperator, createSource, isSource } from '../operators/registry.ts';
 import { fresh } from './fresh.ts';
+import { RECORDS_PER_CHECK_REFUSING } from './input-gate.ts';
 import type { FusableSource, FusedStep } from './fresh.ts';
 import { CHANNEL_STATE_FORMAT, FRAME_FORMAT, FrameQueue } from '../../core/checkpoint/channel-state.ts';
 import type { ChannelState, PersistedChannel } from '../../core/checkpoint/channel-state.ts';
@@ -241,6 +242,7 @@ export class Subtask {
       if (op.isBlocked !== undefined) this.blocking.push(op);
       if (op.hasPendingOutput !== undefined) this.pending.push(op);
     }
+    if (this.blocking.length > 0) wire.gate?.checkEveryAtMost(RECORDS_PER_CHECK_REFUSING);
     const second = this.ops[0]!.processElement2 !== undefined ? this.secondEntry(this.outputs[0]!) : undefined;
     wire.gate?.connect(entries[0]!, watermarkEntries[0]!, wire.time, statusEntries[0]!, second);
     wire.gate?.onBarriers({

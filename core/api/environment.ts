@@ -75,6 +75,9 @@ export class StreamExecutionEnvironment {
     return this.set({ restartStrategy: strategy, ...opts });
   }
 
+  /** Flink's ExecutionConfig.enableObjectReuse(): the objectReuse option (see JobOptions.objectReuse for what it asks of user functions). */
+  enableObjectReuse(): this { return this.set({ objectReuse: true }); }
+
   /** Any job options by name, validated. */
   configure(options: Partial<JobOptions>): this { return this.set(options); }
 

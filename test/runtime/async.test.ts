@@ -23,7 +23,7 @@ test('at capacity the operator takes no more input: requests in flight stay with
   const r = await run('mode=ordered&capacity=5&delay=3');
   const max = Math.max(...(r.collected['out'] as number[][]).map((x) => x[2]!));
   t.true(max >= 1);
-  // The gate looks at the capacity between records at most every RECORDS_PER_CHECK (64) records.
+  // The gate of a subtask whose operator can refuse input looks at the capacity at most every RECORDS_PER_CHECK_REFUSING (64) records.
   t.true(max <= 5 + 64, `at most ${max} in flight`);
   const unbounded = await run('mode=ordered&capacity=1000&delay=3');
   t.true(Math.max(...(unbounded.collected['out'] as number[][]).map((x) => x[2]!)) > max, 'a larger capacity lets more fly');

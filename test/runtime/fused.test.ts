@@ -61,6 +61,12 @@ test('objectReuse reuses nothing where a writer holds records until its frame is
   t.is(check(t, out, n), n);
 });
 
+test('env.enableObjectReuse() in the job module turns it on, as the option does', async (t) => {
+  const n = 5000;
+  const out = (await (await submit(job(`mode=reuse&n=${n}&reuseInModule=1`), { parallelism: 1 })).done).collected['out'] as Out[];
+  t.is(check(t, out, n), 1);
+});
+
 test('objectReuse must be a boolean', async (t) => {
   const err = await t.throwsAsync(submit(job('mode=reuse'), { objectReuse: 'yes' } as never), { instanceOf: WeirError });
   t.regex(err!.message, /option 'objectReuse'/);
