@@ -240,7 +240,7 @@ export class InputGate {
   }
 
   /**
-   * The first operator as statements on each record (Subtask.step): every first-input channel
+   * The first operator as statements on each record (Subtask.recordStep): every first-input channel
    * whose codec can compile them into its decoder (schema codecs) decodes with a decodeRange of
    * its own that runs them, where it would call emit. `reuse`: one record object per channel.
    */

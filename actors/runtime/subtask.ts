@@ -233,8 +233,10 @@ export class Subtask {
     // the gate's decoders' over a frame (a two-input head's entries stay calls).
     if (this.source !== null && isFusable(this.source)) {
       const next = this.soleNext[0];
+      // Without a chained operator to fuse, the head's output is called as it is, and what it
+      // throws goes on to emitBatch's guard, as from the unfused loop.
       this.source.fuse(next !== undefined ? this.recordStep(next) : {
-        names: ['s_collect'], values: [this.outputs[0]!.collect], body: 's_collect(v);', fail: this.failer(0, ''),
+        names: ['s_collect'], values: [this.outputs[0]!.collect], body: 's_collect(v);', fail: (err) => { throw err; },
       });
     }
     if (this.source === null && this.ops[0]!.processElement2 === undefined) wire.gate?.fuse(this.recordStep(0), this.reusesInput());

@@ -1,12 +1,6 @@
 // The Codec contract: how a batch of records becomes one DATA frame payload and back.
 
 /**
- * Turns records into frame payloads and back. A DATA frame's header carries the record
- * count, so a payload holds only the records. Every payload is self-contained: any frame
- * decodes on its own, with a fresh codec instance, in any thread, in any order, which is
- * what persisted channel state and re-routing (decode, then re-encode) rely on.
- */
-/**
  * Statements run on each decoded record `v`, compiled into a decoder's loop in place of its
  * emit call (the input gate's fused path); `names` are the names they use, `values` what each
  * stands for. A loop that compiles them in has one `try` around it, which calls `fail` with
@@ -22,6 +16,12 @@ export interface RecordStatements {
 /** decodeRange with the consumer compiled in: no emit argument. */
 export type FusedDecodeRange = (payload: Uint8Array, count: number, offset: number, from: number, to: number) => number;
 
+/**
+ * Turns records into frame payloads and back. A DATA frame's header carries the record
+ * count, so a payload holds only the records. Every payload is self-contained: any frame
+ * decodes on its own, with a fresh codec instance, in any thread, in any order, which is
+ * what persisted channel state and re-routing (decode, then re-encode) rely on.
+ */
 export interface Codec<T = unknown> {
   /** Stable text naming the codec and its schema; part of the job graph fingerprint. */
   readonly descriptor: string;
