@@ -329,7 +329,7 @@ export class Subtask {
    * as it is added rather than holding it until its frame is full.
    */
   private reusesInput(): boolean {
-    if (this.wire.objectReuse !== true || this.collectWriters.length > 0) return false;
+    if (this.wire.objectReuse !== true) return false;
     return this.task.nodes.every((n) => KEEPS_NO_INPUT.has(n.kind)) && this.writers.every((w) => w.encodesOnAdd);
   }
 
