@@ -19,7 +19,8 @@
 // time where other work shares the machine. Rounds of every measurement, medians of RUNS after
 // a warm-up round, so that a figure and its baseline see the same load.
 //
-// Then the typed job with unaligned checkpoints every second, and a source generating objects
+// Then the typed job with unaligned checkpoints every second, without and with objectReuse (its
+// process function keeps no input record), and a source generating objects
 // in the worker followed by a filter keeping 1%, at parallelism 1 and 2, beside the same in a loop,
 // and beside that loop on two worker threads at once (what two threads of plain JS get here).
 //

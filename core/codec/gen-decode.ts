@@ -15,17 +15,11 @@ const GETTERS = {
  * reported rather than decoded into wrong records.
  */
 export function decoderSource(type: TypeInfo): string {
-  const e = new Emitter((bytes) => `if (p + ${bytes} > end) corrupt(i, "the payload ends inside the record");`);
-  const size = fixedSize(type);
-  e.unguarded = size !== undefined;
+  const { e, size } = recordEmitter(type);
   const record = decodeValue(e, type);
   e.flush();
-  const sizeCheck = size === undefined ? ''
-    : `if (count * ${size} !== end) corrupt(0, count + " records of ${size} bytes need " + count * ${size} + " bytes, the payload has " + end);`;
   // decodeRange: records from..to-1, the first at byte p, in calls of a few records each (the
-  // input gate's checks go between the calls, not into a per-record callback). The payload's
-  // DataView is kept between the calls on one payload (a view's buffer, offset and length
-  // never change); its size is checked at the call that begins it.
+  // input gate's checks go between the calls, not into a per-record callback).
   return `"use strict";
 const corrupt = h.corrupt, readString = h.readString;
 let viewed = null, view = null;
@@ -33,29 +27,17 @@ function decode(payload, count, emit) {
   const u8 = payload, end = payload.length;
   const dv = new DataView(payload.buffer, payload.byteOffset, end);
   let p = 0, i = 0;
-  ${sizeCheck}
+  ${sizeCheck(size)}
   for (; i < count; i++) {
 ${e.source()}
     emit(${record});
   }
   if (p !== end) corrupt(i, (end - p) + " bytes are left after " + count + " records");
 }
-function decodeRange(payload, count, p, from, to, emit) {
-  const u8 = payload, end = payload.length;
-  if (viewed !== payload) {
-    viewed = payload;
-    view = new DataView(payload.buffer, payload.byteOffset, end);
-  }
-  ${size === undefined ? '' : `if (from === 0) ${sizeCheck}`}
-  const dv = view;
-  let i = from;
-  for (; i < to; i++) {
+${rangeSource('emit', size, `for (; i < to; i++) {
 ${e.source()}
     emit(${record});
-  }
-  if (to === count && p !== end) corrupt(i, (end - p) + " bytes are left after " + count + " records");
-  return p;
-}
+  }`)}
 return { decode, decodeRange };`;
 }
 
@@ -68,9 +50,7 @@ return { decode, decodeRange };`;
  * that keep no input record (the objectReuse option).
  */
 export function fusedDecoderSource(type: TypeInfo, body: string, reuse: boolean): string {
-  const e = new Emitter((bytes) => `if (p + ${bytes} > end) corrupt(i, "the payload ends inside the record");`);
-  const size = fixedSize(type);
-  e.unguarded = size !== undefined;
+  const { e, size } = recordEmitter(type);
   let record: string;
   if (reuse && type.kind === 'tuple') {
     const items = type.elements.map((element) => decodeValue(e, element));
@@ -86,8 +66,6 @@ export function fusedDecoderSource(type: TypeInfo, body: string, reuse: boolean)
     record = decodeValue(e, type);
   }
   e.flush();
-  const sizeCheck = size === undefined ? ''
-    : `if (from === 0 && count * ${size} !== end) corrupt(0, count + " records of ${size} bytes need " + count * ${size} + " bytes, the payload has " + end);`;
   return `"use strict";
 const readString = h.readString;
 let failure = null, reused = null, viewed = null, view = null;
@@ -95,16 +73,7 @@ function corrupt(i, detail) {
   failure = h.corruption(i, detail);
   throw failure;
 }
-return function decodeRange(payload, count, p, from, to) {
-  const u8 = payload, end = payload.length;
-  if (viewed !== payload) {
-    viewed = payload;
-    view = new DataView(payload.buffer, payload.byteOffset, end);
-  }
-  ${sizeCheck}
-  const dv = view;
-  let i = from;
-  try {
+${rangeSource('', size, `try {
     for (; i < to; i++) {
 ${e.source()}
       const v = ${record};
@@ -113,10 +82,44 @@ ${e.source()}
   } catch (err) {
     if (err === failure) throw err;
     fail(err);
+  }`)}
+return decodeRange;`;
+}
+
+/** The emitter of one record's reads: bounds checked per run of fields, or not at all for fixed-size records, whose frame's size is checked once. */
+function recordEmitter(type: TypeInfo): { e: Emitter; size: number | undefined } {
+  const e = new Emitter((bytes) => `if (p + ${bytes} > end) corrupt(i, "the payload ends inside the record");`);
+  const size = fixedSize(type);
+  e.unguarded = size !== undefined;
+  return { e, size };
+}
+
+/** Fixed-size records: `count` of them must fill the payload's `end` bytes exactly. */
+function sizeCheck(size: number | undefined): string {
+  return size === undefined ? ''
+    : `if (count * ${size} !== end) corrupt(0, count + " records of ${size} bytes need " + count * ${size} + " bytes, the payload has " + end);`;
+}
+
+/**
+ * `function decodeRange(payload, count, p, from, to[, emit])` around `loop` (over records
+ * from..to-1 at `i`, from byte `p`). The payload's DataView is kept between the calls on one
+ * payload (a view's buffer, offset and length never change); its size is checked at the call
+ * that begins it, and that it is used up exactly at the call that ends it.
+ */
+function rangeSource(emit: string, size: number | undefined, loop: string): string {
+  return `function decodeRange(payload, count, p, from, to${emit === '' ? '' : `, ${emit}`}) {
+  const u8 = payload, end = payload.length;
+  if (viewed !== payload) {
+    viewed = payload;
+    view = new DataView(payload.buffer, payload.byteOffset, end);
   }
+  ${size === undefined ? '' : `if (from === 0) ${sizeCheck(size)}`}
+  const dv = view;
+  let i = from;
+  ${loop}
   if (to === count && p !== end) corrupt(i, (end - p) + " bytes are left after " + count + " records");
   return p;
-};`;
+}`;
 }
 
 /** Pushes the statements that read one value and returns the name holding it. */
