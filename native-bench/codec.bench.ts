@@ -3,27 +3,42 @@
 // uses (trusting the emit-time check, writing into the ring) >= 0.9x a hand-written DataView loop over frames at ring
 // offsets (a frame's place and count read at run time, as on a ring); the same loop over one constant frame, which V8
 // folds into constants, is reported beside it as the ceiling no encoder for a ring can reach. Each case runs in a fresh process
-// (native-bench/codec-explore.ts) so no case inherits another's JIT state; medians of 3 such processes.
+// (native-bench/codec-explore.ts) so no case inherits another's JIT state; medians of 3 such processes, and of 7
+// for the trusted encoder and its two baselines, whose processes alternate.
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { median, record, writeResults } from './lib/report.ts';
 
 const explore = fileURLToPath(new URL('./codec-explore.ts', import.meta.url));
 
-/** Encode-then-decode records/s of one case, from a fresh process; the median of 3. */
+/** Encode-then-decode records/s of one case, from a fresh process. */
+function once(name: string): number {
+  const out = execFileSync(process.execPath, [...process.execArgv, explore, name], { encoding: 'utf8' });
+  return (JSON.parse(out) as number[])[2]! * 1e6;
+}
+
+/** One case: the median of 3 fresh processes. */
 function both(name: string): number {
-  const runs = Array.from({ length: 3 }, () => {
-    const out = execFileSync(process.execPath, [...process.execArgv, explore, name], { encoding: 'utf8' });
-    return (JSON.parse(out) as number[])[2]! * 1e6;
-  });
-  return median(runs);
+  return median(Array.from({ length: 3 }, () => once(name)));
+}
+
+/**
+ * Cases a target compares: their processes alternate (a, b, c, a, b, c, ...), 7 of each, so that
+ * a spell of load on the shared machine falls on all of them alike; the median of each.
+ */
+function alternating(...names: string[]): number[] {
+  const runs = names.map((): number[] => []);
+  for (let r = 0; r < 7; r++) names.forEach((name, k) => runs[k]!.push(once(name)));
+  return runs.map(median);
 }
 
 const tupleSchema = both('[int32, float64] schema codec');
 const tupleGeneral = both('[int32, float64] general codec');
 const tupleJson = both('[int32, float64] JSON');
-const tupleHand = both('[int32, float64] hand-written DataView loop, frames at ring offsets (baseline)');
-const tupleCeiling = both('[int32, float64] hand-written DataView loop, one constant frame (ceiling)');
+// The trusted encoder's target and its baselines, in alternating processes.
+const [tupleTrusted, tupleHand, tupleCeiling] = alternating('[int32, float64] schema codec, trusted',
+  '[int32, float64] hand-written DataView loop, frames at ring offsets (baseline)',
+  '[int32, float64] hand-written DataView loop, one constant frame (ceiling)') as [number, number, number];
 record({ name: '[int32, float64] schema codec', value: tupleSchema, unit: 'records/s',
   baseline: { name: 'general codec (msgpackr)', value: tupleGeneral }, target: { ratio: 10 } });
 record({ name: '[int32, float64] schema codec', value: tupleSchema, unit: 'records/s', baseline: { name: 'JSON', value: tupleJson } });
@@ -31,7 +46,6 @@ record({ name: '[int32, float64] schema codec', value: tupleSchema, unit: 'recor
   baseline: { name: 'hand-written DataView loop, frames at ring offsets', value: tupleHand } });
 // Records a .returns(...) check has tested, encoded without the tests, a frame at a time in place in the ring
 // (encodeInto: what a network edge ran until typed records were encoded as emitted; broadcast edges still do).
-const tupleTrusted = both('[int32, float64] schema codec, trusted');
 record({ name: '[int32, float64] schema codec, trusted (as on a network edge)', value: tupleTrusted, unit: 'records/s',
   baseline: { name: 'hand-written DataView loop, frames at ring offsets', value: tupleHand }, target: { ratio: 0.9 } });
 record({ name: '[int32, float64] schema codec, trusted (as on a network edge)', value: tupleTrusted, unit: 'records/s',

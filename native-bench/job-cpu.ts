@@ -30,4 +30,4 @@ for (let i = 0; i < Number(runs ?? 5); i++) {
 }
 const total = Number(n);
 console.log(`${job} n=${n} ${records ?? ''} ${extra ?? ''}: wall ${median(walls).toFixed(0)} ms (${(total / median(walls) / 1000).toFixed(1)}M/s), `
-  + `cpu ${median(cpus).toFixed(0)} ms (${(total / median(cpus) / 1000).toFixed(1)}M/CPU-s); walls ${walls.map((w) => w.toFixed(0)).join(' ')}`);
+  + `cpu ${median(cpus).toFixed(0)} ms (${(total / median(cpus) / 1000).toFixed(1)}M/CPU-s); walls ${walls.map((w) => w.toFixed(0)).join(" ")}; cpus ${cpus.map((w) => w.toFixed(0)).join(" ")}`);
