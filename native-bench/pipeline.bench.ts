@@ -22,7 +22,8 @@
 // Then the typed job with unaligned checkpoints every second, without and with objectReuse (its
 // process function keeps no input record), and a source generating objects
 // in the worker followed by a filter keeping 1%, at parallelism 1 and 2, beside the same in a loop,
-// and beside that loop on two worker threads at once (what two threads of plain JS get here).
+// and beside that loop on two worker threads at once (what two threads of plain JS get here); the keyed pair loop,
+// too, on two threads at once, each over half the records with a Map of its own.
 //
 // Expect, at steady state: typed pairs with unaligned checkpoints >= 1.0x the hand-written loop
 // (>= 0.5x per CPU-second); whole jobs of plain objects >= 1.5x the postMessage pipeline and
@@ -104,20 +105,21 @@ const chainedJob = (n: number) => async () =>
   (await runJob('chained', { n }, { parallelism: 1, ringCapacity: WEIR_OPTIONS.ringCapacity, ...WARM },
     { records: n, even: n, scaled: n / 2, sink: n / 2 })).ms;
 
-/** Starts `count` worker threads that only say they have started, and stops them. */
-/** The generator loop on two worker threads at once, each over half the records; they live across runs. */
+/** A loop on two worker threads at once, each over half the records; they live across runs. */
 const loopWorkers = await Promise.all(Array.from({ length: PARALLELISM }, () => new Promise<Worker>((resolve, reject) => {
   const w = new Worker(new URL('./pipeline/loop-worker.ts', import.meta.url));
   w.once('message', () => resolve(w)).once('error', reject);
 })));
-async function parallelLoops(n: number): Promise<number> {
+async function parallelLoops(loop: 'generate' | 'pairs', n: number): Promise<number> {
   const share = n / loopWorkers.length;
   const kept = await Promise.all(loopWorkers.map((w, i) => new Promise<number>((resolve) => {
     w.once('message', resolve);
-    w.postMessage({ from: i * share, n: share });
+    w.postMessage({ loop, from: i * share, n: share });
   })));
   return kept.reduce((a, b) => a + b, 0);
 }
+
+/** Starts `count` worker threads that only say they have started, and stops them. */
 
 async function startThreads(count: number): Promise<void> {
   const workers = Array.from({ length: count }, () => new Worker(new URL('./pipeline/hello-worker.ts', import.meta.url)));
@@ -146,11 +148,14 @@ const measures = {
   generatedLoop: () => timed(() => generateFilterLoop(N_GENERATED), (r) => {
     if (r.emitted !== N_GENERATED / 100) throw new Error(`generator loop kept ${r.emitted}`);
   }),
-  generatedLoops: () => timed(() => parallelLoops(N_GENERATED), (kept) => {
+  generatedLoops: () => timed(() => parallelLoops('generate', N_GENERATED), (kept) => {
     if (kept !== N_GENERATED / 100) throw new Error(`generator loops on ${PARALLELISM} threads kept ${kept}`);
   }),
   loop: () => timed(() => keyedLoop(N), (r) => checkKeyed('loop', [r], N)),
   pairLoop: () => timed(() => keyedPairLoop(N), (r) => checkKeyed('pair loop', [r], N)),
+  pairLoops: () => timed(() => parallelLoops('pairs', N), (emitted) => {
+    if (emitted !== N) throw new Error(`pair loops on ${PARALLELISM} threads emitted ${emitted}`);
+  }),
   chainedLoop: () => timed(() => chainedLoop(N_CHAINED), (r) => {
     if (r.emitted !== N_CHAINED / 2) throw new Error(`chained loop emitted ${r.emitted}`);
   }),
@@ -217,6 +222,7 @@ const rates = {
   pairsWhole: rate(`weir p2, typed pairs (schema codec), whole job of ${formatValue(N)}`, 'pairsN', N),
   loop: rate('hand-written loop, objects, 1 thread', 'loop', N),
   pairLoop: rate('hand-written loop, pairs, 1 thread', 'pairLoop', N),
+  pairLoops: rate(`the pair loop on ${PARALLELISM} threads at once, half the records each, a Map each`, 'pairLoops', N),
   post: rate(`postMessage pipeline, ${PARALLELISM} workers, arrays of ${POST_BATCH}`, 'post', N),
   rxGroupBy: rate('RxJS range > map > groupBy > mergeMap(scan)', 'rxGroupBy', N_RX),
   rxScan: rate('RxJS range > map > scan over one Map', 'rxScan', N_RX),
@@ -255,6 +261,10 @@ for (const [figure, baseline, ratio] of [
   [rates.pairsSteady, rates.pairLoop, 1],
   [rates.pairsWhole, rates.pairLoop, 1],
   [rates.pairsSteady, rates.loop, 1],
+  // What two threads of plain JS get at once on the keyed work, each with its own Map and nothing exchanged:
+  // the 1.0x above assumes that two threads give 2x of one.
+  [rates.pairLoops, rates.pairLoop, undefined],
+  [rates.pairsReusedSteady, rates.pairLoops, undefined],
   [rates.objectsSteady, rates.post, 1.5],
   [rates.objectsWhole, rates.post, 1.5],
   [rates.objectsSteady, rates.rxGroupBy, 3],

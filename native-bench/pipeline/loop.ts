@@ -27,10 +27,10 @@ export function keyedLoop(n: number): LoopResult {
 }
 
 /** The same with the typed record form, [key, value] pairs. */
-export function keyedPairLoop(n: number): LoopResult {
+export function keyedPairLoop(n: number, from = 0): LoopResult {
   const state = new Map<number, Acc>();
   let emitted = 0;
-  for (let i = 0; i < n; i++) {
+  for (let i = from; i < from + n; i++) {
     const r = toPair(i);
     if (addTo(state, r[0], r[1]) !== undefined) emitted++;
   }
