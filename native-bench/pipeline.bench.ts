@@ -42,7 +42,8 @@ import { runJob } from './pipeline/weir.ts';
 import { defaultOptions } from '../core/options.ts';
 import { formatValue, median, record, sampleEach, writeResults } from './lib/report.ts';
 
-const RUNS = 5;
+/** Rounds: the machine is shared and its two-thread figures swing by 2x between rounds, so medians of many. */
+const RUNS = 9;
 /** Records of the keyed weir jobs (and 2N), the loops and the postMessage pipeline. */
 const N = 4_000_000;
 /** RxJS's groupBy form manages 10K subjects: fewer records keep the bench short. */
