@@ -5,7 +5,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { SAVEPOINT } from '../../core/coordinator/deploy.ts';
 import type { StateFile, WorkerMessage } from '../../core/coordinator/deploy.ts';
 export { subtaskKey } from '../../core/coordinator/deploy.ts';
-import { writeFileDurably } from '../../core/durable.ts';
+import { fileChecksum, writeFileDurably } from '../../core/durable.ts';
 import { fsPromises, v8, zlib } from '../../core/lazy-builtins.ts';
 import type { SnapshotTarget } from '../../core/state/backend.ts';
 import { channelStateFile, encodeChannelState, persistedBytesOf } from '../../core/checkpoint/channel-state.ts';
@@ -96,10 +96,9 @@ function statefulOf(state: SubtaskState): string[] {
   return [...new Set([...Object.keys(state.operators), ...Object.keys(state.operatorState ?? {}), ...Object.keys(state.descriptors)])];
 }
 
-/** A file an operator wrote into the checkpoint (already fsynced): its name there, size and checksum. */
+/** A file an operator wrote into the checkpoint (already fsynced): its name there, size and checksum, read a chunk at a time. */
 async function measure(chk: string, file: string): Promise<StateFile> {
-  const bytes = await fsPromises().readFile(file);
-  return { name: relative(chk, file), bytes: bytes.byteLength, crc32: zlib().crc32(bytes) };
+  return { name: relative(chk, file), ...await fileChecksum(file) };
 }
 
 async function writeDurably(dir: string, name: string, bytes: Uint8Array): Promise<StateFile> {

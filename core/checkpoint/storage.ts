@@ -2,10 +2,9 @@
 import { cpSync, existsSync, linkSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { EdgeLayout, StateDescriptors, StateFile, TaskLayout } from '../coordinator/deploy.ts';
-import { fsyncPath, writeFileDurably } from '../durable.ts';
+import { fileChecksumSync, fsyncPath, writeFileDurably } from '../durable.ts';
 import { processAlive } from '../process-alive.ts';
 import { WeirError } from '../errors.ts';
-import { zlib } from '../lazy-builtins.ts';
 
 export const METADATA_FILE = '_metadata';
 /**
@@ -79,15 +78,14 @@ export function completeCheckpoint(dir: string, metadata: CheckpointMetadata, fi
 }
 
 function verifyFile(path: string, f: StateFile): void {
-  let bytes: Buffer;
+  let sum: { bytes: number; crc32: number };
   try {
-    bytes = readFileSync(path);
+    sum = fileChecksumSync(path);
   } catch (err) {
     throw new WeirError(`checkpoint state file ${path} is missing: ${(err as Error).message}`, { cause: err });
   }
-  if (bytes.byteLength !== f.bytes) throw new WeirError(`checkpoint state file ${path} has ${bytes.byteLength} bytes, its metadata says ${f.bytes}`);
-  const crc = zlib().crc32(bytes);
-  if (crc !== f.crc32) throw new WeirError(`checkpoint state file ${path} fails its checksum (crc32 ${crc}, metadata ${f.crc32})`);
+  if (sum.bytes !== f.bytes) throw new WeirError(`checkpoint state file ${path} has ${sum.bytes} bytes, its metadata says ${f.bytes}`);
+  if (sum.crc32 !== f.crc32) throw new WeirError(`checkpoint state file ${path} fails its checksum (crc32 ${sum.crc32}, metadata ${f.crc32})`);
 }
 
 export interface RestorableCheckpoint {
