@@ -112,7 +112,7 @@ export class RecordWriter {
     this.base = new Int32Array(this.staged.length);
     if (this.staging !== null) {
       this.target = [...this.staging];
-      this.inRing = channels.map((ch) => ({ bytes: ch.ring.data, view: new DataView(ch.ring.data.buffer, ch.ring.data.byteOffset, ch.ring.data.byteLength) }));
+      this.inRing = channels.map((ch) => ({ bytes: ch.ring.data, view: ch.dataView }));
     }
     const encoded = this.staging !== null;
     // The method itself, not a closure around it: callers call w.add(v), and a closure was one

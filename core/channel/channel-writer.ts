@@ -29,8 +29,12 @@ export class ChannelWriter {
   private heldBytes = 0;
   peakBytes = 0;
   framesOverdrawn = 0;
-  /** The ring's data bytes as a DataView, for codecs that encode in place (made on first use). */
   private view: DataView | undefined;
+
+  /** The ring's data bytes as a DataView, for codecs that encode in place (made on first use). */
+  get dataView(): DataView {
+    return this.view ??= new DataView(this.ring.data.buffer, this.ring.data.byteOffset, this.ring.data.byteLength);
+  }
 
   constructor(ring: RingProducer, key = '') {
     this.ring = ring;
@@ -56,7 +60,7 @@ export class ChannelWriter {
     if (this.hasOverdraft || bytes > this.ring.maxPayload || count > MAX_RECORDS_PER_FRAME) return false;
     const at = this.ring.reserve(bytes);
     if (at < 0) return false;
-    codec.encodeInto!(records, start, end, this.ring.data, this.view ??= new DataView(this.ring.data.buffer, this.ring.data.byteOffset, this.ring.data.byteLength), at);
+    codec.encodeInto!(records, start, end, this.ring.data, this.dataView, at);
     this.ring.publish(FrameKind.DATA, count, bytes);
     return true;
   }
