@@ -29,7 +29,11 @@ function shapeOf(keys: string[]) {
         let n = 0; for (const k in r) n++;
         return n === ${keys.length} && ${acc.map((a) => `typeof ${a} === 'number'`).join(' && ')};`) as Check,
       write: new Function('r', 'f', 'at', acc.map((a, i) => `f[at + ${i}] = ${a};`).join('\n')) as Write,
-      make: new Function('f', 'at', `return {${keys.map((k, i) => `${JSON.stringify(k)}: f[at + ${i}]`).join(', ')}};`) as Make,
+      // A value that is an int32 (and not -0) comes back as one: the same number, but an int32 in
+      // V8's eyes, as the sender's was, where a float64 read would make every such field a double
+      // (a Map keyed by it then takes the generic hash lookup, FindOrderedHashMapEntry).
+      make: new Function('f', 'at', `${keys.map((_, i) => `const v${i} = f[at + ${i}];`).join(' ')}
+        return {${keys.map((k, i) => `${JSON.stringify(k)}: (v${i} | 0) === v${i} && (v${i} !== 0 || 1 / v${i} > 0) ? v${i} | 0 : v${i}`).join(', ')}};`) as Make,
     };
     shapes.set(id, s);
   }
