@@ -2,7 +2,8 @@
 import { FrameKind, decodeBarrier, decodeWatermark, decodeWatermarkStatus, frameKindName } from '../../core/channel/frames.ts';
 import type { RecordTime } from '../../core/api/operator.ts';
 import { before, type RingConsumer } from '../../core/channel/ring.ts';
-import type { Codec, FusedDecodeRange, RecordStatements } from '../../core/codec/codec.ts';
+import type { Codec, FusedDecodeRange, FusedRows, RecordStatements } from '../../core/codec/codec.ts';
+import { isNumberRows } from '../../core/codec/number-rows.ts';
 import { CollectingBarriers, WaitingForFirstBarrier } from '../../core/checkpoint/barrier-handler.ts';
 import type { BarrierEvent, BarrierHandlerState } from '../../core/checkpoint/barrier-handler.ts';
 import { barrierOffset, FrameBuffer } from '../../core/checkpoint/channel-state.ts';
@@ -30,6 +31,8 @@ export interface InputChannel {
   replay: FrameQueue | null;
   /** Its codec's decodeRange with the subtask's first operator compiled in (InputGate.fuse); decodeRange and emit where unset. */
   fused?: FusedDecodeRange;
+  /** The general codec's number-rows frames, with the first operator compiled in (InputGate.fuse); its other frames decode whole. */
+  fusedRows?: FusedRows;
 }
 
 export type Alignment = 'aligned' | 'unaligned' | 'switched';
@@ -246,7 +249,9 @@ export class InputGate {
    */
   fuse(statements: RecordStatements, reuse: boolean): void {
     for (const ch of this.channels) {
-      if ((ch.input ?? 1) === 1 && ch.codec.fuseRange !== undefined) ch.fused = ch.codec.fuseRange(statements, reuse);
+      if ((ch.input ?? 1) !== 1) continue;
+      if (ch.codec.fuseRange !== undefined) ch.fused = ch.codec.fuseRange(statements, reuse);
+      else if (ch.codec.fuseRows !== undefined) ch.fusedRows = ch.codec.fuseRows(statements);
     }
   }
 
@@ -404,8 +409,9 @@ export class InputGate {
     // A two-input operator's second input goes to its own entry.
     this.emit = ch.input === 2 && this.emit2 !== null ? this.emit2 : this.emit1;
     if (c.kind === FrameKind.DATA && ch.codec.decodeRange !== undefined) return this.processRanges(ch, index, c);
-    this.skipping = this.at;
     let payload = c.payload();
+    if (c.kind === FrameKind.DATA && ch.fusedRows !== undefined && isNumberRows(payload)) return this.processRows(ch, index, c, payload);
+    this.skipping = this.at;
     let sink = this.sink;
     if (c.kind === FrameKind.DATA_TS) {
       this.stamps = new DataView(payload.buffer, payload.byteOffset, c.count * 8);
@@ -446,6 +452,32 @@ export class InputGate {
         const from = this.at;
         const to = Math.min(count, from + this.checkEvery);
         this.byteAt = fused !== undefined ? fused(payload, count, this.byteAt, from, to) : codec.decodeRange!(payload, count, this.byteAt, from, to, emit);
+        this.at = to;
+        this.sinceCheck = to - from;
+        if (to < count && this.between()) return false;
+      }
+    } catch (err) {
+      if (err instanceof WeirError) throw err;
+      throw this.decodeFailed(ch, c, err);
+    }
+    this.cur = -1;
+    this.consume(ch, index);
+    return true;
+  }
+
+  /**
+   * A number-rows frame of the general codec (fixed-size rows of one shape): as processRanges,
+   * checkEvery rows at a time into the fused loop, and a frame interrupted resumes at its row.
+   */
+  private processRows(ch: InputChannel, index: number, c: RingConsumer | FrameQueue, payload: Uint8Array): boolean {
+    const rows = ch.fusedRows!;
+    const count = this.count;
+    this.time.value = NaN;
+    try {
+      while (this.at < count) {
+        const from = this.at;
+        const to = Math.min(count, from + this.checkEvery);
+        rows(payload, count, from, to);
         this.at = to;
         this.sinceCheck = to - from;
         if (to < count && this.between()) return false;

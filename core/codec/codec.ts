@@ -17,6 +17,13 @@ export interface RecordStatements {
 export type FusedDecodeRange = (payload: Uint8Array, count: number, offset: number, from: number, to: number) => number;
 
 /**
+ * Records from..to-1 of a number-rows frame (the general codec's frames of flat number objects,
+ * fixed-size rows of one shape) with the consumer compiled in. Other frames of the general
+ * codec are not of fixed size and are decoded whole.
+ */
+export type FusedRows = (payload: Uint8Array, count: number, from: number, to: number) => void;
+
+/**
  * Turns records into frame payloads and back. A DATA frame's header carries the record
  * count, so a payload holds only the records. Every payload is self-contained: any frame
  * decodes on its own, with a fresh codec instance, in any thread, in any order, which is
@@ -57,4 +64,9 @@ export interface Codec<T = unknown> {
    * consumers that keep no input record. Schema codecs have it.
    */
   fuseRange?(statements: RecordStatements, reuse: boolean): FusedDecodeRange;
+  /**
+   * For the general codec: a FusedRows of its own, for the frames that are number rows
+   * (isNumberRows), compiled per shape as its frames arrive. Others decode a frame whole.
+   */
+  fuseRows?(statements: RecordStatements): FusedRows;
 }

@@ -4,7 +4,7 @@
 // extractor at once, which is loaded later here (accelerate, below).
 import { Packr, Unpackr, addExtension } from 'msgpackr/pack';
 import type { Codec } from './codec.ts';
-import { decodeNumberRows, encodeNumberRows, isNumberRows } from './number-rows.ts';
+import { decodeNumberRows, encodeNumberRows, fuseNumberRows, isNumberRows } from './number-rows.ts';
 import { CodecError } from './errors.ts';
 import { containsNegativeZero, NegativeZero, withNegativeZeroMarked } from './negative-zero.ts';
 
@@ -97,6 +97,7 @@ export function generalCodec(): Codec<unknown> {
 
   return {
     descriptor: GENERAL_DESCRIPTOR,
+    fuseRows: fuseNumberRows,
     encode(records, start, end) {
       if (!(start >= 0 && start <= end && end <= records.length)) {
         throw new RangeError(`encode(${GENERAL_DESCRIPTOR}): range [${start}, ${end}) is not within 0..${records.length}`);

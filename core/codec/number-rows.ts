@@ -8,6 +8,8 @@
  * msgpack. Records decode with the first record's key order. Measured 2.4x records per CPU-second on a keyed job over such
  * objects (native-bench/pipeline.bench.ts).
  */
+import type { FusedRows, RecordStatements } from './codec.ts';
+
 const MARK = 0xc1;
 type Check = (r: unknown) => boolean;
 type Write = (r: unknown, f: Float64Array, at: number) => void;
@@ -17,6 +19,17 @@ const shapes = new Map<string, { check: Check; write: Write; make: Make; keys: s
 const MAX_SHAPES = 256;
 const enc = new TextEncoder();
 const dec = new TextDecoder();
+
+/**
+ * Statements that make record `v` from the row of float64s at `f[at]`. A value that is an int32
+ * (and not -0) comes back as one: the same number, but an int32 in V8's eyes, as the sender's
+ * was, where a float64 read would make every such field a double (a Map keyed by it then takes
+ * the generic hash lookup, FindOrderedHashMapEntry).
+ */
+function rowStatements(keys: readonly string[]): string {
+  return `${keys.map((_, i) => `const v${i} = f[at + ${i}];`).join(' ')}
+    const v = {${keys.map((k, i) => `${JSON.stringify(k)}: (v${i} | 0) === v${i} && (v${i} !== 0 || 1 / v${i} > 0) ? v${i} | 0 : v${i}`).join(', ')}};`;
+}
 
 function shapeOf(keys: string[]) {
   const id = JSON.stringify(keys);
@@ -29,11 +42,7 @@ function shapeOf(keys: string[]) {
         let n = 0; for (const k in r) n++;
         return n === ${keys.length} && ${acc.map((a) => `typeof ${a} === 'number'`).join(' && ')};`) as Check,
       write: new Function('r', 'f', 'at', acc.map((a, i) => `f[at + ${i}] = ${a};`).join('\n')) as Write,
-      // A value that is an int32 (and not -0) comes back as one: the same number, but an int32 in
-      // V8's eyes, as the sender's was, where a float64 read would make every such field a double
-      // (a Map keyed by it then takes the generic hash lookup, FindOrderedHashMapEntry).
-      make: new Function('f', 'at', `${keys.map((_, i) => `const v${i} = f[at + ${i}];`).join(' ')}
-        return {${keys.map((k, i) => `${JSON.stringify(k)}: (v${i} | 0) === v${i} && (v${i} !== 0 || 1 / v${i} > 0) ? v${i} | 0 : v${i}`).join(', ')}};`) as Make,
+      make: new Function('f', 'at', `${rowStatements(keys)}\nreturn v;`) as Make,
     };
     shapes.set(id, s);
   }
@@ -77,4 +86,61 @@ export function decodeNumberRows(payload: Uint8Array, count: number, emit: (r: u
   const head = (4 + jsonLength + 7) & ~7;
   const f = new Float64Array(payload.buffer, payload.byteOffset + head, count * keys.length);
   for (let i = 0, at = 0; i < count; i++, at += keys.length) emit(shape.make(f, at));
+}
+
+/** fuseNumberRows's compilations so far: each one's source ends in its number, so none shares another's feedback. */
+let fusedLoops = 0;
+
+type RowsLoop = (f: Float64Array<ArrayBufferLike>, from: number, to: number) => void;
+
+/**
+ * Number-rows frames decoded a range of rows at a time with `statements` (the consumer's, on
+ * record `v`) compiled into the loop, one loop per shape, compiled when the shape's first
+ * frame arrives; one `try` around the loop calls `statements.fail`. What a frame starts with is
+ * read once per frame (the payload view), and a frame not 8-byte aligned in its buffer is copied
+ * first, as decodeNumberRows's caller does.
+ */
+export function fuseNumberRows(statements: RecordStatements): FusedRows {
+  const loops = new Map<string, RowsLoop>();
+  let viewed: Uint8Array | null = null;
+  let rows: Float64Array<ArrayBufferLike> = new Float64Array(0);
+  let loop: RowsLoop = () => {};
+  let copy = new Uint8Array(0);
+  return (payload, count, from, to) => {
+    if (viewed !== payload) {
+      const jsonLength = payload[2]! | (payload[3]! << 8);
+      const id = dec.decode(payload.subarray(4, 4 + jsonLength));
+      const keys = JSON.parse(id) as string[];
+      let l = loops.get(id);
+      if (l === undefined) {
+        const source = `return function rowsRange(f, from, to) {
+  try {
+    for (let i = from, at = from * ${keys.length}; i < to; i++, at += ${keys.length}) {
+      ${rowStatements(keys)}
+      ${statements.body}
+    }
+  } catch (err) {
+    fail(err);
+  }
+};
+// ${fusedLoops++}`;
+        l = new Function(...statements.names, 'fail', source)(...statements.values, statements.fail) as RowsLoop;
+        loops.set(id, l);
+      }
+      let aligned = payload;
+      if ((payload.byteOffset & 7) !== 0) {
+        if (copy.length < payload.length) copy = new Uint8Array(Math.max(payload.length, 2 * copy.length));
+        copy.set(payload);
+        aligned = copy.subarray(0, payload.length);
+      }
+      const head = (4 + jsonLength + 7) & ~7;
+      if (head + count * keys.length * 8 !== payload.length) {
+        throw new RangeError(`a number-rows frame of ${count} rows of ${keys.length} values needs ${head + count * keys.length * 8} bytes, it has ${payload.length}`);
+      }
+      rows = new Float64Array(aligned.buffer, aligned.byteOffset + head, count * keys.length);
+      loop = l;
+      viewed = payload;
+    }
+    loop(rows, from, to);
+  };
 }

@@ -24,8 +24,12 @@ type Rec = { c: number; i: number };
  * Tests are synchronous, so one that switches it runs with it alone.
  */
 let codec: Codec = generalCodec();
+/** The gate's decoders run the consumer compiled in (InputGate.fuse, as a subtask sets it up): number rows a range at a time. */
+let fused = false;
 const CODECS: Record<string, Codec> = {
   general: codec,
+  // The same frames (flat number objects: number rows), decoded by the fused rows loop and resumed at a row when interrupted.
+  'general (fused rows)': codec,
   'schema (ranges)': codecFor(Types.ROW({ c: Types.INT32, i: Types.INT32 })),
   // Not of fixed size: the records a restored replay passes over are decoded to find where the next one begins.
   'schema (ranges, variable size)': codecFor(Types.ROW({ c: Types.INT32, i: Types.NULLABLE(Types.INT32) })),
@@ -59,7 +63,9 @@ function harness(channels: number, capacity: number, replay: (PersistedChannel |
   // As a restored subtask hands its channel state to the gate (subtask.ts).
   replay.forEach((r, c) => { if (r !== undefined) gate.replayOn(inputs[c]!, new FrameQueue(r.frames, r.skip)); });
   const h: Harness = { gate, writers, emitted: [], snapshots: [], states: [], declined: [], budget: Infinity };
-  gate.connect((v) => { h.emitted.push(v as Rec); h.budget--; onEmit?.(v as Rec); }, () => {});
+  const emit = (v: unknown) => { h.emitted.push(v as Rec); h.budget--; onEmit?.(v as Rec); };
+  gate.connect(emit, () => {});
+  if (fused) gate.fuse({ names: ['s_emit'], values: [emit], body: 's_emit(v);', fail: (err) => { throw err; } }, false);
   gate.onBarriers({
     snapshot: (id, _ms, alignment) => h.snapshots.push({ id, at: h.emitted.length, alignment }),
     channelState: (id, inputs) => h.states.push({ id, inputs }),
@@ -110,10 +116,12 @@ function eachCodec(title: string, fn: (t: ExecutionContext) => void): void {
     test(`${name} codec: ${title}`, (t) => {
       const before = codec;
       codec = c;
+      fused = name.includes('fused');
       try {
         fn(t);
       } finally {
         codec = before;
+        fused = false;
       }
     });
   }
@@ -270,12 +278,14 @@ eachCodec('a flatMap that emits 100000 records per input into a full ring reacts
   });
   const h = harness(1, 64 * 1024);
   let perInput = 0;
-  h.gate.connect((v) => {
+  const flatMap = (v: unknown) => {
     h.emitted.push(v as Rec);
     for (let i = 0; i < 100_000; i++) out.add(i);
     out.flush();
     perInput = Math.max(perInput, out.peakOverdraftBytes());
-  }, () => {});
+  };
+  h.gate.connect(flatMap, () => {});
+  if (fused) h.gate.fuse({ names: ['s_flatMap'], values: [flatMap], body: 's_flatMap(v);', fail: (err) => { throw err; } }, false);
   const recs = Array.from({ length: 10 }, (_, i) => ({ c: 0, i }));
   h.writers[0]!.write(FrameKind.DATA, recs.length, codec.encode(recs, 0, recs.length).slice());
   t.true(h.gate.step(() => out.hasOverdraft()));

@@ -22,6 +22,24 @@ test('a process function fused into a typed input\'s decoder that throws names i
   t.regex(err!.message, /user code failed: no 4321\.5/);
 });
 
+test('a process function fused into the general codec\'s number-rows decoder that throws names its operator, subtask and input record', async (t) => {
+  const err = await t.throwsAsync((await submit(job('mode=objects-fails&n=5000&failAt=4321'), { parallelism: 1 })).done, { instanceOf: WeirError });
+  t.is(err!.uid, 'fails');
+  t.is(err!.subtask, 0);
+  t.is(err!.position, 'input record 4321');
+  t.regex(err!.message, /user code failed: no 4321\.5/);
+});
+
+test('a map > filter > map chain fused into the number-rows decoder gives what it should, int32 keys and all', async (t) => {
+  const n = 20_000;
+  const r = await (await submit(job(`mode=objects-chain&n=${n}`), { parallelism: 2 })).done;
+  const values = (r.collected['out'] as number[]).sort((a, b) => a - b);
+  const expected = Array.from({ length: n }, (_, i) => i).filter((i) => i % 7 !== 3).map((i) => (i + 0.5) * 2);
+  t.deepEqual(values, expected);
+  t.is(r.operators['doubled']!.recordsIn, n);
+  t.is(r.operators['no-threes']!.recordsOut, expected.length);
+});
+
 for (const objectReuse of [false, true]) {
   test(`a map > filter > map chain fused into a typed input's decoder gives what it should${objectReuse ? ', with objectReuse' : ''}`, async (t) => {
     const n = 10_000;
