@@ -410,7 +410,7 @@ export class InputGate {
     this.emit = ch.input === 2 && this.emit2 !== null ? this.emit2 : this.emit1;
     if (c.kind === FrameKind.DATA && ch.codec.decodeRange !== undefined) return this.processRanges(ch, index, c);
     let payload = c.payload();
-    if (c.kind === FrameKind.DATA && ch.fusedRows !== undefined && isNumberRows(payload)) return this.processRows(ch, index, c, payload);
+    if (c.kind === FrameKind.DATA && ch.fusedRows !== undefined && isNumberRows(payload)) return this.processRanges(ch, index, c, payload, ch.fusedRows);
     this.skipping = this.at;
     let sink = this.sink;
     if (c.kind === FrameKind.DATA_TS) {
@@ -434,50 +434,26 @@ export class InputGate {
   }
 
   /**
-   * A DATA frame of a codec that decodes ranges (schema codecs): records go from the decoder
-   * straight to the chain, checkEvery at a time, with the checks between the calls; an
-   * interrupted frame resumes at the byte where it stopped instead of being decoded again.
+   * A DATA frame of a codec that decodes ranges (schema codecs), or a number-rows frame of the
+   * general codec (`rows`: fixed-size rows of one shape, its fused loop): records go from the
+   * decoder straight to the chain, checkEvery at a time, with the checks between the calls; an
+   * interrupted frame resumes at the byte (the row) where it stopped instead of being decoded again.
    */
-  private processRanges(ch: InputChannel, index: number, c: RingConsumer | FrameQueue): boolean {
+  private processRanges(ch: InputChannel, index: number, c: RingConsumer | FrameQueue, payload = c.payload(), rows?: FusedRows): boolean {
     const codec = ch.codec;
     const fused = ch.fused;
-    const payload = c.payload();
     const count = this.count;
     const emit = this.emit;
     this.time.value = NaN;
     try {
-      // A restored replay's first frame: its records processed before the checkpoint are passed over.
-      if (this.byteAt < 0) this.byteAt = codec.decodeRange!(payload, count, 0, 0, this.at, IGNORE);
+      // A restored replay's first frame: its records processed before the checkpoint are passed
+      // over (rows are found by their index).
+      if (this.byteAt < 0 && rows === undefined) this.byteAt = codec.decodeRange!(payload, count, 0, 0, this.at, IGNORE);
       while (this.at < count) {
         const from = this.at;
         const to = Math.min(count, from + this.checkEvery);
-        this.byteAt = fused !== undefined ? fused(payload, count, this.byteAt, from, to) : codec.decodeRange!(payload, count, this.byteAt, from, to, emit);
-        this.at = to;
-        this.sinceCheck = to - from;
-        if (to < count && this.between()) return false;
-      }
-    } catch (err) {
-      if (err instanceof WeirError) throw err;
-      throw this.decodeFailed(ch, c, err);
-    }
-    this.cur = -1;
-    this.consume(ch, index);
-    return true;
-  }
-
-  /**
-   * A number-rows frame of the general codec (fixed-size rows of one shape): as processRanges,
-   * checkEvery rows at a time into the fused loop, and a frame interrupted resumes at its row.
-   */
-  private processRows(ch: InputChannel, index: number, c: RingConsumer | FrameQueue, payload: Uint8Array): boolean {
-    const rows = ch.fusedRows!;
-    const count = this.count;
-    this.time.value = NaN;
-    try {
-      while (this.at < count) {
-        const from = this.at;
-        const to = Math.min(count, from + this.checkEvery);
-        rows(payload, count, from, to);
+        if (rows !== undefined) rows(payload, count, from, to);
+        else this.byteAt = fused !== undefined ? fused(payload, count, this.byteAt, from, to) : codec.decodeRange!(payload, count, this.byteAt, from, to, emit);
         this.at = to;
         this.sinceCheck = to - from;
         if (to < count && this.between()) return false;
