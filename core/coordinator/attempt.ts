@@ -228,13 +228,15 @@ export class Attempt {
         .finally(() => port1.close());
     });
 
-    const collecting = collect.run(() => this.failure !== null);
+    const collecting = collect.run();
     checkpoints?.start();
     this.done = (async (): Promise<AttemptResult> => {
       const all = Promise.all(tasks);
       // After a failure, workers get a moment to see the cancel word; one stuck in user code is
       // then terminated by destroy().
       await Promise.race([all, failedOnce.then(() => Promise.race([all, delay(CANCEL_GRACE_MS)]))]);
+      // In this order: a checkpoint may complete until its coordinator stops, and the reader
+      // must have read the barriers that completion commits (collect.ts, run).
       checkpoints?.stop();
       collect.stop();
       await collecting;

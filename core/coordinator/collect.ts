@@ -103,9 +103,15 @@ export class CollectReader {
     return any;
   }
 
-  async run(cancelled: () => boolean): Promise<void> {
+  /**
+   * Reads until stop(), which the attempt calls once its checkpoints have stopped: not until
+   * a failure. A checkpoint may still complete after one (its last acknowledgement was being
+   * written when another slot failed, and the next attempt restores it), and what its barriers
+   * close must be read by then, or those records come back from neither attempt.
+   */
+  async run(): Promise<void> {
     if (this.sources.length === 0) return;
-    while (!this.stopped && !cancelled()) {
+    while (!this.stopped) {
       if (this.drain()) {
         // Let the event loop run: worker messages arrive there.
         await new Promise<void>((r) => setImmediate(r));

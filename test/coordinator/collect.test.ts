@@ -19,7 +19,7 @@ test('a collect ring that carries announced barriers between records is read to 
   }
   // The reader sleeps on Atomics.waitAsync, which keeps no event loop alive; the timer does.
   setTimeout(() => reader.stop(), 50);
-  await reader.run(() => false);
+  await reader.run();
   t.deepEqual(reader.records['out'], [], 'nothing is output before a checkpoint completes');
   reader.commit(2, new Set());
   t.deepEqual(reader.records['out'], [10, 11, 20, 21], 'epochs 1 and 2 are committed with checkpoint 2');
