@@ -142,7 +142,7 @@ export async function canonicalOf(snap: BackendSnapshot, uid: string, maxParalle
     case 'lmdb': return lmdbPairsToCanonical(snap.tables, snap.descriptors, where);
     case 'lmdb-env': {
       const { readEnvironmentCopy } = await import('../state/lmdb-backend.ts');
-      return readEnvironmentCopy(snap.file, uid, snap.tables, snap.descriptors);
+      return readEnvironmentCopy(snap.file, uid, snap.tables, snap.descriptors, snap.overlay);
     }
   }
 }

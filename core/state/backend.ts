@@ -91,7 +91,23 @@ export type BackendSnapshot =
   | { readonly kind: 'canonical'; readonly tables: import('./canonical.ts').CanonicalTables }
   /** LMDB copied natively: the environment file, beside the state file, and the tables in it. */
   /** `file` is relative to the directory of the subtask's state file (absolute in checkpoints of earlier versions). */
-  | { readonly kind: 'lmdb-env'; readonly file: string; readonly tables: readonly string[]; readonly descriptors?: Readonly<Record<string, string>> };
+  | {
+    readonly kind: 'lmdb-env'; readonly file: string; readonly tables: readonly string[]; readonly descriptors?: Readonly<Record<string, string>>;
+    /** What the write-back cache held that the copied environment does not: applied over it on a restore (absent in older checkpoints). */
+    readonly overlay?: EnvironmentOverlay;
+  };
+
+/**
+ * Per table, what differs from a copied environment: `puts` to write over it and `removals`
+ * (keys, with empty values) to delete from it, packed as CanonicalTable.pairs; `numbers`, the
+ * write-back cache's number values of number keys, in columns, serialized with the table's
+ * serializer only on a restore. One entry per key across all three.
+ */
+export type EnvironmentOverlay = Readonly<Record<string, {
+  readonly puts: Uint8Array;
+  readonly removals: Uint8Array;
+  readonly numbers?: import('./number-slab.ts').NumberColumns;
+}>>;
 
 /**
  * Where a snapshot may put files of its own beside the subtask's state file, for state too

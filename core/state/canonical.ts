@@ -138,7 +138,8 @@ export function lmdbPairsToCanonical(tables: Readonly<Record<string, Uint8Array>
  * Set by the worker when it loads the LMDB backend's module for a restore into the heap
  * backend, so that jobs on the heap backend import lmdb only when they need it.
  */
-export type EnvironmentReader = (file: string, uid: string, tables: readonly string[], descriptors: Readonly<Record<string, string>> | undefined) => CanonicalTables;
+export type EnvironmentReader = (file: string, uid: string, tables: readonly string[], descriptors: Readonly<Record<string, string>> | undefined,
+  overlay: import('./backend.ts').EnvironmentOverlay | undefined) => CanonicalTables;
 let environmentReader: EnvironmentReader | null = null;
 export function setEnvironmentReader(r: EnvironmentReader): void { environmentReader = r; }
 export function readEnvironment(): EnvironmentReader {

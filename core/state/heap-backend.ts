@@ -276,7 +276,7 @@ export class HeapBackend implements KeyedStateBackend {
     const where = `operator '${this.ctx.uid}' subtask ${this.ctx.subtask}`;
     if (snapshot.kind === 'lmdb') return this.restore({ kind: 'canonical', tables: lmdbPairsToCanonical(snapshot.tables, snapshot.descriptors, where) });
     if (snapshot.kind === 'lmdb-env') {
-      return this.restore({ kind: 'canonical', tables: readEnvironment()(snapshot.file, this.ctx.uid, snapshot.tables, snapshot.descriptors) });
+      return this.restore({ kind: 'canonical', tables: readEnvironment()(snapshot.file, this.ctx.uid, snapshot.tables, snapshot.descriptors, snapshot.overlay) });
     }
     for (const [name, table] of Object.entries(snapshot.tables)) {
       const t = this.table(name) as HeapTable;

@@ -1,6 +1,6 @@
 // The LMDB keyed state backend: one working environment per keyed operator subtask, one named database per table, behind a write-back cache.
 
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, linkSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { checkKeyGroup } from './key-check.ts';
 import { open } from 'lmdb';
@@ -10,17 +10,18 @@ import { WeirError } from '../errors.ts';
 import { keyId } from '../keys/key-id.ts';
 import type { KeyId } from '../keys/key-id.ts';
 import type { Key } from '../keys/encoding.ts';
-import type { BackendContext, BackendSnapshot, CurrentKey, KeyedStateBackend, SnapshotTarget, ValueSerializer } from './backend.ts';
+import type { BackendContext, BackendSnapshot, CurrentKey, EnvironmentOverlay, KeyedStateBackend, SnapshotTarget, ValueSerializer } from './backend.ts';
 import { encodedKeyString, keyGroupString, lmdbKey, numberStateKey } from './lmdb-keys.ts';
 import { LmdbTable } from './lmdb-table.ts';
 import type { TableHost } from './lmdb-table.ts';
 import { DEFERRED, WriteCache } from './write-cache.ts';
 import { heapToCanonical } from './heap-backend.ts';
-import { lmdbPairsToCanonical, PairWriter } from './canonical.ts';
+import { lmdbPairsToCanonical, PairWriter, rawPairs } from './canonical.ts';
 import type { EnvironmentReader } from './canonical.ts';
 import { tmpdir } from 'node:os';
 import type { CacheEntry, CacheStats } from './write-cache.ts';
-import type { NumberSlab } from './number-slab.ts';
+import type { NumberColumns, NumberSlab } from './number-slab.ts';
+import { serializerFromDescriptor } from './serializers.ts';
 
 export interface LmdbBackendOptions {
   /** Bytes the write-back cache may hold: pending writes and decoded values of recently used keys. */
@@ -166,8 +167,14 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
    * a long read transaction.
    */
   snapshot(target?: SnapshotTarget, canonical = false): BackendSnapshot {
+    if (target !== undefined && !canonical) {
+      // Dirty entries the last checkpoint took and nothing changed since would be taken again
+      // by every checkpoint until a flush: where they outnumber the fresh ones, flush instead.
+      const { dirty, fresh } = this.cache.freshness();
+      if (dirty - fresh > fresh) this.cache.flush();
+      return this.copyEnvironment(target, this.overlay());
+    }
     this.cache.flush();
-    if (target !== undefined && !canonical) return this.copyEnvironment(target);
     const tables: Record<string, Uint8Array> = {};
     const names = [...new Set([...this.tables.keys(), ...this.restored.keys()])];
     for (const name of names) {
@@ -203,20 +210,73 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
    * copy starts, not now, so the write-back cache holds every write until it is done: no
    * commit lands in between, and the copy is the state as of this call.
    */
-  private copyEnvironment(target: SnapshotTarget): BackendSnapshot {
+  private copyEnvironment(target: SnapshotTarget, overlay: EnvironmentOverlay): BackendSnapshot {
     const dir = `${target.prefix}.lmdb`;
     mkdirSync(dir, { recursive: true });
-    this.cache.hold();
-    this.copying = this.env.backup(dir, false).finally(() => {
-      this.copying = null;
-      if (!this.closed) this.cache.release();
-    });
     const file = join(dir, 'data.mdb');
+    const commits = this.commits;
+    const last = this.lastCopy;
+    let linked = false;
+    // No commit since the last complete copy: the environment is that copy, byte for byte, and
+    // a link to it costs nothing (checkpoint files are never written again once complete).
+    if (last !== null && last.commits === commits && this.copying === null) {
+      try {
+        linkSync(last.file, file);
+        linked = true;
+      } catch {
+        // Gone with its checkpoint, or across file systems: copy as below.
+      }
+    }
+    if (!linked) {
+      this.cache.hold();
+      this.copying = this.env.backup(dir, false).then(() => {
+        this.lastCopy = { file, commits };
+      }).finally(() => {
+        this.copying = null;
+        if (!this.closed) this.cache.release();
+      });
+    }
     // mdb_env_copy2 writes with O_DIRECT but never fsyncs: the checkpoint does.
-    target.defer(file, this.copying.then(() => fsyncPath(file)));
+    target.defer(file, (linked ? Promise.resolve() : this.copying!).then(() => fsyncPath(file)));
     const tables = [...new Set([...this.tables.keys(), ...this.restored.keys()])];
     // The file by its name beside the subtask's state file: a moved checkpoint directory still restores.
-    return { kind: 'lmdb-env', file: join(basename(dir), 'data.mdb'), tables, descriptors: this.descriptors(tables) };
+    return { kind: 'lmdb-env', file: join(basename(dir), 'data.mdb'), tables, descriptors: this.descriptors(tables), overlay };
+  }
+
+  /** Write transactions committed to the working environment so far (copies taken at the same count hold the same rows). */
+  private commits = 0;
+  /** The last complete copy of the environment, and the commit count it holds. */
+  private lastCopy: { file: string; commits: number } | null = null;
+
+  /**
+   * What the write-back cache holds that the environment does not, per table: every dirty
+   * entry and dirty slab slot, serialized now (at the barrier, before any later record changes
+   * them). A checkpoint takes it instead of flushing them: the flush was most of a checkpoint's
+   * synchronous part, a write into LMDB per dirty key, and kept the environment changing, so
+   * that each checkpoint copied all of it (BENCHMARKS.md, LMDB checkpoints with an overlay).
+   */
+  private overlay(): EnvironmentOverlay {
+    const writers = new Map<LmdbTable, { puts: PairWriter; removals: PairWriter }>();
+    const key: Uint8Array[] = [];
+    for (const entry of this.cache.dirtyEntries()) {
+      let w = writers.get(entry.owner);
+      if (w === undefined) writers.set(entry.owner, (w = { puts: new PairWriter(), removals: new PairWriter() }));
+      key[0] = lmdbKey(entry.key);
+      const bytes = entry.bytes === DEFERRED ? entry.owner.serializeForFlush(entry) : entry.bytes;
+      if (bytes === undefined) w.removals.write(key, NO_BYTES);
+      else w.puts.write(key, bytes);
+    }
+    const out: Record<string, { puts: Uint8Array; removals: Uint8Array; numbers?: NumberColumns }> = {};
+    for (const [t, w] of writers) out[t.name] = { puts: w.puts.bytes(), removals: w.removals.bytes() };
+    // Slab slots as they are held (a copy of four columns): serialized, by the table's
+    // serializer, only if the checkpoint is restored.
+    for (const table of this.tables.values()) {
+      const slab = table.slab;
+      if (slab === undefined || slab.dirtyCount === 0) continue;
+      out[table.name] = { ...(out[table.name] ?? { puts: NO_BYTES, removals: NO_BYTES }), numbers: slab.dirtyColumns() };
+    }
+    this.cache.markSeen();
+    return out;
   }
 
   /** A copy in flight: closing the environment under it would free memory the copy still reads. */
@@ -224,10 +284,11 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
 
   /** Once per restored part (a rescaled subtask restores every old subtask whose key groups overlap its own). */
   restore(snapshot: BackendSnapshot): void {
+    this.commits++;
     for (const [name, d] of Object.entries(snapshot.kind === 'canonical' ? {} : snapshot.kind === 'heap' ? {} : snapshot.descriptors ?? {})) {
       this.restoredDescriptors.set(name, d);
     }
-    if (snapshot.kind === 'lmdb-env') return this.importEnvironment(snapshot.file, snapshot.tables);
+    if (snapshot.kind === 'lmdb-env') return this.importEnvironment(snapshot.file, snapshot.tables, snapshot.overlay, snapshot.descriptors);
     if (snapshot.kind === 'heap') return this.restore({ kind: 'canonical', tables: heapToCanonical(snapshot, this.ctx) });
     if (snapshot.kind === 'canonical') {
       const tables: Record<string, Uint8Array> = {};
@@ -280,8 +341,9 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
    * working one. The copy is copied first: opening it where it lies would write a lock file
    * into the checkpoint, and LMDB may write into what it opens.
    */
-  private importEnvironment(file: string, tables: readonly string[]): void {
-    withEnvironmentCopy(file, `${this.dir}.restore-`, (copy) => {
+  private importEnvironment(file: string, tables: readonly string[], overlay: EnvironmentOverlay | undefined,
+    descriptors: Readonly<Record<string, string>> | undefined): void {
+    withEnvironmentCopy(file, `${this.dir}.restore-`, this.ctx.uid, overlay, descriptors, (copy) => {
       const { start, end } = this.ctx.keyGroups;
       for (const name of tables) {
         const from = copy.openDB<Uint8Array, Buffer>(`${this.ctx.uid}/${name}`, { keyEncoding: 'binary', encoding: 'binary', cache: false });
@@ -384,6 +446,7 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
         table.mayHoldRows = true;
       }
     });
+    this.commits++;
   }
 
   private at = 0;
@@ -411,13 +474,16 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
  * Opens a copy of a checkpoint's LMDB environment, read-only: opening it where it lies would
  * write a lock file into the checkpoint, and LMDB may write into what it opens.
  */
-function withEnvironmentCopy<T>(file: string, scratchPrefix: string, use: (env: RootDatabase) => T): T {
+function withEnvironmentCopy<T>(file: string, scratchPrefix: string, uid: string, overlay: EnvironmentOverlay | undefined,
+  descriptors: Readonly<Record<string, string>> | undefined, use: (env: RootDatabase) => T): T {
   const scratch = mkdtempSync(scratchPrefix);
   try {
     const copied = join(scratch, 'data.mdb');
     copyFileSync(file, copied);
-    const copy = open({ path: copied, noSubdir: true, readOnly: true, maxDbs: MAX_TABLES, cache: false });
+    // Writable where an overlay goes over it (the scratch copy's own; the checkpoint's file is never opened).
+    const copy = open({ path: copied, noSubdir: true, readOnly: overlay === undefined, maxDbs: MAX_TABLES, cache: false });
     try {
+      if (overlay !== undefined) applyOverlay(copy, uid, overlay, file, descriptors);
       return use(copy);
     } finally {
       void copy.close();
@@ -426,6 +492,31 @@ function withEnvironmentCopy<T>(file: string, scratchPrefix: string, use: (env: 
     rmSync(scratch, { recursive: true, force: true });
   }
 }
+
+/** Writes a checkpoint's overlay over the copy of its environment: puts, then removals (one entry per key across them). */
+function applyOverlay(copy: RootDatabase, uid: string, overlay: EnvironmentOverlay, file: string,
+  descriptors: Readonly<Record<string, string>> | undefined): void {
+  copy.transactionSync(() => {
+    for (const [name, { puts, removals, numbers }] of Object.entries(overlay)) {
+      const db = copy.openDB<Uint8Array, Buffer>(`${uid}/${name}`, { keyEncoding: 'binary', encoding: 'binary', cache: false });
+      const where = `the overlay of state '${name}' over ${file}`;
+      for (const [key, value] of rawPairs(puts, where)) db.putSync(asBuffer(key), value);
+      for (const [key] of rawPairs(removals, where)) db.removeSync(asBuffer(key));
+      if (numbers === undefined || numbers.keys.length === 0) continue;
+      const descriptor = descriptors?.[name];
+      if (descriptor === undefined) throw new WeirError(`${where}: it holds number values but the checkpoint names no serializer for state '${name}'`);
+      const serializer = serializerFromDescriptor(descriptor);
+      for (let i = 0; i < numbers.keys.length; i++) {
+        const key = numberStateKey(numbers.groups[i]!, numbers.keys[i]!);
+        if (numbers.present[i] === 1) db.putSync(key, Buffer.from(serializer.serialize(numbers.values[i]!)));
+        else db.removeSync(key);
+      }
+    }
+  });
+}
+
+const NO_BYTES = new Uint8Array(0);
+const asBuffer = (b: Uint8Array): Buffer => Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 
 /** A table's pairs in key order, packed (one growing buffer, not an object per entry: 1M keys cost a few copies). */
 function pairsOf(db: Database<Uint8Array, Buffer>): Uint8Array {
@@ -439,7 +530,7 @@ function pairsOf(db: Database<Uint8Array, Buffer>): Uint8Array {
 }
 
 /** A checkpoint's copied environment as canonical tables (for a restore into the heap backend). */
-export const readEnvironmentCopy: EnvironmentReader = (file, uid, tables, descriptors) => withEnvironmentCopy(file, join(tmpdir(), 'weir-restore-'), (copy) => {
+export const readEnvironmentCopy: EnvironmentReader = (file, uid, tables, descriptors, overlay) => withEnvironmentCopy(file, join(tmpdir(), 'weir-restore-'), uid, overlay, descriptors, (copy) => {
   const out: Record<string, Uint8Array> = {};
   for (const name of tables) {
     const from = copy.openDB<Uint8Array, Buffer>(`${uid}/${name}`, { keyEncoding: 'binary', encoding: 'binary', cache: false });

@@ -25,6 +25,8 @@ const USED = 1;
 const PRESENT = 2;
 const DIRTY = 4;
 const REFERENCED = 8;
+/** Written since the last checkpoint or flush (only ever with DIRTY): what the next checkpoint's overlay holds anew. */
+const FRESH = 16;
 
 const float = new Float64Array(1);
 const words = new Uint32Array(float.buffer);
@@ -43,6 +45,14 @@ function hashOf(key: number): number {
   return h ^ (h >>> 16);
 }
 
+/** Number keys and their number values in columns (a checkpoint's overlay of a slab). */
+export interface NumberColumns {
+  readonly groups: Uint16Array;
+  readonly keys: Float64Array;
+  readonly values: Float64Array;
+  readonly present: Uint8Array;
+}
+
 /** What the slab needs from the cache whose budget it shares. */
 export interface SlabBudget {
   /** Frees room for `bytes` more before an insert (it may evict slots of this slab: find again after). */
@@ -56,6 +66,8 @@ export class NumberSlab {
   epoch = 0;
   live = 0;
   dirtyCount = 0;
+  /** Dirty slots written since the last checkpoint or flush (FRESH). */
+  freshCount = 0;
   evictions = 0;
   private mask: number;
   private keys: Float64Array;
@@ -115,11 +127,12 @@ export class NumberSlab {
   write(slot: number, value: number | undefined): void {
     const f = this.flags[slot]!;
     if (value === undefined) {
-      this.flags[slot] = (f & ~PRESENT) | DIRTY | REFERENCED;
+      this.flags[slot] = (f & ~PRESENT) | DIRTY | REFERENCED | FRESH;
     } else {
       this.values[slot] = value;
-      this.flags[slot] = f | PRESENT | DIRTY | REFERENCED;
+      this.flags[slot] = f | PRESENT | DIRTY | REFERENCED | FRESH;
     }
+    if ((f & FRESH) === 0) this.freshCount++;
     if ((f & DIRTY) === 0) {
       this.dirtyCount++;
       this.budget.charge(0, SLAB_ENTRY_BYTES);
@@ -137,9 +150,12 @@ export class NumberSlab {
     this.keys[slot] = key;
     this.values[slot] = value ?? 0;
     this.groups[slot] = keyGroup;
-    this.flags[slot] = USED | (value === undefined ? 0 : PRESENT) | (dirty ? DIRTY | REFERENCED : 0);
+    this.flags[slot] = USED | (value === undefined ? 0 : PRESENT) | (dirty ? DIRTY | REFERENCED | FRESH : 0);
     this.live++;
-    if (dirty) this.dirtyCount++;
+    if (dirty) {
+      this.dirtyCount++;
+      this.freshCount++;
+    }
     const epoch = this.epoch;
     this.budget.charge(SLAB_ENTRY_BYTES, dirty ? SLAB_ENTRY_BYTES : 0);
     // Room was made first, so the charge only flushes; should it have moved slots, find it again.
@@ -227,8 +243,35 @@ export class NumberSlab {
   markClean(): void {
     if (this.dirtyCount === 0) return;
     const flags = this.flags;
-    for (let i = 0; i <= this.mask; i++) flags[i]! &= ~DIRTY;
+    for (let i = 0; i <= this.mask; i++) flags[i]! &= ~(DIRTY | FRESH);
     this.dirtyCount = 0;
+    this.freshCount = 0;
+  }
+
+  /** Every dirty slot, in columns, in slot order: its key group, key, value (0 where absent) and whether it is present (1) or a removal (0). */
+  dirtyColumns(): NumberColumns {
+    const n = this.dirtyCount;
+    const out: NumberColumns = { groups: new Uint16Array(n), keys: new Float64Array(n), values: new Float64Array(n), present: new Uint8Array(n) };
+    const flags = this.flags;
+    let j = 0;
+    for (let i = 0; i <= this.mask; i++) {
+      const f = flags[i]!;
+      if ((f & DIRTY) === 0) continue;
+      out.groups[j] = this.groups[i]!;
+      out.keys[j] = this.keys[i]!;
+      out.values[j] = this.values[i]!;
+      out.present[j++] = (f & PRESENT) !== 0 ? 1 : 0;
+    }
+    if (j !== n) throw new Error(`internal error: the slab counts ${n} dirty slots and holds ${j}`);
+    return out;
+  }
+
+  /** A checkpoint holds every dirty slot as it is now: none is fresh after it. */
+  markSeen(): void {
+    if (this.freshCount === 0) return;
+    const flags = this.flags;
+    for (let i = 0; i <= this.mask; i++) flags[i]! &= ~FRESH;
+    this.freshCount = 0;
   }
 
   /** An empty slot where `key` (not held) belongs. */
@@ -246,6 +289,7 @@ export class NumberSlab {
     const keys = this.keys;
     const mask = this.mask;
     if ((flags[slot]! & DIRTY) !== 0) this.dirtyCount--;
+    if ((flags[slot]! & FRESH) !== 0) this.freshCount--;
     let hole = slot;
     for (let j = (slot + 1) & mask; flags[j] !== 0; j = (j + 1) & mask) {
       const home = hashOf(keys[j]!) & mask;

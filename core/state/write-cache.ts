@@ -52,11 +52,13 @@ const PRESENT = 1;
 const DIRTY = 2;
 const REFERENCED = 4;
 const LINKED = 8;
-/** Above the four flags: which of the cache's index Maps finds the entry. */
-const INDEX_SHIFT = 4;
+/** Written since the last checkpoint or flush (only ever with DIRTY). */
+const FRESH = 16;
+/** Above the five flags: which of the cache's index Maps finds the entry. */
+const INDEX_SHIFT = 5;
 
 /**
- * One cached key. Its four flags and the number of the Map that finds it share one small
+ * One cached key. Its five flags and the number of the Map that finds it share one small
  * integer: as booleans and a Map reference they took five of the object's fields, and an
  * entry is most of what a cache of small values holds (141 -> 109 bytes of heap per cached
  * number key, native-bench/state/entry-bytes.ts), so more keys fit the same budget.
@@ -93,6 +95,9 @@ export class CacheEntry<O> {
   set referenced(on: boolean) { this.flags = on ? this.flags | REFERENCED : this.flags & ~REFERENCED; }
   /** False once evicted: an owner that kept a reference must look the key up again. */
   get linked(): boolean { return (this.flags & LINKED) !== 0; }
+  /** Dirty, and written since the last checkpoint or flush. */
+  get fresh(): boolean { return (this.flags & FRESH) !== 0; }
+  set fresh(on: boolean) { this.flags = on ? this.flags | FRESH : this.flags & ~FRESH; }
   unlink(): void { this.flags &= ~LINKED; }
   get indexNumber(): number { return this.flags >>> INDEX_SHIFT; }
 }
@@ -132,6 +137,7 @@ export class WriteCache<O> implements SlabBudget {
   private peakBytes = 0;
   private flushes = 0;
   private held = false;
+  private freshCount = 0;
   private evictions = 0;
   private readonly writer: FlushWriter<O>;
   /** The compact stores sharing the budget; the writer flushes their dirty slots with the entries. */
@@ -192,6 +198,10 @@ export class WriteCache<O> implements SlabBudget {
     } else {
       this.dirtyBytes -= entry.size;
     }
+    if (!entry.fresh) {
+      entry.fresh = true;
+      this.freshCount++;
+    }
     this.bytes += size - entry.size;
     this.dirtyBytes += size;
     entry.size = size;
@@ -200,6 +210,29 @@ export class WriteCache<O> implements SlabBudget {
     entry.bytes = bytes;
     entry.referenced = true;
     this.settle();
+  }
+
+  /** Every dirty entry (removals too), unsorted; valid until the next write or flush. */
+  dirtyEntries(): readonly CacheEntry<O>[] {
+    return this.dirty;
+  }
+
+  /** Dirty entries and slots, and how many of them were written since the last checkpoint or flush. */
+  freshness(): { dirty: number; fresh: number } {
+    let dirty = this.dirty.length;
+    let fresh = this.freshCount;
+    for (const slab of this.slabs) {
+      dirty += slab.dirtyCount;
+      fresh += slab.freshCount;
+    }
+    return { dirty, fresh };
+  }
+
+  /** A checkpoint took every dirty entry as it is now (its overlay): none is fresh after it. */
+  markSeen(): void {
+    for (const entry of this.dirty) entry.fresh = false;
+    this.freshCount = 0;
+    for (const slab of this.slabs) slab.markSeen();
   }
 
   /** Dirty entries of `group` (removals too), unsorted; valid until the next write or flush. */
@@ -229,6 +262,7 @@ export class WriteCache<O> implements SlabBudget {
     // Only after the writer succeeded: a failed flush leaves every entry dirty and readable.
     for (const entry of sorted) {
       entry.dirty = false;
+      entry.fresh = false;
       if (entry.bytes === DEFERRED) {
         entry.bytes = undefined;
       } else if (entry.bytes !== undefined) {
@@ -240,6 +274,7 @@ export class WriteCache<O> implements SlabBudget {
     this.dirty = [];
     this.dirtyGroups = new Map();
     this.dirtyBytes = 0;
+    this.freshCount = 0;
     this.flushes++;
     this.settle();
   }
