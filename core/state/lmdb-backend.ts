@@ -162,9 +162,11 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
   }
 
   /**
-   * Flushes the write-back cache, then copies every table's pairs by key group. Nothing
-   * writes in between (the actor's thread is here), so the copy is point-in-time without
-   * a long read transaction.
+   * A checkpoint (a target, not canonical): the environment copied or linked, with the cache's
+   * dirty entries as an overlay over it (copyEnvironment, overlay). Otherwise (a savepoint's
+   * canonical form, or no target): flushes the write-back cache, then reads every table's
+   * pairs. Nothing writes in between (the actor's thread is here), so either is point-in-time
+   * without a long read transaction.
    */
   snapshot(target?: SnapshotTarget, canonical = false): BackendSnapshot {
     if (target !== undefined && !canonical) {
@@ -208,7 +210,8 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
    * LMDB's own copy of the environment (mdb_env_copy2 on a libuv thread, off the actor's;
    * BENCHMARKS.md, Checkpoints, has what it did to the 1M-key job). Its read transaction begins when the
    * copy starts, not now, so the write-back cache holds every write until it is done: no
-   * commit lands in between, and the copy is the state as of this call.
+   * commit lands in between, and the copy is the state as of this call. With no commit since
+   * the last complete copy, that copy is linked instead.
    */
   private copyEnvironment(target: SnapshotTarget, overlay: EnvironmentOverlay): BackendSnapshot {
     const dir = `${target.prefix}.lmdb`;
@@ -471,8 +474,9 @@ export class LmdbBackend implements KeyedStateBackend, TableHost {
 }
 
 /**
- * Opens a copy of a checkpoint's LMDB environment, read-only: opening it where it lies would
- * write a lock file into the checkpoint, and LMDB may write into what it opens.
+ * Opens a scratch copy of a checkpoint's LMDB environment, with the checkpoint's overlay
+ * written over it where it has one (read-only where not): opening the checkpoint's file where
+ * it lies would write a lock file into the checkpoint, and LMDB may write into what it opens.
  */
 function withEnvironmentCopy<T>(file: string, scratchPrefix: string, uid: string, overlay: EnvironmentOverlay | undefined,
   descriptors: Readonly<Record<string, string>> | undefined, use: (env: RootDatabase) => T): T {
@@ -508,7 +512,7 @@ function applyOverlay(copy: RootDatabase, uid: string, overlay: EnvironmentOverl
       const serializer = serializerFromDescriptor(descriptor);
       for (let i = 0; i < numbers.keys.length; i++) {
         const key = numberStateKey(numbers.groups[i]!, numbers.keys[i]!);
-        if (numbers.present[i] === 1) db.putSync(key, Buffer.from(serializer.serialize(numbers.values[i]!)));
+        if (numbers.present[i] === 1) db.putSync(key, asBuffer(serializer.serialize(numbers.values[i]!)));
         else db.removeSync(key);
       }
     }
