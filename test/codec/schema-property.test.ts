@@ -95,8 +95,10 @@ test('a fused decodeRange decodes what decode does, in calls of any sizes, and w
     }
     deepStrictEqual(copies, records.map((r) => expected(type, r)), type.descriptor);
     const objects = type.kind === 'tuple' || type.kind === 'row';
-    if (reuse && objects && records.length > 0) deepStrictEqual(seen.size, 1, `${type.descriptor}: one reused record`);
-    if (!reuse && objects) deepStrictEqual(seen.size, records.length, `${type.descriptor}: a record each`);
+    // A tuple of integers and floats is never reused: an array made once holds unboxed doubles (tuple-elements.test.ts).
+    const reused = reuse && objects && !mixedNumbers(type);
+    if (reused && records.length > 0) deepStrictEqual(seen.size, 1, `${type.descriptor}: one reused record`);
+    if (!reused && objects) deepStrictEqual(seen.size, records.length, `${type.descriptor}: a record each`);
   }), { numRuns: 300 }));
 });
 
@@ -114,6 +116,14 @@ test('a fused decodeRange gives what its statements throw to fail, and throws a 
   t.throws(() => decodeRange(payload.subarray(0, 30), 3, 0, 0, 3), { name: 'CodecError', message: /corrupt payload: 3 records of 12 bytes need 36 bytes, the payload has 30/ });
   t.is(failed.length, 1);
 });
+
+const INTEGERS = ['int8', 'int16', 'int32', 'uint8', 'uint16', 'uint32'];
+const FLOATS = ['float32', 'float64'];
+function mixedNumbers(type: TypeInfo): boolean {
+  if (type.kind !== 'tuple') return false;
+  const kinds = type.elements.map((e) => e.kind as string);
+  return kinds.every((k) => INTEGERS.includes(k) || FLOATS.includes(k)) && kinds.some((k) => INTEGERS.includes(k)) && kinds.some((k) => FLOATS.includes(k));
+}
 
 /** A value of the type, or any JSON-ish value in its place: about half of them do not match. */
 const maybeMatching = (t: TypeInfo) => fc.oneof(valueOf(t), fc.anything({ maxDepth: 2 }));

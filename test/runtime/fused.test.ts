@@ -73,6 +73,12 @@ for (const parallelism of [1, 2]) {
   });
 }
 
+test('objectReuse gives a tuple of integers and floats only a new array per record, so that its integers stay small integers', async (t) => {
+  const n = 5000;
+  const out = (await (await submit(job(`mode=reuse&n=${n}&pair=1`), { parallelism: 1, objectReuse: true })).done).collected['out'] as Out[];
+  t.is(check(t, out, n), n);
+});
+
 test('objectReuse reuses nothing where a writer holds records until its frame is full', async (t) => {
   const n = 20_000;
   const out = (await (await submit(job(`mode=reuse&n=${n}&out=untyped`), { parallelism: 1, objectReuse: true })).done).collected['out'] as Out[];
