@@ -61,6 +61,10 @@ test('anything else in the frame falls back to msgpack, unchanged', (t) => {
     [new (class P { k = 1; })()],                // a class instance
     [1, 2, 3],                                   // not objects
     [JSON.parse('{"__proto__": 1}')],            // a key that would set the prototype
+    [{ k: 1, v: 2 }, new (class P { k = 1; v = 2; })()], // a class instance of the same shape after a plain one
+    [{ k: 1, v: 2 }, Object.assign(Object.create(null), { k: 1, v: 2 })], // no prototype
+    [{ k: 1, v: 2 }, Object.assign(Object.create({ x: 3 }), { k: 1, v: 2 })], // an inherited enumerable key
+    [{ k: 1, v: 2 }, { k: 1, constructor: 2 }],  // an own constructor of another shape
   ];
   for (const records of cases) {
     const { out, rows } = roundTrip(records);
@@ -68,4 +72,16 @@ test('anything else in the frame falls back to msgpack, unchanged', (t) => {
     t.is(out.length, records.length);
   }
   t.deepEqual(roundTrip([{ k: 1, v: 2 }, { k: 1, v: '2' }]).out, [{ k: 1, v: 2 }, { k: 1, v: '2' }]);
+});
+
+test('a plain object is one whose constructor is Object, as msgpackr tells them: each side decodes to the same records', (t) => {
+  // Another prototype whose constructor is still Object: both codecs keep its own keys and drop the prototype.
+  const records = [{ k: 1, v: 2 }, Object.assign(Object.create({}), { k: 3, v: 4 })];
+  const { out, rows } = roundTrip(records);
+  t.true(rows);
+  t.deepEqual(out, [{ k: 1, v: 2 }, { k: 3, v: 4 }]);
+  // The same record in a msgpack frame (beside a string value) comes back the same.
+  const msgpack = roundTrip([records[1], { k: 1, s: 'x' }]);
+  t.false(msgpack.rows);
+  t.deepEqual(msgpack.out[0], out[1]);
 });
