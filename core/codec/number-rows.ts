@@ -38,7 +38,7 @@ function shapeOf(keys: string[]) {
     const acc = keys.map((k) => `r[${JSON.stringify(k)}]`);
     // A plain object is one whose constructor is Object, as msgpackr tells them (pack.js). The
     // test was Object.getPrototypeOf(r) === Object.prototype, which TurboFan left as a runtime
-    // call per record: 8 ns of a check that now takes 1.6 (BENCHMARKS.md, number rows).
+    // call per record: about 8 ns of the check's 18 (BENCHMARKS.md, number rows).
     s = {
       keys,
       check: new Function('r', `if (typeof r !== 'object' || r === null || r.constructor !== Object) return false;
