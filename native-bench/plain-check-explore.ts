@@ -6,6 +6,9 @@ const N = 20_000_000;
 const records = Array.from({ length: 1024 }, (_, i) => ({ key: i % 10000, value: (i & 1023) + 0.5 }));
 const FIELDS = `typeof r["key"] === 'number' && typeof r["value"] === 'number'`;
 const COUNT = 'let n = 0; for (const k in r) n++; if (n !== 2) return false;';
+const ORDER = `let n = 0; for (const k in r) { if (k !== (n === 0 ? "key" : n === 1 ? "value" : "")) return false; n++; } if (n !== 2) return false;`;
+// The keys as number-rows.ts checks them: each one the shape's next key, and the record's own (not inherited).
+const OWN = `let n = 0; for (const k in r) { if (k !== (n === 0 ? "key" : n === 1 ? "value" : "") || !r.hasOwnProperty(k)) return false; n++; } if (n !== 2) return false;`;
 const checks: [string, string][] = [
   ['Object.getPrototypeOf(r) === Object.prototype, for-in count', `if (Object.getPrototypeOf(r) !== Object.prototype) return false; ${COUNT}`],
   ['Object.getPrototypeOf alone', 'if (Object.getPrototypeOf(r) !== Object.prototype) return false;'],
@@ -13,6 +16,11 @@ const checks: [string, string][] = [
   ['r.constructor === Object, for-in count', `if (r.constructor !== Object) return false; ${COUNT}`],
   ['r.constructor === Object alone', 'if (r.constructor !== Object) return false;'],
   ['r.constructor === Object, Object.keys(r).length', 'if (r.constructor !== Object || Object.keys(r).length !== 2) return false;'],
+  ['r.constructor === Object, for-in: each key own and in order', `if (r.constructor !== Object) return false; ${OWN}`],
+  ['Object.getPrototypeOf, for-in: each key own and in order', `if (Object.getPrototypeOf(r) !== Object.prototype) return false; ${OWN}`],
+  ['r.__proto__ === Object.prototype, for-in count', `if (r.__proto__ !== Object.prototype) return false; ${COUNT}`],
+  ['r.__proto__ === Object.prototype, for-in: each key in order', `if (r.__proto__ !== Object.prototype) return false; ${ORDER}`],
+  ['r.__proto__ === Object.prototype alone', 'if (r.__proto__ !== Object.prototype) return false;'],
   ['nothing', 'return true;'],
 ];
 let sink = 0;

@@ -36,14 +36,20 @@ function shapeOf(keys: string[]) {
   let s = shapes.get(id);
   if (s === undefined) {
     const acc = keys.map((k) => `r[${JSON.stringify(k)}]`);
-    // A plain object is one whose constructor is Object, as msgpackr tells them (pack.js). The
-    // test was Object.getPrototypeOf(r) === Object.prototype, which TurboFan left as a runtime
-    // call per record: about 8 ns of the check's 18 (BENCHMARKS.md, number rows).
+    // A record of the shape: a plain object (its prototype Object.prototype, read as r.__proto__,
+    // which TurboFan inlines where Object.getPrototypeOf(r) was a runtime call per record, 8 ns
+    // of the check's 18: BENCHMARKS.md, number rows) whose enumerable keys, as for-in sees them,
+    // are the shape's keys in the shape's order, each a number. So no key of it is left out (an
+    // own non-enumerable one of the shape's names beside an extra key) and none is read from a
+    // prototype. A key named __proto__ never makes a shape.
     s = {
       keys,
-      check: new Function('r', `if (typeof r !== 'object' || r === null || r.constructor !== Object) return false;
-        let n = 0; for (const k in r) n++;
-        return n === ${keys.length} && ${acc.map((a) => `typeof ${a} === 'number'`).join(' && ')};`) as Check,
+      check: new Function('keys', `return function check(r) {
+        if (typeof r !== 'object' || r === null || r.__proto__ !== Object.prototype) return false;
+        let n = 0;
+        for (const k in r) { if (n === ${keys.length} || k !== keys[n]) return false; n++; }
+        return n === ${keys.length} && ${acc.map((a) => `typeof ${a} === 'number'`).join(' && ')};
+      };`)(keys) as Check,
       write: new Function('r', 'f', 'at', acc.map((a, i) => `f[at + ${i}] = ${a};`).join('\n')) as Write,
       make: new Function('f', 'at', `${rowStatements(keys)}\nreturn v;`) as Make,
     };
@@ -55,7 +61,7 @@ function shapeOf(keys: string[]) {
 /** The frame, or null when the records are not all flat number objects of one shape. */
 export function encodeNumberRows(records: readonly unknown[], start: number, end: number, scratch: { buf: ArrayBuffer }): Uint8Array | null {
   const first = records[start];
-  if (typeof first !== 'object' || first === null || first.constructor !== Object) return null;
+  if (typeof first !== 'object' || first === null || Object.getPrototypeOf(first) !== Object.prototype) return null;
   const keys = Object.keys(first);
   if (keys.length === 0 || keys.length > 32 || keys.includes('__proto__')) return null;
   if (shapes.size >= MAX_SHAPES && !shapes.has(JSON.stringify(keys))) return null;
