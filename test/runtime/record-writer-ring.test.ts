@@ -1,5 +1,6 @@
 // A keyed writer of fixed-size records writes each frame in the ring itself where a whole frame fits, else into its
-// staging buffer and then the ring or the overdraft: random interleavings of records, reads, drains, flushes and
+// staging buffer and then the ring or the overdraft; a writer of plain number objects (the general codec's number rows)
+// copies each frame into the ring or holds it: random interleavings of records, reads, drains, flushes and
 // aligned and unaligned barriers on small rings, against an oracle of what was added. Nothing lost or duplicated,
 // each key in order, no record before its barrier, and an unaligned barrier's overtaken frames exactly the records
 // added before it that the ring delivers after it; with one checkpoint at a time, and with a barrier that overtakes
@@ -10,13 +11,37 @@ import { ChannelWriter } from '../../core/channel/channel-writer.ts';
 import { decodeBarrier, FrameKind } from '../../core/channel/frames.ts';
 import { allocateRing, RingConsumer, RingProducer } from '../../core/channel/ring.ts';
 import { FrameQueue } from '../../core/checkpoint/channel-state.ts';
+import type { Codec } from '../../core/codec/codec.ts';
+import { generalCodec } from '../../core/codec/general.ts';
+import { isNumberRows } from '../../core/codec/number-rows.ts';
 import { codecFor } from '../../core/codec/schema.ts';
 import { Types } from '../../core/codec/types.ts';
 import { RecordWriter } from '../../actors/runtime/record-writer.ts';
 
 /** [key, sequence number over all records, the barriers sent before it was added]. */
 type Rec = [key: number, seq: number, epoch: number];
-const CODEC = codecFor(Types.TUPLE(Types.INT32, Types.INT32, Types.INT32), { trusted: true });
+const TYPED = codecFor(Types.TUPLE(Types.INT32, Types.INT32, Types.INT32), { trusted: true });
+
+/** How the writer under test sees a Rec: a typed tuple, or a plain object of numbers (number rows of the general codec). */
+interface Form {
+  readonly codec: Codec;
+  readonly toRecord: (r: Rec) => unknown;
+  readonly key: (record: unknown) => number;
+  /** Decodes a DATA frame's payload (copied out of the ring) back into Recs. */
+  readonly decode: (payload: Uint8Array, count: number, push: (r: Rec) => void) => void;
+}
+const typed: Form = {
+  codec: TYPED, toRecord: (r) => r, key: (r) => (r as Rec)[0],
+  decode: (payload, count, push) => TYPED.decode(payload, count, (r) => push(r as Rec)),
+};
+let rowFrames = 0;
+const rows: Form = {
+  codec: generalCodec(), toRecord: ([k, s, e]) => ({ k, s, e }), key: (r) => (r as { k: number }).k,
+  decode: (payload, count, push) => {
+    if (isNumberRows(payload)) rowFrames++;
+    generalCodec().decode(payload, count, (o) => { const { k, s, e } = o as { k: number; s: number; e: number }; push([k, s, e]); });
+  },
+};
 const CHANNELS = 2;
 
 type Op =
@@ -51,14 +76,14 @@ const sameSeqs = (a: readonly Rec[], b: readonly Rec[]) => a.length === b.length
  * flight); otherwise whenever the ops say, so an unaligned barrier can overtake an older one still held in overdraft
  * (a declined or aborted checkpoint's, which the gate ignores as older than its latest).
  */
-function writerProperty(oneAtATime: boolean) {
+function writerProperty(oneAtATime: boolean, form: Form) {
   return fc.property(fc.array(opArb, { minLength: 1, maxLength: 80, size: 'max' }), fc.constantFrom(512, 1024, 4096), fc.constantFrom(60, 120, 600), fc.boolean(),
     (ops, capacity, frameBytes, unaligned) => {
       const rings = Array.from({ length: CHANNELS }, () => allocateRing(capacity));
       const consumers = rings.map((sab) => new RingConsumer(sab));
       const channels = rings.map((sab, c) => new ChannelWriter(new RingProducer(sab), `p[0]->q[${c}]`));
-      const writer = new RecordWriter(channels, CODEC, {
-        partitioner: 'keyBy', keySelector: (r) => (r as Rec)[0], maxParallelism: 128, batchSize: 4096, frameBytes,
+      const writer = new RecordWriter(channels, form.codec, {
+        partitioner: 'keyBy', keySelector: form.key, maxParallelism: 128, batchSize: 4096, frameBytes,
         start: 0, uid: 'p', subtask: 0,
       });
       const added: Rec[] = [];
@@ -70,7 +95,7 @@ function writerProperty(oneAtATime: boolean) {
       const read = (c: number, frames: number) => {
         const consumer = consumers[c]!;
         for (let f = 0; f < frames && consumer.next(); f++) {
-          if (consumer.kind === FrameKind.DATA) CODEC.decode(consumer.payload().slice(), consumer.count, (r) => delivered[c]!.push(r as Rec));
+          if (consumer.kind === FrameKind.DATA) form.decode(consumer.payload().slice(), consumer.count, (r) => delivered[c]!.push(r));
           else if (consumer.kind === FrameKind.BARRIER) {
             const id = decodeBarrier(consumer.payload()).checkpointId;
             delivered[c]!.push({ barrier: id });
@@ -86,7 +111,7 @@ function writerProperty(oneAtATime: boolean) {
             for (const key of o.keys) {
               const r: Rec = [key, added.length, barriers];
               added.push(r);
-              writer.add(r);
+              writer.add(form.toRecord(r));
             }
             if (writer.hasOverdraft()) overdrawn = true;
             break;
@@ -99,7 +124,7 @@ function writerProperty(oneAtATime: boolean) {
             for (const p of writer.broadcastBarrier(id, Date.now(), unaligned)) {
               const recs: Rec[] = [];
               for (const q = new FrameQueue(p.frames); q.next(); q.consume()) {
-                if (q.kind === FrameKind.DATA) CODEC.decode(q.payload().slice(), q.count, (r) => recs.push(r as Rec));
+                if (q.kind === FrameKind.DATA) form.decode(q.payload().slice(), q.count, (r) => recs.push(r));
               }
               overtaken.set(`${id} ${p.channel}`, recs);
             }
@@ -158,16 +183,20 @@ function writerProperty(oneAtATime: boolean) {
     });
 }
 
-test('frames written in the ring or staged: every record once, each key in order, barriers in place, overtaken frames exact', (t) => {
-  overdrawnRuns = 0;
-  t.notThrows(() => fc.assert(writerProperty(true), { numRuns: 300 }));
-  t.true(overdrawnRuns > 0, 'some runs held frames in overdraft (the staging path)');
-});
+for (const [name, form] of [['typed tuples', typed], ['number objects', rows]] as const) {
+  test(`${name}: frames written in the ring or staged: every record once, each key in order, barriers in place, overtaken frames exact`, (t) => {
+    overdrawnRuns = 0;
+    rowFrames = 0;
+    t.notThrows(() => fc.assert(writerProperty(true, form), { numRuns: 300 }));
+    t.true(overdrawnRuns > 0, 'some runs held frames in overdraft (the staging path)');
+    if (form === rows) t.true(rowFrames > 0, 'the frames were number rows');
+  });
 
-test('the same with a barrier sent while an older one is still held: the newer overtakes it, nothing else moves', (t) => {
-  overdrawnRuns = 0;
-  overtakenRuns = 0;
-  t.notThrows(() => fc.assert(writerProperty(false), { numRuns: 300 }));
-  t.true(overdrawnRuns > 0, 'some runs held frames in overdraft (the staging path)');
-  t.true(overtakenRuns > 0, 'some runs delivered an older barrier after a newer one');
-});
+  test(`${name}: the same with a barrier sent while an older one is still held: the newer overtakes it, nothing else moves`, (t) => {
+    overdrawnRuns = 0;
+    overtakenRuns = 0;
+    t.notThrows(() => fc.assert(writerProperty(false, form), { numRuns: 300 }));
+    t.true(overdrawnRuns > 0, 'some runs held frames in overdraft (the staging path)');
+    t.true(overtakenRuns > 0, 'some runs delivered an older barrier after a newer one');
+  });
+}
