@@ -31,6 +31,18 @@ function rowStatements(keys: readonly string[]): string {
     const v = {${keys.map((k, i) => `${JSON.stringify(k)}: (v${i} | 0) === v${i} && (v${i} !== 0 || 1 / v${i} > 0) ? v${i} | 0 : v${i}`).join(', ')}};`;
 }
 
+/**
+ * How a check reads a record's prototype: `r.__proto__`, unless Node runs with
+ * --disable-proto (the accessor deleted, or throwing), where it is Object.getPrototypeOf.
+ */
+const PROTO_OF_R = (() => {
+  try {
+    return ({} as { __proto__: unknown }).__proto__ === Object.prototype ? 'r.__proto__' : 'Object.getPrototypeOf(r)';
+  } catch {
+    return 'Object.getPrototypeOf(r)';
+  }
+})();
+
 function shapeOf(keys: string[]) {
   const id = JSON.stringify(keys);
   let s = shapes.get(id);
@@ -45,11 +57,11 @@ function shapeOf(keys: string[]) {
     s = {
       keys,
       check: new Function('keys', `return function check(r) {
-        if (typeof r !== 'object' || r === null || r.__proto__ !== Object.prototype) return false;
+        if (typeof r !== 'object' || r === null || ${PROTO_OF_R} !== Object.prototype) return false;
         let n = 0;
         for (const k in r) { if (n === ${keys.length} || k !== keys[n]) return false; n++; }
         return n === ${keys.length} && ${acc.map((a) => `typeof ${a} === 'number'`).join(' && ')};
-      };`)(keys) as Check,
+      };`)(Object.freeze([...keys])) as Check,
       write: new Function('r', 'f', 'at', acc.map((a, i) => `f[at + ${i}] = ${a};`).join('\n')) as Write,
       make: new Function('f', 'at', `${rowStatements(keys)}\nreturn v;`) as Make,
     };

@@ -1,5 +1,6 @@
 // The general codec's number-rows frames: flat number objects of one shape round-trip; anything else falls back to msgpack.
 import test from 'ava';
+import { execFileSync } from 'node:child_process';
 import fc from 'fast-check';
 import { generalCodec } from '../../core/codec/general.ts';
 import { isNumberRows } from '../../core/codec/number-rows.ts';
@@ -94,4 +95,22 @@ test('a record whose enumerable own keys are not the shape\'s, in order, is neve
   const own = roundTrip([{ k: 1, constructor: 2 }, { k: 3, constructor: 4 }]);
   t.true(own.rows);
   t.deepEqual(own.out, [{ k: 1, constructor: 2 }, { k: 3, constructor: 4 }]);
+});
+
+test('number rows are written under --disable-proto=throw and =delete too, where __proto__ cannot be read', (t) => {
+  const general = new URL('../../core/codec/general.ts', import.meta.url).href;
+  const rows = new URL('../../core/codec/number-rows.ts', import.meta.url).href;
+  const code = `import { generalCodec } from ${JSON.stringify(general)};
+import { isNumberRows } from ${JSON.stringify(rows)};
+const records = [{ k: 1, v: 2 }, { k: 3, v: 4.5 }];
+const payload = generalCodec().encode(records, 0, 2);
+const copy = new Uint8Array(new SharedArrayBuffer(payload.length + 8), 8, payload.length);
+copy.set(payload);
+const out = [];
+generalCodec().decode(copy, 2, (r) => out.push(r));
+console.log(JSON.stringify({ rows: isNumberRows(payload), out }));`;
+  for (const mode of ['throw', 'delete']) {
+    const printed = execFileSync(process.execPath, [`--disable-proto=${mode}`, '--input-type=module', '-e', code], { encoding: 'utf8' });
+    t.deepEqual(JSON.parse(printed), { rows: true, out: [{ k: 1, v: 2 }, { k: 3, v: 4.5 }] }, mode);
+  }
 });
