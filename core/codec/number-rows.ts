@@ -3,10 +3,10 @@
 /**
  * Frame: 0xC1 (a byte msgpack never writes) | u8 key count | u16 LE bytes of the JSON key
  * list | the JSON | padding to 8 | count x keys float64 values, row by row. It is an
- * inferred schema codec: chosen per frame when every record is a plain object with the same
- * keys and only numbers as values (-0, NaN and infinities included), else the frame is
- * msgpack. Records decode with the first record's key order. Measured 2.4x records per CPU-second on a keyed job over such
- * objects (native-bench/pipeline.bench.ts).
+ * inferred schema codec: chosen per frame when every record is a plain object whose
+ * enumerable keys are the first record's, in its order, and only numbers as values (-0, NaN
+ * and infinities included), else the frame is msgpack. Measured 2.4x records per CPU-second
+ * on a keyed job over such objects (native-bench/pipeline.bench.ts).
  */
 import type { FusedRows, RecordStatements } from './codec.ts';
 
@@ -43,6 +43,15 @@ const PROTO_OF_R = (() => {
   }
 })();
 
+/**
+ * The expression for the shape's n-th key, null past the last: string literals, which TurboFan
+ * compares with for-in's keys by reference, where a lookup in an array of them measured twice
+ * the check's time (native-bench/plain-check-explore.ts).
+ */
+function keyAt(keys: readonly string[]): string {
+  return keys.reduceRight((rest, k, i) => `n === ${i} ? ${JSON.stringify(k)} : ${rest}`, 'null');
+}
+
 function shapeOf(keys: string[]) {
   const id = JSON.stringify(keys);
   let s = shapes.get(id);
@@ -56,12 +65,10 @@ function shapeOf(keys: string[]) {
     // prototype. A key named __proto__ never makes a shape.
     s = {
       keys,
-      check: new Function('keys', `return function check(r) {
-        if (typeof r !== 'object' || r === null || ${PROTO_OF_R} !== Object.prototype) return false;
+      check: new Function('r', `if (typeof r !== 'object' || r === null || ${PROTO_OF_R} !== Object.prototype) return false;
         let n = 0;
-        for (const k in r) { if (n === ${keys.length} || k !== keys[n]) return false; n++; }
-        return n === ${keys.length} && ${acc.map((a) => `typeof ${a} === 'number'`).join(' && ')};
-      };`)(Object.freeze([...keys])) as Check,
+        for (const k in r) { if (k !== (${keyAt(keys)})) return false; n++; }
+        return n === ${keys.length} && ${acc.map((a) => `typeof ${a} === 'number'`).join(' && ')};`) as Check,
       write: new Function('r', 'f', 'at', acc.map((a, i) => `f[at + ${i}] = ${a};`).join('\n')) as Write,
       make: new Function('f', 'at', `${rowStatements(keys)}\nreturn v;`) as Make,
     };
