@@ -562,6 +562,30 @@ export class InputGate {
     }
     const al = this.aligning;
     if (al !== null && this.timedOut(al.id, al.timestamp)) this.startUnaligned(al.id, al.timestamp, 'switched');
+    this.gatherFinished();
+  }
+
+  /**
+   * Gathering: an input whose producer has finished sends no barrier of this checkpoint after
+   * what it has sent (if it took this one before it finished, its barrier is in the ring
+   * already). Everything it sent is published, its end last, so its in-flight frames are copied
+   * now, up to that barrier or to its end, instead of being gathered until its end is read
+   * behind every record still in the ring (a backpressured tail held the checkpoint to the end
+   * of the job).
+   */
+  private gatherFinished(): void {
+    const g = this.gathering;
+    const f = this.o.finished;
+    if (g === null || f === null) return;
+    for (let i = 0; i < this.channels.length; i++) {
+      const ch = this.channels[i]!;
+      if (g.recorders[i] == null || ch.ended || Atomics.load(f, ch.producer) === 0) continue;
+      const c = ch.consumer;
+      const published = c.published;
+      const barrier = barrierOffset(c.peekBytes(published), g.id);
+      this.inputDone(i, barrier < 0 ? published : (c.position + barrier) >>> 0, g.id);
+      if (this.gathering !== g) return;
+    }
   }
 
   /** Whether aligned checkpoint `id` has run past the aligned timeout (a savepoint never does). */
@@ -644,6 +668,7 @@ export class InputGate {
     this.gathering = { id, recorders, skip, whole: [], open: recorders.filter((r) => r !== null).length };
     this.callbacks?.snapshot(id, alignmentMs, alignment, timestamp);
     if (this.gathering?.open === 0) this.complete();
+    else this.gatherFinished();
   }
 
   /** Input `index` reached the barrier being gathered (or ended): its channel state is whole. */

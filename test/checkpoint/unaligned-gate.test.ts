@@ -37,6 +37,8 @@ const CODECS: Record<string, Codec> = {
 
 interface Harness {
   gate: InputGate;
+  /** Per producer, 1 once it has finished (every frame of it in its ring, its end last), as the coordinator sets it. */
+  finished: Int32Array;
   writers: ChannelWriter[];
   emitted: Rec[];
   snapshots: { id: number; at: number; alignment: Alignment }[];
@@ -59,10 +61,11 @@ function harness(channels: number, capacity: number, replay: (PersistedChannel |
       replay: null,
     });
   }
-  const gate = new InputGate(inputs, 'op', 0, { finished: null, blocking: true, unaligned: true, alignedTimeout: 0 });
+  const finished = new Int32Array(channels);
+  const gate = new InputGate(inputs, 'op', 0, { finished, blocking: true, unaligned: true, alignedTimeout: 0 });
   // As a restored subtask hands its channel state to the gate (subtask.ts).
   replay.forEach((r, c) => { if (r !== undefined) gate.replayOn(inputs[c]!, new FrameQueue(r.frames, r.skip)); });
-  const h: Harness = { gate, writers, emitted: [], snapshots: [], states: [], declined: [], budget: Infinity };
+  const h: Harness = { gate, finished, writers, emitted: [], snapshots: [], states: [], declined: [], budget: Infinity };
   const emit = (v: unknown) => { h.emitted.push(v as Rec); h.budget--; onEmit?.(v as Rec); };
   gate.connect(emit, () => {});
   if (fused) gate.fuse({ names: ['s_emit'], values: [emit], body: 's_emit(v);', fail: (err) => { throw err; } }, false);
@@ -97,6 +100,7 @@ type Op =
   | { op: 'data'; ch: number; n: number }
   | { op: 'watermark'; ch: number }
   | { op: 'end'; ch: number }
+  | { op: 'finish'; ch: number }
   | { op: 'barrier'; ch: number }
   | { op: 'step'; budget: number }
   | { op: 'drain' };
@@ -105,6 +109,8 @@ const opArb = (channels: number) => fc.oneof(
   { arbitrary: fc.record({ op: fc.constant('data' as const), ch: fc.nat(channels - 1), n: fc.integer({ min: 1, max: 12 }) }), weight: 6 },
   { arbitrary: fc.record({ op: fc.constant('watermark' as const), ch: fc.nat(channels - 1) }), weight: 1 },
   { arbitrary: fc.record({ op: fc.constant('end' as const), ch: fc.nat(channels - 1) }), weight: 1 },
+  // The producer has ended and its frames are all in the ring: it counts as finished from now on.
+  { arbitrary: fc.record({ op: fc.constant('finish' as const), ch: fc.nat(channels - 1) }), weight: 1 },
   { arbitrary: fc.record({ op: fc.constant('barrier' as const), ch: fc.nat(channels - 1) }), weight: 2 },
   { arbitrary: fc.record({ op: fc.constant('step' as const), budget: fc.integer({ min: 1, max: 40 }) }), weight: 4 },
   { arbitrary: fc.record({ op: fc.constant('drain' as const) }), weight: 3 },
@@ -171,6 +177,9 @@ eachCodec('an unaligned checkpoint persists exactly the records not processed be
               h.writers[o.ch]!.write(FrameKind.END_OF_PARTITION, 0, EMPTY_PAYLOAD);
             }
             break;
+          case 'finish':
+            if (sent[o.ch]!.ended && h.writers[o.ch]!.drain()) Atomics.store(h.finished, o.ch, 1);
+            break;
           case 'barrier':
             if (!sent[o.ch]!.barrier && !sent[o.ch]!.ended) sendBarrier(o.ch);
             break;
@@ -228,6 +237,46 @@ eachCodec('an unaligned checkpoint persists exactly the records not processed be
         t.deepEqual([...processedBefore(c), ...restored.emitted.filter((r) => r.c === c)], all, `channel ${c}: before the snapshot + after the restore = everything sent, once, in order`);
       }
   }
+});
+
+eachCodec('an input whose producer finished before the checkpoint is copied at the snapshot, not gathered until its end is read', (t) => {
+  const h = harness(2, 64 * 1024);
+  // Producer 0 sent 300 records and its end, and finished: a slow consumer has read none of them yet.
+  const recs = Array.from({ length: 300 }, (_, i) => ({ c: 0, i }));
+  for (let i = 0; i < recs.length; i += 100) h.writers[0]!.write(FrameKind.DATA, 100, codec.encode(recs, i, i + 100).slice());
+  h.writers[0]!.write(FrameKind.END_OF_PARTITION, 0, EMPTY_PAYLOAD);
+  Atomics.store(h.finished, 0, 1);
+  // Producer 1 is still running and takes checkpoint 1.
+  h.writers[1]!.writePriorityBarrier(1, Date.now(), barrier(1));
+  t.true(h.gate.poll());
+  t.is(h.snapshots.length, 1);
+  t.is(h.states.length, 1, 'the channel state is whole at the snapshot: no barrier will come from producer 0');
+  t.is(h.emitted.length, 0);
+  const persisted = replayed(h.states[0]!.inputs.find((p) => p.channel === 'p[0]->op[0]'));
+  t.deepEqual(persisted.records, recs, 'all of producer 0 that was not processed is persisted');
+  t.true(persisted.ended, 'with its end');
+  // The gate reads on as before: every record once, then both ends.
+  h.writers[1]!.write(FrameKind.END_OF_PARTITION, 0, EMPTY_PAYLOAD);
+  for (let i = 0; i < 50 && !h.gate.finished; i++) h.gate.step(() => false);
+  t.deepEqual(h.emitted, recs);
+  t.true(h.gate.finished);
+});
+
+eachCodec('an input whose producer took the checkpoint and then finished is copied up to its barrier', (t) => {
+  const h = harness(2, 64 * 1024);
+  const recs = Array.from({ length: 200 }, (_, i) => ({ c: 0, i }));
+  h.writers[0]!.write(FrameKind.DATA, 100, codec.encode(recs, 0, 100).slice());
+  // Producer 0's barrier in band only, never announced in its slot (as where the slot still held an older
+  // announcement): the gate finds it in the ring.
+  h.writers[0]!.write(FrameKind.BARRIER, 0, barrier(1));
+  h.writers[0]!.write(FrameKind.DATA, 100, codec.encode(recs, 100, 200).slice());
+  h.writers[0]!.write(FrameKind.END_OF_PARTITION, 0, EMPTY_PAYLOAD);
+  Atomics.store(h.finished, 0, 1);
+  h.writers[1]!.writePriorityBarrier(1, Date.now(), barrier(1));
+  t.true(h.gate.poll());
+  t.is(h.states.length, 1);
+  t.deepEqual(replayed(h.states[0]!.inputs.find((p) => p.channel === 'p[0]->op[0]')).records, recs.slice(0, 100),
+    'the records before its barrier, not those after it (they are in its snapshot, not in flight)');
 });
 
 eachCodec(`a slow operator (1 ms per record) processes at most one record between an announcement and its snapshot`, (t) => {
