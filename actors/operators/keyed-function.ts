@@ -8,6 +8,7 @@ import { StateDescriptor } from '../../core/state/descriptors.ts';
 import type { KeyedStateStore } from '../../core/state/keyed-state.ts';
 import type { Timer } from '../../core/state/timers.ts';
 import { KeyedCore } from './keyed-core.ts';
+import { fresh } from '../runtime/fresh.ts';
 
 type Ctx = OnTimerContext<unknown>;
 
@@ -30,7 +31,8 @@ export interface KeyedFunctionSpec {
 export function keyedFunctionOperator(spec: KeyedFunctionSpec, ctx: OperatorContext, backend: KeyedStateBackend): StreamOperator<unknown, unknown> {
   const core = new KeyedCore(ctx, backend);
   const time = ctx.recordTime ?? { value: NaN };
-  let out: Output<unknown> | null = null;
+  /** The output of the call in progress (ctx.output and timers emit to it). */
+  const at: { out: Output<unknown> | null } = { out: null };
   let domain: TimeDomain = 'EVENT_TIME';
   /** The timer being fired (NaN outside onTimer). */
   let firing = NaN;
@@ -47,7 +49,7 @@ export function keyedFunctionOperator(spec: KeyedFunctionSpec, ctx: OperatorCont
     get currentKey() { return core.currentKey; },
     state: (d) => core.store.getState(d),
     timerService: () => timers,
-    output: (tag, value) => out!.output(tag, value),
+    output: (tag, value) => at.out!.output(tag, value),
     // In onTimer, the timer's time (also for processing time, whose output carries none), as Flink's OnTimerContext.
     timestamp: () => (!Number.isNaN(firing) ? firing : Number.isNaN(time.value) ? null : time.value),
     timeDomain: () => domain,
@@ -61,7 +63,7 @@ export function keyedFunctionOperator(spec: KeyedFunctionSpec, ctx: OperatorCont
     time.value = domain === 'EVENT_TIME' ? t.timestamp : NaN;
     firing = t.timestamp;
     try {
-      spec.onTimer?.(t.timestamp, kctx, out!);
+      spec.onTimer?.(t.timestamp, kctx, at.out!);
     } catch (err) {
       if (err instanceof WeirError && err.uid !== undefined) throw err;
       throw new WeirError(`user code failed in onTimer: ${(err as Error)?.message ?? String(err)}`, {
@@ -80,33 +82,33 @@ export function keyedFunctionOperator(spec: KeyedFunctionSpec, ctx: OperatorCont
 
   return {
     open(_, o) {
-      out = o;
+      at.out = o;
       // Descriptors held as fields are registered now, not on first use, so every checkpoint's
       // metadata lists them (and a type clash between two of them fails before any record).
       for (const v of Object.values(spec.fn)) if (v instanceof StateDescriptor) core.store.getState(v);
       spec.open?.(core.store);
     },
-    processElement(v, o) {
-      out = o;
-      core.setKey(key1(v));
-      call1(v, kctx, o);
-    },
+    // Compiled for this operator alone (fresh): as a method here, the calls of the key selector
+    // and of the user's function were call sites shared by every keyed operator of the worker
+    // and of every job its warm slots ran, so they turned polymorphic and were not inlined.
+    processElement: fresh<(v: unknown, o: Output<unknown>) => void>(['key1', 'call1', 'core', 'kctx', 'at'],
+      'return function processElement(v, o) { at.out = o; core.setKey(key1(v)); call1(v, kctx, o); };', key1, call1, core, kctx, at),
     ...(input2 === undefined ? {} : {
       processElement2(v: unknown, o: Output<unknown>) {
-        out = o;
+        at.out = o;
         if (input2.key !== undefined) core.setKey(input2.key(v));
         input2.call(v, kctx, o);
       },
     }),
     processWatermark(ts, o) {
-      out = o;
+      at.out = o;
       if (!core.advance(ts)) return;
       domain = 'EVENT_TIME';
       core.eventTimers.fireUpTo(ts, fire);
       o.emitWatermark(ts);
     },
     onProcessingTime(now, o) {
-      out = o;
+      at.out = o;
       domain = 'PROCESSING_TIME';
       core.processingTimers.fireUpTo(now, fire);
     },

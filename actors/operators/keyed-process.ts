@@ -3,6 +3,7 @@ import type { KeyedContext, KeyedProcessFunction } from '../../core/api/keyed-pr
 import type { OperatorContext, StreamOperator } from '../../core/api/operator.ts';
 import type { KeyedStateBackend } from '../../core/state/backend.ts';
 import { keyedFunctionOperator } from './keyed-function.ts';
+import { fresh } from '../runtime/fresh.ts';
 
 type Fn = KeyedProcessFunction<unknown, unknown, unknown>;
 
@@ -10,7 +11,8 @@ export function keyedProcessOperator(fn: Fn, keySelector: (v: unknown) => unknow
   backend: KeyedStateBackend): StreamOperator<unknown, unknown> {
   return keyedFunctionOperator({
     fn,
-    input1: { key: keySelector, call: (v, c, out) => fn.processElement(v, c as KeyedContext<unknown>, out) },
+    // Its own call site (fresh), not one shared by every keyed process function of the worker (keyed-function.ts).
+    input1: { key: keySelector, call: fresh(['fn'], 'return function call(v, c, out) { fn.processElement(v, c, out); };', fn) },
     onTimer: fn.onTimer === undefined ? undefined : (ts, c, out) => fn.onTimer!(ts, c, out),
     open: (store) => fn.open?.(ctx, store),
     close: () => fn.close?.(),

@@ -6,6 +6,7 @@ import { encodeBarrier, FrameKind, MAX_RECORDS_PER_FRAME, stampedPayload } from 
 import type { RecordTime } from '../../core/api/operator.ts';
 import type { Codec } from '../../core/codec/codec.ts';
 import { WeirError } from '../../core/errors.ts';
+import { fresh } from './fresh.ts';
 import { checkParallelism, flinkMurmurHash, operatorIndexForKeyGroup, SMALL_KEYS } from '../../core/keys/key-groups.ts';
 import { keyHash, numberKeyHash } from '../../core/keys/hash.ts';
 import type { Key } from '../../core/keys/encoding.ts';
@@ -124,13 +125,14 @@ export class RecordWriter {
       this.inRing = channels.map((ch) => ({ bytes: ch.ring.data, view: ch.dataView }));
     }
     const encoded = this.staging !== null;
-    // The method itself, not a closure around it: callers call w.add(v), and a closure was one
-    // more frame that V8 did not inline on the typed keyed job (4% of its profile).
+    // Called as w.add(v). Where a record meets a function of the job's own (its key selector,
+    // its codec's encoder), add is compiled for this writer alone (compiledAdd); the others
+    // call nothing of the job's and stay methods shared by every writer.
     switch (options.partitioner) {
-      case 'forward': this.add = encoded ? this.addForwardEncoded : this.addForward; break;
-      case 'keyBy': this.add = encoded ? this.addKeyedEncoded : this.addKeyed; break;
+      case 'forward': this.add = encoded ? this.compiledAdd('forward', true) : this.addForward; break;
+      case 'keyBy': this.add = this.compiledAdd('keyBy', encoded); break;
       case 'broadcast': this.add = this.addBroadcast; break;
-      default: this.add = encoded ? this.addRoundRobinEncoded : this.addRoundRobin;
+      default: this.add = encoded ? this.compiledAdd('roundRobin', true) : this.addRoundRobin;
     }
     if (options.partitioner === 'keyBy') {
       checkParallelism(options.maxParallelism, channels.length);
@@ -157,11 +159,6 @@ export class RecordWriter {
     this.push(0, record);
   }
 
-  private addKeyed(record: unknown): void {
-    this.recordsOut++;
-    this.push(this.channelOfKey(record), record);
-  }
-
   private addBroadcast(record: unknown): void {
     this.recordsOut++;
     for (let i = 0; i < this.batches.length; i++) this.push(i, record);
@@ -174,43 +171,46 @@ export class RecordWriter {
     this.push(i, record);
   }
 
-  private addForwardEncoded(record: unknown): void {
-    this.recordsOut++;
-    this.encode(0, record);
-  }
-
-  private addKeyedEncoded(record: unknown): void {
-    this.recordsOut++;
-    this.encode(this.channelOfKey(record), record);
-  }
-
-  private addRoundRobinEncoded(record: unknown): void {
-    this.recordsOut++;
-    const i = this.next;
-    this.next = i + 1 === this.staged.length ? 0 : i + 1;
-    this.encode(i, record);
-  }
-
-  // The per-record methods keep their rare paths (hashing a new key, errors) in methods of
-  // their own: V8 inlines a call chain up to a budget of bytecode that counts cold code too,
-  // and the chain from a source's loop through map, the type check and this writer ran past it.
-
-  private channelOfKey(record: unknown): number {
-    let key: Key;
-    try {
-      key = this.o.keySelector!(record) as Key;
-    } catch (err) {
-      throw this.keyFailed(record, err);
-    }
-    if (typeof key === 'number' && (key >>> 0) === key && key < SMALL_KEYS) {
-      const c = this.channelOfSmallKey[key]!;
-      return c >= 0 ? c : this.fillSmallKeys(key);
-    }
-    return this.channelOfHashedKey(record, key);
+  /**
+   * This writer's add, compiled from source of its own (fresh), for the partitioners whose
+   * records meet the job's functions: the key selector, and the encoder of records encoded as
+   * added. As methods of the class, those calls were shared by every writer of the worker and
+   * by every job its warm slots ran: from a worker's second job on, its key selector was a
+   * call per record from the source's loop, no longer inlined (BENCHMARKS.md, warm slots).
+   * Compiled per writer, each call site sees the one function it calls.
+   *
+   * The rare paths (a new small key's block, a hashed key, errors, a frame to open or send)
+   * stay calls of methods: V8 inlines a call chain up to a budget of bytecode that counts cold
+   * code too, and the chain from a source's loop through map, the type check and this writer
+   * ran past it.
+   */
+  private compiledAdd(partitioner: 'forward' | 'keyBy' | 'roundRobin', encoded: boolean): (record: unknown) => void {
+    const channels = this.channels.length;
+    const route = partitioner === 'forward' ? 'const i = 0;'
+      : partitioner === 'roundRobin' ? `const i = w.next; w.next = i + 1 === ${channels} ? 0 : i + 1;`
+        : `let key;
+  try { key = keySelector(record); } catch (err) { throw w.keyFailed(record, err); }
+  let i;
+  if (typeof key === 'number' && (key >>> 0) === key && key < ${SMALL_KEYS}) { const c = small[key]; i = c >= 0 ? c : w.fillSmallKeys(key); }
+  else i = w.channelOfHashedKey(record, key);`;
+    // Staged: the record is written into channel i's open frame at once (openFrame says where).
+    const write = encoded
+      ? `const n = staged[i];
+  if (n === 0) w.openFrame(i);
+  const s = target[i];
+  try { encodeRecord(record, s.bytes, s.view, base[i] + n * ${this.recordBytes}); } catch (err) { throw w.encodeFailed(err); }
+  if ((staged[i] = n + 1) >= w.perFrame) w.flushStaged(i);`
+      : 'w.push(i, record);';
+    return fresh<(record: unknown) => void>(['w', 'keySelector', 'small', 'encodeRecord', 'staged', 'target', 'base'],
+      `return function add(record) {
+  w.recordsOut++;
+  ${route}
+  ${write}
+};`, this, this.o.keySelector, this.channelOfSmallKey, this.encodeRecord, this.staged, this.target, this.base);
   }
 
   /** A key that is not a small integer: hashed, every time. */
-  private channelOfHashedKey(record: unknown, key: Key): number {
+  channelOfHashedKey(record: unknown, key: Key): number {
     let hash: number;
     try {
       hash = typeof key === 'number' ? numberKeyHash(key) : keyHash(key);
@@ -224,9 +224,9 @@ export class RecordWriter {
    * Fills the channels of small key `key`'s whole block of SMALL_KEY_BLOCK keys and returns its
    * own, so that a miss stays rare: V8 inlines calls by how often they ran while it compiled,
    * and with one miss per new key the hashing was inlined into the source's chain and
-   * channelOfKey itself was left as a call per record (BENCHMARKS.md, re-run at 66e74a9).
+   * the key's routing itself was left as a call per record (BENCHMARKS.md, re-run at 66e74a9).
    */
-  private fillSmallKeys(key: number): number {
+  fillSmallKeys(key: number): number {
     const from = key - (key % SMALL_KEY_BLOCK);
     for (let k = from; k < from + SMALL_KEY_BLOCK; k++) {
       this.channelOfSmallKey[k] = this.channelOfGroup[flinkMurmurHash(numberKeyHash(k)) % this.maxParallelism]!;
@@ -234,31 +234,18 @@ export class RecordWriter {
     return this.channelOfSmallKey[key]!;
   }
 
-  private keyFailed(record: unknown, err: unknown): WeirError {
+  keyFailed(record: unknown, err: unknown): WeirError {
     return new WeirError(`keyBy could not key record ${preview(record)}: ${(err as Error).message}`,
       { uid: this.o.uid, subtask: this.o.subtask, cause: err });
   }
 
   private readonly time: RecordTime;
 
-  private push(i: number, record: unknown): void {
+  push(i: number, record: unknown): void {
     const n = this.batched[i]!;
     this.batches[i]![n] = record;
     if (this.stamps !== null) this.stamps[i]![n] = this.time.value;
     if ((this.batched[i] = n + 1) >= this.perFrame) this.flushChannel(i);
-  }
-
-  /** Staged: the record is written into channel i's next frame at once. */
-  private encode(i: number, record: unknown): void {
-    const n = this.staged[i]!;
-    if (n === 0) this.openFrame(i);
-    const s = this.target[i]!;
-    try {
-      this.encodeRecord(record, s.bytes, s.view, this.base[i]! + n * this.recordBytes);
-    } catch (err) {
-      throw this.encodeFailed(err);
-    }
-    if ((this.staged[i] = n + 1) >= this.perFrame) this.flushStaged(i);
   }
 
   /**
@@ -267,7 +254,7 @@ export class RecordWriter {
    * else is written to that ring while the frame is open: every other write on this writer
    * flushes first.
    */
-  private openFrame(i: number): void {
+  openFrame(i: number): void {
     const ch = this.channels[i]!;
     const at = ch.hasOverdraft ? -1 : ch.ring.reserve(this.perFrame * this.recordBytes);
     if (at >= 0) {
@@ -279,13 +266,13 @@ export class RecordWriter {
     }
   }
 
-  private encodeFailed(err: unknown): WeirError {
+  encodeFailed(err: unknown): WeirError {
     return new WeirError(`could not encode a record for the next operator: ${(err as Error).message}`,
       { uid: this.o.uid, subtask: this.o.subtask, cause: err });
   }
 
   /** The open frame is published where it was written in the ring, or copied in from staging (or into the overdraft behind what is held there). */
-  private flushStaged(i: number): void {
+  flushStaged(i: number): void {
     const n = this.staged[i]!;
     if (n === 0) return;
     this.staged[i] = 0;

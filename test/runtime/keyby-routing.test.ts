@@ -73,3 +73,22 @@ test('any key: small integers, large ones, negatives, floats and strings route a
     },
   ), { numRuns: 150 }));
 });
+
+test('every keyBy writer has an add of its own, so its call of its key selector is not shared with other writers or jobs', (t) => {
+  const writer = (keySelector: (r: unknown) => unknown) => new RecordWriter(
+    [new ChannelWriter(new RingProducer(allocateRing(4096)), 'a[0]->b[0]')], generalCodec(), {
+      partitioner: 'keyBy', keySelector, maxParallelism: 128, batchSize: 64, frameBytes: 1024, start: 0, uid: 'a', subtask: 0,
+    });
+  const a = writer((r) => (r as { k: number }).k);
+  const b = writer((r) => (r as { j: number }).j);
+  // A method of the class would be one function with one set of call sites (and one type feedback) for both;
+  // each writer's is compiled from source of its own (fresh).
+  t.not(a.add, b.add);
+  t.false(Object.values(Object.getOwnPropertyDescriptors(RecordWriter.prototype)).some((d) => d.value === a.add));
+  // And each routes by its own selector.
+  a.add({ k: 1 });
+  b.add({ j: 2 });
+  t.is(a.recordsOut, 1);
+  t.is(b.recordsOut, 1);
+  t.throws(() => a.add(null), { message: /keyBy could not key record null/ });
+});
