@@ -61,7 +61,7 @@ export type { MapFunction, FilterFunction, FlatMapFunction, KeySelector, Process
 export { OutputTag } from './api/operator.ts';
 export type { Collector, Output, OperatorContext, StreamOperator, OperatorFactory, RecordTime } from './api/operator.ts';
 export { WeirError } from './errors.ts';
-export type { JobOptions } from './options.ts';
+export type { JobOptions, SavepointLocation, SubmitOptions } from './options.ts';
 export { Types } from './codec/types.ts';
 export type { TypeInfo } from './codec/types.ts';
 export { codecFor } from './codec/schema.ts';

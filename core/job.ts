@@ -85,10 +85,46 @@ function syntaxLocation(stack: string): { file: string; line: number; column: nu
   };
 }
 
+/** weir's own code: core/ and actors/ beside this module's folder (the sources, or dist/). */
+const OWN = ['core', 'actors'].map((d) => fileURLToPath(new URL(`../${d}/`, import.meta.url)));
+
+/**
+ * What the builder threw, as a WeirError naming the place in the job's own code where it was
+ * thrown (the first frame of its stack outside weir and Node), with the error as its cause:
+ * a ReferenceError from a missing import, say, is then reported with its file and line, and
+ * the CLI prints the user's frames under it. weir's own errors (a misused API) pass as they are.
+ */
+function builderError(err: unknown): unknown {
+  if (err instanceof WeirError || !(err instanceof Error)) return err;
+  const where = userFrame(err.stack ?? '');
+  return new WeirError(`the job's builder failed${where === undefined ? '' : ` at ${where}`}: ${err.name}: ${err.message}`, { cause: err });
+}
+
+function userFrame(stack: string): string | undefined {
+  for (const line of stack.split('\n')) {
+    const m = /^\s+at (?:.*? \()?((?:file:\/\/|\/)[^()]*?):(\d+):(\d+)\)?$/.exec(line);
+    if (m === null) continue;
+    let file = m[1]!;
+    try {
+      if (file.startsWith('file:')) file = fileURLToPath(file);
+    } catch {
+      continue;
+    }
+    if (OWN.some((d) => file.startsWith(d))) continue;
+    return `${file}:${m[2]}:${m[3]}`;
+  }
+  return undefined;
+}
+
 /** Runs the builder and names the operators; the same in the coordinator and in every worker. */
 export function buildGraph(job: JobDefinition, overrides: Partial<JobOptions>): { env: StreamExecutionEnvironment; warnings: string[] } {
   const env = new StreamExecutionEnvironment(overrides);
-  const result = job.build(env) as unknown;
+  let result: unknown;
+  try {
+    result = job.build(env);
+  } catch (err) {
+    throw builderError(err);
+  }
   if (result instanceof Promise) throw new WeirError('the job builder must be synchronous: it runs again in every worker');
   if (env.graph.nodes.length === 0) throw new WeirError('the job defines no operators');
   const warnings = assignUids(env.graph);

@@ -63,7 +63,7 @@ export interface JobOptions {
 }
 
 type Spec = ({ kind: 'int'; min: number; max: number } | { kind: 'size'; min: number; max: number } | { kind: 'number'; min: number; max: number }
-  | { kind: 'enum'; values: readonly string[] } | { kind: 'string' } | { kind: 'bool' }) & { doc: string };
+  | { kind: 'enum'; values: readonly string[] } | { kind: 'string' } | { kind: 'bool' } | { kind: 'savepoint' }) & { doc: string };
 
 const MS = { kind: 'int', min: 0, max: 2 ** 31 } as const;
 
@@ -88,7 +88,7 @@ const SPECS: { [K in keyof JobOptions]: Spec } = {
   restartResetAfter: { kind: 'int', min: 1, max: 2 ** 31, doc: 'exponential-delay: ms without a failure after which delays start over' },
   restartJitter: { kind: 'number', min: 0, max: 1, doc: 'exponential-delay: each delay moves by up to this share of itself' },
   checkpointDir: { kind: 'string', doc: 'directory of checkpoints (relative paths: to the working directory)' },
-  fromSavepoint: { kind: 'string', doc: 'savepoint or retained checkpoint directory to start from' },
+  fromSavepoint: { kind: 'savepoint', doc: 'savepoint or retained checkpoint directory to start from (or what job.savepoint() resolved with)' },
   allowNonRestoredState: { kind: 'bool', doc: 'with fromSavepoint: skip state of operators (uids) the job no longer has' },
   ringCapacity: { kind: 'size', min: 64, max: 1 << 30, doc: 'bytes of each channel\'s ring' },
   batchSize: { kind: 'int', min: 1, max: 0xff_ffff, doc: 'records per DATA frame at most' },
@@ -175,8 +175,19 @@ function check(name: string, spec: Spec, value: unknown, origin: string): unknow
     case 'string':
       if (typeof value !== 'string' || value === '') throw bad('a non-empty string');
       return value;
+    case 'savepoint':
+      // What job.savepoint() resolves with (its statistics) stands for its path.
+      if (typeof value === 'object' && value !== null && typeof (value as { path?: unknown }).path === 'string') return check(name, { kind: 'string', doc: '' }, (value as { path: string }).path, origin);
+      if (typeof value !== 'string' || value === '') throw bad('a non-empty string (a directory), or what job.savepoint() resolved with');
+      return value;
   }
 }
+
+/** A savepoint or retained checkpoint: its directory, or the statistics job.savepoint() resolved with (their `path`). */
+export type SavepointLocation = string | { readonly path: string };
+
+/** The options submit() takes: the job options, with fromSavepoint also given as job.savepoint()'s result. */
+export type SubmitOptions = Partial<Omit<JobOptions, 'fromSavepoint'>> & { readonly fromSavepoint?: SavepointLocation };
 
 export function kebab(name: string): string {
   return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);

@@ -269,9 +269,15 @@ export class SingleOutputStreamOperator<T> extends DataStream<T> {
     return this;
   }
 
+  /** The records this operator sent to side output `tag` (ctx.output(tag, v)), as a stream of their own. */
   getSideOutput<S>(tag: OutputTag<S>): DataStream<S> {
     this.node.sideOutputs.add(tag.id);
     return new DataStream<S>(this.graph, [{ node: this.node, tag: tag.id }]);
+  }
+
+  /** The same as getSideOutput(tag) (Flink's name): the name the API summary gives it. */
+  sideOutput<S>(tag: OutputTag<S>): DataStream<S> {
+    return this.getSideOutput(tag);
   }
 }
 

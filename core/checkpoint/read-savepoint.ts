@@ -13,6 +13,7 @@ import type { OperatorStateSnapshot } from '../state/operator-state.ts';
 import { readSavepointDir } from './storage.ts';
 import type { CheckpointMetadata } from './storage.ts';
 import { v8 } from '../lazy-builtins.ts';
+import type { SavepointLocation } from '../options.ts';
 
 /** A subtask's state file as a checkpoint holds it (actors/runtime/subtask.ts writes it). */
 export interface StoredSubtaskState {
@@ -67,7 +68,8 @@ export interface SavepointReader {
 }
 
 /** Opens a savepoint or retained checkpoint directory, verifying every file's checksum first. */
-export function readSavepoint(path: string): SavepointReader {
+export function readSavepoint(location: SavepointLocation): SavepointReader {
+  const path = typeof location === 'object' && location !== null ? location.path : location;
   const cp = readSavepointDir(path);
   const m = cp.metadata;
   const keys = Object.keys(cp.files).filter((k) => !k.includes('/')).sort((a, b) => {

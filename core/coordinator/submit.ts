@@ -10,6 +10,7 @@ import { WeirError } from '../errors.ts';
 import { plan } from '../graph/plan.ts';
 import { buildGraph, loadJob } from '../job.ts';
 import { restartPolicyOf, validateOptions } from '../options.ts';
+import type { SubmitOptions } from '../options.ts';
 import type { JobOptions } from '../options.ts';
 import { finishedParts, newRunId, prepareSinkDirectory } from '../sinks/part-files.ts';
 import type { ExistingFiles } from '../sinks/part-files.ts';
@@ -86,7 +87,7 @@ export interface SubmitHooks {
   readonly onCheckpoint?: (stats: CheckpointStats) => void;
 }
 
-export async function submit(job: URL | string, options: Partial<JobOptions> = {}, hooks: SubmitHooks = {}): Promise<JobHandle> {
+export async function submit(job: URL | string, options: SubmitOptions = {}, hooks: SubmitHooks = {}): Promise<JobHandle> {
   const onCheckpoint = hooks.onCheckpoint;
   const given = validateOptions(options as Record<string, unknown>);
   const jobUrl = jobUrlOf(job);

@@ -31,6 +31,12 @@ test('a job module that does not exist', async (t) => {
   t.regex(err!.message, /job module not found: .*nope\.ts/);
 });
 
+test('an exception in the job builder is a WeirError naming the file, line and column where it was thrown', async (t) => {
+  const err = await t.throwsAsync(submit(fixture('builder-throws.ts')), { instanceOf: WeirError });
+  t.regex(err!.message, /the job's builder failed at .*builder-throws\.ts:8:\d+: ReferenceError: fileSink is not defined/);
+  t.true(err!.cause instanceof ReferenceError, 'the error thrown is its cause');
+});
+
 test('a module that exports no job', async (t) => {
   const err = await t.throwsAsync(submit(fixture('no-export.ts')), { instanceOf: WeirError });
   t.regex(err!.message, /exports no default job.*defineJob/);
@@ -53,6 +59,9 @@ test('invalid options are refused before anything runs, naming the option', asyn
     [{ fromSavepoint: './sp-1' }, /option 'fromSavepoint' needs checkpointing: set 'checkpointInterval'/],
     [{ fromSavepoint: './no-such-savepoint', checkpointInterval: 100 }, /savepoint directory .*no-such-savepoint does not exist/],
     [{ allowNonRestoredState: 'yes' }, /option 'allowNonRestoredState'/],
+    // What savepoint() resolved with stands for its path, and is checked as one.
+    [{ fromSavepoint: { path: './no-such-savepoint' }, checkpointInterval: 100 }, /savepoint directory .*no-such-savepoint does not exist/],
+    [{ fromSavepoint: { path: 3 }, checkpointInterval: 100 }, /option 'fromSavepoint' must be a non-empty string \(a directory\), or what job.savepoint\(\) resolved with/],
   ] as const;
   for (const [options, message] of bad) {
     const err = await t.throwsAsync(submit(fixture('params.ts?mode=union'), options as never), { instanceOf: WeirError });

@@ -40,12 +40,14 @@ test('the same job gives the same multiset of records at parallelism 1, 2 and 4'
   runs.forEach((rows, i) => checkPerKeyOrder(t, rows, 5000, [1, 2, 4][i]!));
 });
 
-test('side outputs reach their own stream', async (t) => {
-  const r = await (await submit(job('mode=side&n=1000'), { parallelism: 2 })).done;
-  t.is(r.collected['even']!.length, 500);
-  t.deepEqual(sorted(r.collected['odd']!), sorted(Array.from({ length: 500 }, (_, i) => -(2 * i + 1))));
-  t.true((r.collected['even'] as number[]).every((v) => v % 2 === 0));
-});
+for (const mode of ['side', 'side-alias']) {
+  test(`side outputs reach their own stream (${mode === 'side' ? 'getSideOutput' : 'sideOutput'})`, async (t) => {
+    const r = await (await submit(job(`mode=${mode}&n=1000`), { parallelism: 2 })).done;
+    t.is(r.collected['even']!.length, 500);
+    t.deepEqual(sorted(r.collected['odd']!), sorted(Array.from({ length: 500 }, (_, i) => -(2 * i + 1))));
+    t.true((r.collected['even'] as number[]).every((v) => v % 2 === 0));
+  });
+}
 
 test('union of a collection and a sequence', async (t) => {
   const r = await (await submit(job('mode=union'), { parallelism: 2 })).done;

@@ -27,7 +27,8 @@ test('a restart of a job started from a savepoint restores its own checkpoints o
   await until(() => first.checkpoints().filter((c) => c.status === 'completed' && c.id > sp.id).length >= 2);
   await first.cancel();
   writeFileSync(hold2, '');
-  const second = await submit(job('failOnce=1'), { ...options, fromSavepoint: sp.path, restartStrategy: 'fixed-delay', restartAttempts: 3, restartDelay: 10 });
+  // The statistics savepoint() resolved with stand for its path.
+  const second = await submit(job('failOnce=1'), { ...options, fromSavepoint: sp, restartStrategy: 'fixed-delay', restartAttempts: 3, restartDelay: 10 });
   const r = await second.done;
   t.is(r.restarts, 1);
   t.deepEqual(r.restoredFrom?.path, sp.path, 'the restart went back to the savepoint');
