@@ -237,7 +237,7 @@ export class Attempt {
       await Promise.race([all, failedOnce.then(() => Promise.race([all, delay(CANCEL_GRACE_MS)]))]);
       // In this order: a checkpoint may complete until its coordinator stops, and the reader
       // must have read the barriers that completion commits (collect.ts, run).
-      checkpoints?.stop();
+      checkpoints?.stop(this.failure?.message);
       collect.stop();
       await collecting;
       // A bounded job that ended well: what its sinks hold after their last checkpoint is output too.

@@ -106,11 +106,21 @@ export class CheckpointCoordinator {
     this.schedule(this.s.options.checkpointInterval);
   }
 
-  stop(): void {
+  /** The attempt is over (`failure`: why, where it failed): a checkpoint still in progress is listed as failed, with the reason. */
+  stop(failure?: string): void {
     this.stopped = true;
     if (this.timer !== null) clearTimeout(this.timer);
-    if (this.pending !== null) clearTimeout(this.pending.timeout);
-    this.pending?.savepoint?.reject(new WeirError('the attempt ended before the savepoint was taken'));
+    const p = this.pending;
+    if (p !== null) {
+      clearTimeout(p.timeout);
+      p.savepoint?.reject(new WeirError('the attempt ended before the savepoint was taken'));
+      this.s.failed({
+        id: p.id, kind: p.savepoint === null ? 'checkpoint' : 'savepoint', status: 'failed', alignment: this.startsAs(),
+        path: checkpointPath(this.s.dir, p.id), triggeredAt: p.triggeredAt, durationMs: performance.now() - p.started,
+        syncMs: 0, asyncMs: 0, alignmentMs: 0, stateBytes: 0, persistedBytes: 0,
+        failure: failure === undefined ? 'the attempt ended before it completed' : `the attempt failed before it completed: ${failure}`,
+      });
+    }
     this.pending = null;
     this.rejectWaiters('the attempt ended before the checkpoint was taken');
     for (const r of this.savepoints.splice(0)) r.reject(new WeirError('the attempt ended before the savepoint was taken'));

@@ -55,6 +55,13 @@ for (const backend of ['heap', 'lmdb'] as const) {
         t.is(r.restarts, fail === 'twice' || fail === 'restore' ? 2 : 1);
         t.true(r.restoredFrom !== null && r.restoredFrom.id >= 1, 'the last attempt restored a checkpoint');
         t.true(r.checkpoints.some((c) => c.status === 'completed'));
+        // Every checkpoint is listed, completed or failed, the one a failure cut short too.
+        const ids = r.checkpoints.map((c) => c.id);
+        t.deepEqual(ids, ids.map((_, i) => ids[0]! + i), `checkpoint ids without gaps: ${ids.join(' ')}`);
+        if (fail === 'snapshot') {
+          t.true(r.checkpoints.some((c) => c.status === 'failed' && /the attempt failed before it completed: .*injected/.test(c.failure ?? '')),
+            r.checkpoints.map((c) => `${c.id}:${c.status}:${c.failure ?? ''}`).join(' '));
+        }
         check(t, r, true, parallelism);
       });
     }
