@@ -1,6 +1,7 @@
 // Jobs are modules: defineJob wraps the builder that the coordinator and every worker run.
 import { fileURLToPath } from 'node:url';
 import { WeirError } from './errors.ts';
+import { packageInfo } from './cli/package-info.ts';
 import { StreamExecutionEnvironment } from './api/environment.ts';
 import { assignUids } from './graph/uids.ts';
 import type { JobOptions } from './options.ts';
@@ -85,8 +86,11 @@ function syntaxLocation(stack: string): { file: string; line: number; column: nu
   };
 }
 
-/** weir's own code: core/ and actors/ beside this module's folder (the sources, or dist/). */
-const OWN = ['core', 'actors'].map((d) => fileURLToPath(new URL(`../${d}/`, import.meta.url)));
+/** weir's own code, in a checkout or an installed package: its sources (core/, actors/, also where a source map points) and dist/. */
+let own: string[] | undefined;
+function ownDirs(): string[] {
+  return (own ??= ['core/', 'actors/', 'dist/'].map((d) => `${packageInfo().root}${d}`));
+}
 
 /**
  * What the builder threw, as a WeirError naming the place in the job's own code where it was
@@ -96,13 +100,29 @@ const OWN = ['core', 'actors'].map((d) => fileURLToPath(new URL(`../${d}/`, impo
  */
 function builderError(err: unknown): unknown {
   if (err instanceof WeirError || !(err instanceof Error)) return err;
-  const where = userFrame(err.stack ?? '');
+  const where = userFrame(err.stack ?? '', ownDirs());
   return new WeirError(`the job's builder failed${where === undefined ? '' : ` at ${where}`}: ${err.name}: ${err.message}`, { cause: err });
 }
 
-function userFrame(stack: string): string | undefined {
-  for (const line of stack.split('\n')) {
-    const m = /^\s+at (?:.*? \()?((?:file:\/\/|\/)[^()]*?):(\d+):(\d+)\)?$/.exec(line);
+/**
+ * The first frame of a V8 stack in a file outside `skip` (directories) and outside Node, as
+ * `path:line:column`: `at f (file:///a.ts:1:2)`, `at file:///a.ts:1:2`, `at async f (/a.ts:1:2)`,
+ * paths with spaces or parentheses, URLs with a query or a hash (left out).
+ */
+export function userFrame(stack: string, skip: readonly string[]): string | undefined {
+  for (const raw of stack.split('\n')) {
+    const line = raw.trimEnd();
+    // Code made by eval or new Function has no file of its own to name.
+    if (!/^\s*at /.test(line) || /\beval at /.test(line)) continue;
+    let start = line.indexOf('file://');
+    if (start < 0) {
+      const m = /^\s*at (?:async )?(?:.*? \()?\//.exec(line);
+      if (m === null) continue;
+      start = m[0].length - 1;
+    }
+    let location = line.slice(start);
+    if (line[start - 1] === '(' && location.endsWith(')')) location = location.slice(0, -1);
+    const m = /^(.*):(\d+):(\d+)$/.exec(location);
     if (m === null) continue;
     let file = m[1]!;
     try {
@@ -110,7 +130,7 @@ function userFrame(stack: string): string | undefined {
     } catch {
       continue;
     }
-    if (OWN.some((d) => file.startsWith(d))) continue;
+    if (skip.some((d) => file.startsWith(d))) continue;
     return `${file}:${m[2]}:${m[3]}`;
   }
   return undefined;

@@ -518,17 +518,10 @@ export class InputGate {
       this.gathering = null;
       this.callbacks?.decline(g.id, `checkpoint ${id} was triggered before barrier ${g.id} came on every input`);
     }
+    // Every open input's producer has finished: startUnaligned copies the rest of each at once
+    // (gatherFinished), up to a barrier of this checkpoint where its producer took this one
+    // before it finished (its snapshot, not its final state, counts then).
     this.startUnaligned(id, timestamp, 'unaligned');
-    // A finished producer's frames are all published, its end last: the rest of each input is
-    // in its ring now, and is copied at once. Up to its barrier of this checkpoint where it
-    // took this one before it finished (its snapshot, not its final state, counts then).
-    for (let i = 0; i < this.channels.length; i++) {
-      const c = this.channels[i]!.consumer;
-      if (this.channels[i]!.ended) continue;
-      const published = c.published;
-      const barrier = barrierOffset(c.peekBytes(published), id);
-      this.inputDone(i, barrier < 0 ? published : (c.position + barrier) >>> 0, id);
-    }
   }
 
   /** The subtask's look at the priority slots while its overdraft keeps the gate from reading: true if it acted. */
@@ -581,6 +574,8 @@ export class InputGate {
       const ch = this.channels[i]!;
       if (g.recorders[i] == null || ch.ended || Atomics.load(f, ch.producer) === 0) continue;
       const c = ch.consumer;
+      // Its barrier of this checkpoint was just read in band: the sighting makes it whole, with nothing past it.
+      if (c.handledCheckpoint >= g.id) continue;
       const published = c.published;
       const barrier = barrierOffset(c.peekBytes(published), g.id);
       this.inputDone(i, barrier < 0 ? published : (c.position + barrier) >>> 0, g.id);

@@ -111,14 +111,20 @@ export function barrierOffset(range: Uint8Array, id: number): number {
 
 /**
  * Collects persisted frames: whole frames copied in as they lie in a ring range (PADs and
- * barriers dropped), or single frames from an overdraft.
+ * barriers dropped), or single frames from an overdraft. Nothing after an end of partition
+ * is kept: one channel's state ends at its first end. A producer restored as finished sends
+ * its end again after the one it had sent (or that its restored output replays), and a
+ * second end in a replay left the restored gate waiting on it for good.
  */
 export class FrameBuffer {
   private readonly chunks: Uint8Array[] = [];
   byteLength = 0;
+  /** An END_OF_PARTITION is in: whatever comes after it is dropped. */
+  ended = false;
 
   /** Appends the frames of a ring range (already unwrapped), keeping only what a replay needs. */
   appendRange(range: Uint8Array): void {
+    if (this.ended) return;
     const v = wordsOf(range);
     let at = 0;
     let keepFrom = 0;
@@ -130,12 +136,18 @@ export class FrameBuffer {
         keepFrom = at + span;
       }
       at += span;
+      if (kind === FrameKind.END_OF_PARTITION) {
+        this.push(keepFrom === 0 && at === range.byteLength ? range : range.slice(keepFrom, at));
+        this.ended = true;
+        return;
+      }
     }
     if (range.byteLength > keepFrom) this.push(keepFrom === 0 ? range : range.slice(keepFrom));
   }
 
   appendFrame(kind: number, count: number, payload: Uint8Array): void {
-    if (kind === FrameKind.PAD || kind === FrameKind.BARRIER || kind === FrameKind.CANCEL_BARRIER) return;
+    if (this.ended || kind === FrameKind.PAD || kind === FrameKind.BARRIER || kind === FrameKind.CANCEL_BARRIER) return;
+    if (kind === FrameKind.END_OF_PARTITION) this.ended = true;
     const out = new Uint8Array(frameSpan(payload.byteLength));
     const v = wordsOf(out);
     v.setUint32(0, payload.byteLength, true);

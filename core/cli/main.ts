@@ -100,7 +100,9 @@ async function command(argv: string[]): Promise<number> {
 
 async function list(): Promise<number> {
   const { jobs, removed } = await listJobs();
-  for (const r of removed) console.error(`weir: removed the stale endpoint of job ${r}: its process is gone`);
+  // Jobs of processes that were killed leave endpoints behind: the first few are named, the rest counted.
+  for (const r of removed.slice(0, 3)) console.error(`weir: removed the stale endpoint of job ${r}: its process is gone`);
+  if (removed.length > 3) console.error(`weir: and ${removed.length - 3} more stale endpoints of jobs whose processes are gone`);
   if (jobs.length === 0) {
     console.error(`no running jobs (endpoints in ${runtimeDir()})`);
     return 0;

@@ -101,7 +101,7 @@ type Op =
   | { op: 'watermark'; ch: number }
   | { op: 'end'; ch: number }
   | { op: 'finish'; ch: number }
-  | { op: 'barrier'; ch: number }
+  | { op: 'barrier'; ch: number; inBand: boolean }
   | { op: 'step'; budget: number }
   | { op: 'drain' };
 
@@ -111,7 +111,8 @@ const opArb = (channels: number) => fc.oneof(
   { arbitrary: fc.record({ op: fc.constant('end' as const), ch: fc.nat(channels - 1) }), weight: 1 },
   // The producer has ended and its frames are all in the ring: it counts as finished from now on.
   { arbitrary: fc.record({ op: fc.constant('finish' as const), ch: fc.nat(channels - 1) }), weight: 1 },
-  { arbitrary: fc.record({ op: fc.constant('barrier' as const), ch: fc.nat(channels - 1) }), weight: 2 },
+  // inBand: the barrier only in the ring, never announced (as where the slot still held an older announcement).
+  { arbitrary: fc.record({ op: fc.constant('barrier' as const), ch: fc.nat(channels - 1), inBand: fc.boolean() }), weight: 2 },
   { arbitrary: fc.record({ op: fc.constant('step' as const), budget: fc.integer({ min: 1, max: 40 }) }), weight: 4 },
   { arbitrary: fc.record({ op: fc.constant('drain' as const) }), weight: 3 },
 );
@@ -149,9 +150,14 @@ eachCodec('an unaligned checkpoint persists exactly the records not processed be
         h.gate.step(() => h.budget <= 0);
       };
       const drain = () => { for (const w of h.writers) w.drain(); };
-      const sendBarrier = (c: number) => {
+      const sendBarrier = (c: number, inBand = false) => {
         const s = sent[c]!;
         s.barrier = true;
+        if (inBand) {
+          // Behind everything the producer holds: it overtakes nothing.
+          h.writers[c]!.write(FrameKind.BARRIER, 0, barrier(1));
+          return;
+        }
         // What the barrier overtook the producer persists; the consumer is answerable for the rest.
         for (const f of h.writers[c]!.writePriorityBarrier(1, Date.now(), barrier(1))) {
           if (f.kind === FrameKind.DATA) codec.decode(f.payload, f.count, (r) => s.overtaken.push(r as Rec));
@@ -181,7 +187,7 @@ eachCodec('an unaligned checkpoint persists exactly the records not processed be
             if (sent[o.ch]!.ended && h.writers[o.ch]!.drain()) Atomics.store(h.finished, o.ch, 1);
             break;
           case 'barrier':
-            if (!sent[o.ch]!.barrier && !sent[o.ch]!.ended) sendBarrier(o.ch);
+            if (!sent[o.ch]!.barrier && !sent[o.ch]!.ended) sendBarrier(o.ch, o.inBand);
             break;
           case 'step': step(o.budget); break;
           case 'drain': drain(); break;
@@ -277,6 +283,59 @@ eachCodec('an input whose producer took the checkpoint and then finished is copi
   t.is(h.states.length, 1);
   t.deepEqual(replayed(h.states[0]!.inputs.find((p) => p.channel === 'p[0]->op[0]')).records, recs.slice(0, 100),
     'the records before its barrier, not those after it (they are in its snapshot, not in flight)');
+});
+
+eachCodec('a finished producer\'s barrier read in band starts the checkpoint: nothing after it is persisted', (t) => {
+  for (const unaligned of [true, false]) {
+    const h = harness(2, 64 * 1024);
+    const recs = Array.from({ length: 200 }, (_, i) => ({ c: 0, i }));
+    h.writers[0]!.write(FrameKind.DATA, 100, codec.encode(recs, 0, 100).slice());
+    // Producer 0 took checkpoint 1 (its barrier in band only), sent 100 more records and its end, and finished.
+    // An aligned barrier read in band switches at once here (alignedTimeout 0), as one read after the timeout.
+    h.writers[0]!.write(FrameKind.BARRIER, 0, encodeBarrier({ checkpointId: 1, unaligned, timestamp: Date.now() - 1 }));
+    h.writers[0]!.write(FrameKind.DATA, 100, codec.encode(recs, 100, 200).slice());
+    h.writers[0]!.write(FrameKind.END_OF_PARTITION, 0, EMPTY_PAYLOAD);
+    Atomics.store(h.finished, 0, 1);
+    for (let i = 0; i < 3 && h.snapshots.length === 0; i++) h.gate.step(() => false);
+    t.is(h.snapshots.length, 1, 'the barrier read in band started the checkpoint');
+    t.is(h.snapshots[0]!.at, 100, 'after the 100 records before it');
+    h.writers[1]!.writePriorityBarrier(1, Date.now(), barrier(1));
+    h.gate.poll();
+    t.is(h.states.length, 1);
+    t.deepEqual(replayed(h.states[0]!.inputs.find((p) => p.channel === 'p[0]->op[0]')).records, [],
+      `${unaligned ? 'unaligned' : 'aligned'} barrier: the records after it are in producer 0's snapshot, not in flight`);
+  }
+});
+
+eachCodec('a producer restored as finished that sends its end again leaves one end in the channel state, and a restore from it reads on', (t) => {
+  // Attempt 2: producer 0 was restored as finished; its input side replays [3 records, its end] and it sends its end again.
+  const recs = [{ c: 0, i: 0 }, { c: 0, i: 1 }, { c: 0, i: 2 }];
+  const replay = new FrameBufferOf([recs]);
+  replay.end();
+  for (const again of ['after the replay', 'twice in its ring']) {
+    const h = harness(2, 64 * 1024, again === 'after the replay' ? [{ channel: 'p[0]->op[0]', codec: codec.descriptor, skip: 0, frames: replay.bytes() }] : []);
+    if (again === 'twice in its ring') {
+      // Its restored output side ended in its end, and it sends its end again after replaying it.
+      h.writers[0]!.write(FrameKind.DATA, 3, codec.encode(recs, 0, 3).slice());
+      h.writers[0]!.write(FrameKind.END_OF_PARTITION, 0, EMPTY_PAYLOAD);
+    }
+    h.writers[0]!.write(FrameKind.END_OF_PARTITION, 0, EMPTY_PAYLOAD);
+    Atomics.store(h.finished, 0, 1);
+    h.writers[1]!.writePriorityBarrier(2, Date.now(), barrier(2));
+    t.true(h.gate.poll());
+    const persisted = h.states[0]!.inputs.find((p) => p.channel === 'p[0]->op[0]')!;
+    const q = new FrameQueue(persisted.frames, persisted.skip);
+    let ends = 0;
+    for (; q.next(); q.consume()) if (q.kind === FrameKind.END_OF_PARTITION) ends++;
+    t.is(ends, 1, `${again}: one end persisted`);
+    // Attempt 3 from that checkpoint: channel 1's records and end come after the replay.
+    const restored = harness(2, 64 * 1024, [persisted]);
+    restored.writers[1]!.write(FrameKind.DATA, 2, codec.encode([{ c: 1, i: 0 }, { c: 1, i: 1 }], 0, 2).slice());
+    restored.writers[1]!.write(FrameKind.END_OF_PARTITION, 0, EMPTY_PAYLOAD);
+    for (let i = 0; i < 100 && !restored.gate.finished; i++) restored.gate.step(() => false);
+    t.true(restored.gate.finished, `${again}: the restored gate reads every input to its end`);
+    t.deepEqual(restored.emitted, [...recs, { c: 1, i: 0 }, { c: 1, i: 1 }]);
+  }
 });
 
 eachCodec(`a slow operator (1 ms per record) processes at most one record between an announcement and its snapshot`, (t) => {
@@ -375,6 +434,9 @@ class FrameBufferOf {
   private readonly buf = new FrameBuffer();
   constructor(frames: Rec[][]) {
     for (const f of frames) this.buf.appendFrame(FrameKind.DATA, f.length, codec.encode(f, 0, f.length).slice());
+  }
+  end(): void {
+    this.buf.appendFrame(FrameKind.END_OF_PARTITION, 0, EMPTY_PAYLOAD);
   }
   bytes(): Uint8Array {
     return this.buf.bytes();
