@@ -162,10 +162,12 @@ export async function submit(job: URL | string, options: SubmitOptions = {}, hoo
   } catch (err) {
     refuse(err);
   }
-  const runDir = join(resolve(resolved.workDir), `run-${p.fingerprint}-${process.pid}-${Date.now()}`);
+  // One per run, never shared: two runs in one millisecond of one process had one directory (and one checkpoint directory).
+  const runId = newRunId();
+  const runDir = join(resolve(resolved.workDir), `run-${p.fingerprint}-${runId}`);
   const checkpointDir = userDir ?? join(runDir, 'checkpoints');
   const identity = {
-    job: jobUrl, fingerprint: p.fingerprint, runId: newRunId(),
+    job: jobUrl, fingerprint: p.fingerprint, runId,
     maxParallelism: Object.fromEntries(p.tasks.map((t) => [String(t.id), t.maxParallelism])),
     tasks: layoutOf(p), edges: edgeLayoutOf(p), stateBackend: resolved.stateBackend,
     // The savepoint this lineage began from: the same command after a crash resumes from its checkpoints.
@@ -173,7 +175,6 @@ export async function submit(job: URL | string, options: SubmitOptions = {}, hoo
   };
   for (const w of warnings) process.emitWarning(w, 'WeirWarning');
   if (startNote !== null) process.emitWarning(startNote, 'WeirWarning');
-  const runId = identity.runId;
   const fileSinks = env.graph.nodes.filter((n) => n.kind === 'sink:file')
     .map((n) => ({ uid: n.uid, dir: resolve(n.params['dir'] as string), existing: n.params['existing'] as ExistingFiles }));
   // A resumed job continues its lineage: its sinks' files are its own, and the restored

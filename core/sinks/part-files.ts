@@ -11,8 +11,15 @@ export const EXISTING_FILES: readonly ExistingFiles[] = ['fail', 'overwrite', 'k
 export const MANIFEST = '_weir-manifest.jsonl';
 
 /** A run id names the process that wrote a file, so a live writer is told apart from a crashed one. */
+let runs = 0;
+
+/**
+ * A run's id: the time, a count of the runs this process started, and the process id. Two
+ * jobs submitted in one millisecond by one process (a test suite's, say) got the same id, and
+ * the same run directory: their checkpoints were written over each other's.
+ */
 export function newRunId(): string {
-  return `${Date.now().toString(36)}p${process.pid}`;
+  return `${Date.now().toString(36)}${(runs++).toString(36).padStart(3, '0')}p${process.pid}`;
 }
 
 /** `part-<uid>-<runId>-<subtask>-<attempt>-<seq>.jsonl`; `.inprogress` appended until it is committed. */
