@@ -70,6 +70,9 @@ export interface SavepointReader {
 /** Opens a savepoint or retained checkpoint directory, verifying every file's checksum first. */
 export function readSavepoint(location: SavepointLocation): SavepointReader {
   const path = typeof location === 'object' && location !== null ? location.path : location;
+  if (typeof path !== 'string' || path === '') {
+    throw new WeirError(`readSavepoint needs a savepoint's directory, or what job.savepoint() resolved with; got ${JSON.stringify(location)}`);
+  }
   const cp = readSavepointDir(path);
   const m = cp.metadata;
   const keys = Object.keys(cp.files).filter((k) => !k.includes('/')).sort((a, b) => {

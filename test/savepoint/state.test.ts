@@ -22,13 +22,25 @@ const tmp = () => mkdtempSync(join(tmpdir(), 'weir-spstate-'));
 
 /** A savepoint (or, with `checkpoint`, a retained checkpoint) of the rescale job halfway, at parallelism 2. */
 async function halfway(stateBackend: 'heap' | 'lmdb', checkpoint = false): Promise<string> {
+  return (await halfwayStats(stateBackend, checkpoint)).path;
+}
+
+/** The same, as what savepoint() or triggerCheckpoint() resolved with. */
+async function halfwayStats(stateBackend: 'heap' | 'lmdb', checkpoint = false) {
   const dir = tmp();
   const first = await submit(job(`hold=${join(dir, 'hold')}`), { parallelism: 2, stateBackend, checkpointInterval: 60_000, checkpointDir: join(dir, 'ck') });
   await untilEmitted(first, N / 2);
   const s = checkpoint ? await first.triggerCheckpoint() : await first.savepoint(join(dir, 'sp'));
   await first.cancel();
-  return s.path;
+  return s;
 }
+
+test('readSavepoint takes what savepoint() resolved with as its path, and names a bad location', async (t) => {
+  const stats = await halfwayStats('heap');
+  t.deepEqual(readSavepoint(stats).operators, readSavepoint(stats.path).operators);
+  t.is(readSavepoint(stats).path, stats.path);
+  t.throws(() => readSavepoint({ path: undefined } as never), { message: /readSavepoint needs a savepoint's directory, or what job.savepoint\(\) resolved with; got \{\}/ });
+});
 
 for (const [backend, checkpoint] of [['heap', false], ['lmdb', false], ['heap', true], ['lmdb', true]] as const) {
   test(`readSavepoint(${backend} ${checkpoint ? 'retained checkpoint' : 'savepoint'}).keyedState iterates every key's value, MapState as a Map`, async (t) => {
