@@ -1,7 +1,7 @@
 // One attempt of a job: its own rings, doorbells, control word, collect reader, pool and working directory.
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { MessageChannel } from 'node:worker_threads';
+import { MessageChannel, SHARE_ENV } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { Doorbell, DOORBELL_BYTES } from '../channel/doorbell.ts';
 import { allocateRing } from '../channel/ring.ts';
@@ -175,6 +175,9 @@ export class Attempt {
     const pool = warm ?? new Piscina({
       filename: WORKER_URL, minThreads: p.slots, maxThreads: p.slots, idleTimeout: 60_000,
       concurrentTasksPerWorker: 1, atomics: 'disabled',
+      // The process's environment itself, not a copy made when the thread started: a job on warm
+      // slots read the variables of the job that started them.
+      env: SHARE_ENV,
       ...(options.workerHeapMb !== undefined ? { resourceLimits: { maxOldGenerationSizeMb: options.workerHeapMb } } : {}),
     });
     // A warm worker has this job's module cached from its last job (or another job's): a fresh instance.

@@ -39,4 +39,14 @@ test('a finished job leaves its threads to the next job, which imports its modul
   await t.throwsAsync(run(job(50)), { message: /injected failure at 50/ });
   const after = await run(job());
   t.false([...after.keys()].some((id) => first.has(id)), 'no thread of the failed job is reused');
+
+  // The environment is the submitting process's as it is now, on warm threads too (not a copy from when they started).
+  const tags: (string | undefined)[][] = [];
+  for (const tag of ['one', 'two']) {
+    process.env['WEIR_WARM_TAG'] = tag;
+    const result = await (await submit(job(), { parallelism: 2, restartStrategy: 'none' })).done;
+    tags.push([...new Set((result.collected['out'] as [number, number, string | undefined][]).map((r) => r[2]))]);
+  }
+  delete process.env['WEIR_WARM_TAG'];
+  t.deepEqual(tags, [['one'], ['two']]);
 });
