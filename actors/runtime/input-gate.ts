@@ -520,8 +520,9 @@ export class InputGate {
     }
     // Every open input's producer has finished: startUnaligned copies the rest of each at once
     // (gatherFinished), up to a barrier of this checkpoint where its producer took this one
-    // before it finished (its snapshot, not its final state, counts then).
-    this.startUnaligned(id, timestamp, 'unaligned');
+    // before it finished (its snapshot, not its final state, counts then). With the aligned
+    // timeout set, checkpoints start aligned: this one switched at once, and says so.
+    this.startUnaligned(id, timestamp, this.o.alignedTimeout > 0 ? 'switched' : 'unaligned');
   }
 
   /** The subtask's look at the priority slots while its overdraft keeps the gate from reading: true if it acted. */

@@ -481,6 +481,23 @@ eachCodec('a checkpoint announced before a restored replay has begun keeps the r
   t.deepEqual(replayed(h.states[0]!.inputs[0]).records, recs.slice(3), 'the three records processed before the first checkpoint stay skipped');
 });
 
+test('a subtask whose producers finished takes the trigger itself as unaligned, or as switched where checkpoints start aligned (alignedCheckpointTimeout)', (t) => {
+  for (const [alignedTimeout, want] of [[0, 'unaligned'], [100, 'switched']] as const) {
+    const sab = allocateRing(4096);
+    const writer = new ChannelWriter(new RingProducer(sab), 'p[0]->op[0]');
+    const finished = new Int32Array([1]);
+    const gate = new InputGate([{
+      consumer: new RingConsumer(sab), codec, label: 'input 0', key: 'p[0]->op[0]', producer: 0, watermark: -Infinity, ended: false, blocked: false, replay: null,
+    }], 'op', 0, { finished, blocking: true, unaligned: true, alignedTimeout });
+    const alignments: Alignment[] = [];
+    gate.connect(() => {}, () => {});
+    gate.onBarriers({ snapshot: (_id, _ms, a) => alignments.push(a), channelState: () => {}, decline: () => {}, forwardCancel: () => {} });
+    writer.write(FrameKind.END_OF_PARTITION, 0, EMPTY_PAYLOAD);
+    gate.triggered(1, Date.now());
+    t.deepEqual(alignments, [want], `alignedCheckpointTimeout ${alignedTimeout}`);
+  }
+});
+
 eachCodec('a subtask whose producers finished takes the trigger itself and persists the rest of each input, but only up to a barrier of that checkpoint already in the ring', (t) => {
   const sab = allocateRing(4096);
   const writer = new ChannelWriter(new RingProducer(sab), 'p[0]->op[0]');
