@@ -281,7 +281,7 @@ export async function submit(job: URL | string, options: SubmitOptions = {}, hoo
     async savepoint(dir: string) {
       const t = current?.savepoint(resolve(dir), false);
       if (t === null || t === undefined) throw new WeirError(`this job takes no checkpoints, so no savepoints either: set 'checkpointInterval'`);
-      return t;
+      return savepointResult(await t);
     },
     async stopWithSavepoint(dir: string, opts: { readonly drain?: boolean } = {}) {
       const attempt = current;
@@ -290,7 +290,7 @@ export async function submit(job: URL | string, options: SubmitOptions = {}, hoo
       if (opts.drain === true) stopping = true;
       const stats = await t;
       stopping = true;
-      return stats;
+      return savepointResult(stats);
     },
     async cancel() {
       cancelled ??= new WeirError('the job was cancelled');
@@ -299,4 +299,15 @@ export async function submit(job: URL | string, options: SubmitOptions = {}, hoo
       await done.catch(() => {});
     },
   };
+}
+
+/**
+ * What savepoint() resolves with: its statistics, which also read as its path where a string
+ * is made of them (`${sp}`, `'--from-savepoint ' + sp`), as a bare path would. fromSavepoint and
+ * readSavepoint take them as they are. A copy: the list of checkpoints keeps plain statistics.
+ */
+function savepointResult(stats: CheckpointStats): CheckpointStats {
+  const out = { ...stats };
+  Object.defineProperty(out, 'toString', { value: () => stats.path, enumerable: false });
+  return out;
 }

@@ -37,6 +37,10 @@ async function halfwayStats(stateBackend: 'heap' | 'lmdb', checkpoint = false) {
 
 test('readSavepoint takes what savepoint() resolved with as its path, and names a bad location', async (t) => {
   const stats = await halfwayStats('heap');
+  // It reads as its path where a string is made of it, and stays plain data (JSON, structured clone).
+  t.is(`${stats}`, stats.path);
+  t.false(Object.keys(stats).includes('toString'));
+  t.is(structuredClone(stats).path, stats.path);
   t.deepEqual(readSavepoint(stats).operators, readSavepoint(stats.path).operators);
   t.is(readSavepoint(stats).path, stats.path);
   t.throws(() => readSavepoint({ path: undefined } as never), { message: /readSavepoint needs a savepoint's directory, or what job.savepoint\(\) resolved with; got \{\}/ });
