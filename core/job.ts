@@ -1,7 +1,7 @@
 // Jobs are modules: defineJob wraps the builder that the coordinator and every worker run.
 import { fileURLToPath } from 'node:url';
 import { WeirError } from './errors.ts';
-import { packageInfo } from './cli/package-info.ts';
+import { ownCodeDirs } from './cli/package-info.ts';
 import { StreamExecutionEnvironment } from './api/environment.ts';
 import { assignUids } from './graph/uids.ts';
 import type { JobOptions } from './options.ts';
@@ -86,11 +86,7 @@ function syntaxLocation(stack: string): { file: string; line: number; column: nu
   };
 }
 
-/** weir's own code, in a checkout or an installed package: its sources (core/, actors/, also where a source map points) and dist/. */
 let own: string[] | undefined;
-function ownDirs(): string[] {
-  return (own ??= ['core/', 'actors/', 'dist/'].map((d) => `${packageInfo().root}${d}`));
-}
 
 /**
  * What the builder threw, as a WeirError naming the place in the job's own code where it was
@@ -100,7 +96,7 @@ function ownDirs(): string[] {
  */
 function builderError(err: unknown): unknown {
   if (err instanceof WeirError || !(err instanceof Error)) return err;
-  const where = userFrame(err.stack ?? '', ownDirs());
+  const where = userFrame(err.stack ?? '', (own ??= ownCodeDirs()));
   return new WeirError(`the job's builder failed${where === undefined ? '' : ` at ${where}`}: ${err.name}: ${err.message}`, { cause: err });
 }
 

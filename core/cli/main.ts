@@ -7,7 +7,7 @@ import type { JobResult } from '../coordinator/submit.ts';
 import { formatBytes } from '../bytes.ts';
 import { INIT_HELP } from './init.ts';
 import { inspect, INSPECT_HELP } from './inspect.ts';
-import { packageInfo } from './package-info.ts';
+import { ownCodeDirs, packageInfo } from './package-info.ts';
 import { findJob, listJobs, request, runtimeDir, serveControl } from './control.ts';
 import { resolve } from 'node:path';
 
@@ -237,8 +237,7 @@ function report(err: unknown): void {
   console.error(`weir: ${err instanceof Error ? err.message : String(err)}`);
   const cause = err instanceof Error ? err.cause : undefined;
   if (!(cause instanceof Error) || cause.stack === undefined) return;
-  const root = packageInfo().root;
-  const weirs = ['core/', 'actors/', 'dist/'].map((d) => `${root}${d}`);
+  const weirs = ownCodeDirs();
   const frames = cause.stack.split('\n')
     .filter((l) => /^\s+at /.test(l) && !/[( ]node:/.test(l) && !weirs.some((w) => l.includes(w)));
   if (frames.length > 0) console.error(`caused by ${cause.stack.split('\n')[0]}\n${frames.join('\n')}`);

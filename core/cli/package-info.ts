@@ -16,3 +16,9 @@ export function packageInfo(): { name: string; version: string; root: string } {
   }
   return { name: 'weir', version: 'unknown', root: fileURLToPath(new URL('../../', import.meta.url)) };
 }
+
+/** Where weir's own code lies, in a checkout or an installed package: core/ and actors/ (sources, and where source maps point) and dist/. */
+export function ownCodeDirs(): string[] {
+  const root = packageInfo().root;
+  return ['core/', 'actors/', 'dist/'].map((d) => `${root}${d}`);
+}

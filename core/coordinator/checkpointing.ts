@@ -114,12 +114,7 @@ export class CheckpointCoordinator {
     if (p !== null) {
       clearTimeout(p.timeout);
       p.savepoint?.reject(new WeirError('the attempt ended before the savepoint was taken'));
-      this.s.failed({
-        id: p.id, kind: p.savepoint === null ? 'checkpoint' : 'savepoint', status: 'failed', alignment: this.startsAs(),
-        path: checkpointPath(this.s.dir, p.id), triggeredAt: p.triggeredAt, durationMs: performance.now() - p.started,
-        syncMs: 0, asyncMs: 0, alignmentMs: 0, stateBytes: 0, persistedBytes: 0,
-        failure: failure === undefined ? 'the attempt ended before it completed' : `the attempt failed before it completed: ${failure}`,
-      });
+      this.s.failed(this.failedStats(p, failure === undefined ? 'the attempt ended before it completed' : `the attempt failed before it completed: ${failure}`));
     }
     this.pending = null;
     this.rejectWaiters('the attempt ended before the checkpoint was taken');
@@ -392,11 +387,7 @@ export class CheckpointCoordinator {
       // A writer of this attempt may still be adding a file; the directory stays incomplete.
     }
     p.savepoint?.reject(new WeirError(`savepoint ${id} failed: ${reason}`));
-    const stats: CheckpointStats = {
-      id, kind: p.savepoint === null ? 'checkpoint' : 'savepoint', status: 'failed', alignment: this.startsAs(), path: checkpointPath(this.s.dir, id),
-      triggeredAt: p.triggeredAt, durationMs: performance.now() - p.started, syncMs: 0, asyncMs: 0, alignmentMs: 0,
-      stateBytes: 0, persistedBytes: 0, failure: reason,
-    };
+    const stats = this.failedStats(p, reason);
     this.s.failed(stats);
     // A savepoint that fails is the caller's to retry: it does not count toward failing over.
     if (p.savepoint !== null) {
@@ -413,6 +404,15 @@ export class CheckpointCoordinator {
       return;
     }
     this.settle(stats);
+  }
+
+  /** The statistics of checkpoint `p`, which failed for `reason`. */
+  private failedStats(p: Pending, reason: string): CheckpointStats {
+    return {
+      id: p.id, kind: p.savepoint === null ? 'checkpoint' : 'savepoint', status: 'failed', alignment: this.startsAs(), path: checkpointPath(this.s.dir, p.id),
+      triggeredAt: p.triggeredAt, durationMs: performance.now() - p.started, syncMs: 0, asyncMs: 0, alignmentMs: 0,
+      stateBytes: 0, persistedBytes: 0, failure: reason,
+    };
   }
 
   private settle(stats: CheckpointStats): void {
